@@ -1,0 +1,180 @@
+"""ITIL incidents and service requests, their conversation, time and history."""
+
+from django.conf import settings
+from django.db import models
+
+
+class IncidentType(models.TextChoices):
+    INCIDENT = "incident", "Incident"
+    SERVICE_REQUEST = "service_request", "Service request"
+
+
+KEY_PREFIX = {IncidentType.INCIDENT: "INC", IncidentType.SERVICE_REQUEST: "REQ"}
+
+
+class Level(models.TextChoices):
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+class Priority(models.TextChoices):
+    P1 = "P1", "P1 – critical"
+    P2 = "P2", "P2 – high"
+    P3 = "P3", "P3 – moderate"
+    P4 = "P4", "P4 – low"
+    P5 = "P5", "P5 – planning"
+
+
+class Status(models.TextChoices):
+    NEW = "new", "New"
+    IN_PROGRESS = "in_progress", "In progress"
+    ON_HOLD = "on_hold", "On hold"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS, Status.ON_HOLD)
+
+
+class HoldReason(models.TextChoices):
+    AWAITING_CUSTOMER = "awaiting_customer", "Awaiting customer"
+    AWAITING_VENDOR = "awaiting_vendor", "Awaiting vendor"
+    AWAITING_DEVELOPMENT = "awaiting_development", "Awaiting development"
+
+
+class ResolutionCode(models.TextChoices):
+    FIXED = "fixed", "Fixed"
+    WORKAROUND = "workaround", "Workaround provided"
+    DUPLICATE = "duplicate", "Duplicate"
+    NOT_REPRODUCIBLE = "not_reproducible", "Not reproducible"
+    USER_ERROR = "user_error", "User error"
+    KNOWN_ERROR = "known_error", "Known error, documented fix"
+    SERVICE_REQUEST_FULFILLED = "fulfilled", "Request fulfilled"
+
+
+class Incident(models.Model):
+    key = models.CharField(max_length=20, unique=True, editable=False)
+    type = models.CharField(max_length=20, choices=IncidentType.choices, default=IncidentType.INCIDENT)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    service = models.ForeignKey("org.Service", on_delete=models.PROTECT, related_name="incidents")
+    customer = models.ForeignKey(
+        "org.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
+    )
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contact = models.CharField(max_length=200, blank=True, help_text="Who at the customer to reply to.")
+
+    impact = models.CharField(max_length=10, choices=Level.choices, default=Level.MEDIUM)
+    urgency = models.CharField(max_length=10, choices=Level.choices, default=Level.MEDIUM)
+    priority = models.CharField(max_length=2, choices=Priority.choices, default=Priority.P3)
+    priority_override_reason = models.TextField(blank=True)
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    hold_reason = models.CharField(max_length=30, choices=HoldReason.choices, blank=True)
+    resolution_code = models.CharField(max_length=30, choices=ResolutionCode.choices, blank=True)
+    resolution_note = models.TextField(blank=True)
+    cancel_reason = models.TextField(blank=True)
+
+    team = models.ForeignKey("org.Team", on_delete=models.PROTECT, related_name="incidents")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_incidents",
+    )
+    tier = models.PositiveSmallIntegerField(default=1)
+    is_major = models.BooleanField(default=False)
+    participants = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="swarmed_incidents"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
+    )
+    caused_by_card = models.ForeignKey(
+        "boards.Card", null=True, blank=True, on_delete=models.SET_NULL, related_name="caused_incidents"
+    )
+    caused_by_release = models.ForeignKey(
+        "boards.Release", null=True, blank=True, on_delete=models.SET_NULL, related_name="caused_incidents"
+    )
+
+    created_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # Optimistic concurrency: every write bumps it; a stale writer gets a 409.
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "priority"]),
+            models.Index(fields=["team", "status"]),
+            models.Index(fields=["assignee", "status"]),
+            models.Index(fields=["service", "status"]),
+        ]
+
+    def __str__(self):
+        return f"{self.key} {self.title}"
+
+    @property
+    def is_open(self):
+        return self.status in OPEN_STATUSES
+
+
+class Comment(models.Model):
+    """A public reply to the customer, an internal work note, or a system note."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    body = models.TextField()
+    public = models.BooleanField(default=False)
+    is_system = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["incident", "created_at"])]
+
+    def __str__(self):
+        return f"{'Reply' if self.public else 'Note'} on {self.incident_id}"
+
+
+class TimeEntry(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="time_entries")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="time_entries")
+    minutes = models.PositiveIntegerField()
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "time entries"
+
+    def __str__(self):
+        return f"{self.minutes} min on {self.incident_id}"
+
+
+class IncidentEvent(models.Model):
+    """Append-only history: every field change and every action, in the same transaction."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    event = models.CharField(max_length=40)  # "created", "field_changed", "escalated", "replied", ...
+    field = models.CharField(max_length=40, blank=True)
+    old = models.TextField(blank=True)
+    new = models.TextField(blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["incident", "at"])]
+
+    def __str__(self):
+        return f"{self.incident_id} {self.event} {self.field}"

@@ -1,0 +1,116 @@
+"""Who does the work and for whom: teams (support groups and development teams), the
+services they look after, and the customers who use them."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+
+class Tier(models.IntegerChoices):
+    ONE = 1, "Tier 1"
+    TWO = 2, "Tier 2"
+    THREE = 3, "Tier 3"
+
+
+class CapacityUnit(models.TextChoices):
+    POINTS = "points", "Story points"
+    HOURS = "hours", "Hours"
+
+
+class TeamSupportModel(models.TextChoices):
+    SHARED = "shared", "Shared by the whole team"
+    ROTATION = "rotation", "One member per sprint (rotation)"
+
+
+def default_estimates():
+    """Default estimate of an escalated production defect by incident priority."""
+    return {"P1": 5, "P2": 3, "P3": 3, "P4": 2, "P5": 1}
+
+
+class Team(models.Model):
+    """A support group (tier 1 or 2) or a development team (tier 3).
+
+    Incidents are assigned to teams; development teams also own boards and sprints.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    tier = models.PositiveSmallIntegerField(choices=Tier.choices, default=Tier.ONE)
+    is_development = models.BooleanField(default=False)
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="led_teams"
+    )
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="teams")
+    email = models.EmailField(blank=True)
+
+    # Delivery settings (development teams).
+    capacity_unit = models.CharField(max_length=10, choices=CapacityUnit.choices, default=CapacityUnit.POINTS)
+    sprint_length_days = models.PositiveSmallIntegerField(
+        default=14, validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+    support_allocation_percent = models.PositiveSmallIntegerField(
+        default=20, validators=[MaxValueValidator(100)]
+    )
+    support_model = models.CharField(
+        max_length=10, choices=TeamSupportModel.choices, default=TeamSupportModel.SHARED
+    )
+    default_estimates = models.JSONField(default=default_estimates, blank=True)
+    auto_resolve_on_done = models.BooleanField(
+        default=False, help_text="Resolve linked incidents automatically when their card is done."
+    )
+
+    class Meta:
+        ordering = ["tier", "name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(tier__in=[1, 2, 3]), name="team_tier_1_to_3"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ServiceSupportModel(models.TextChoices):
+    TIERED = "tiered", "Tiered (hand-offs between tiers)"
+    SWARM = "swarm", "Swarm (one group, members join)"
+
+
+class Service(models.Model):
+    """A product or application that customers use and incidents are logged against."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="developed_services",
+        help_text="The development team that changes this service.",
+    )
+    support_team = models.ForeignKey(
+        Team,
+        on_delete=models.PROTECT,
+        related_name="supported_services",
+        help_text="First-line team; for swarm services, the swarm group.",
+    )
+    support_model = models.CharField(
+        max_length=10, choices=ServiceSupportModel.choices, default=ServiceSupportModel.TIERED
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Customer(models.Model):
+    """An organisation that reports incidents."""
+
+    name = models.CharField(max_length=150, unique=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 code, e.g. GB.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name

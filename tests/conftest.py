@@ -1,0 +1,212 @@
+"""Shared fixtures: role users, API clients, a real Celery worker, a real Chromium."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.roles import Role
+
+from .factories import PASSWORD, UserFactory
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM calls made
+# from the same thread are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Login throttling and other counters live in the cache: start each test clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def make_user(db):
+    def make(*roles, **kwargs):
+        return UserFactory(roles=list(roles), **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="root", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def desk_user(make_user):
+    return make_user(Role.SERVICE_DESK, username="desk")
+
+
+@pytest.fixture
+def engineer_user(make_user):
+    return make_user(Role.SUPPORT_ENGINEER, username="engineer")
+
+
+@pytest.fixture
+def developer_user(make_user):
+    return make_user(Role.DEVELOPER, username="developer")
+
+
+@pytest.fixture
+def po_user(make_user):
+    return make_user(Role.PRODUCT_OWNER, username="po")
+
+
+@pytest.fixture
+def manager_user(make_user):
+    return make_user(Role.MANAGER, username="manager")
+
+
+@pytest.fixture
+def api():
+    """An API client; `api.as_user(user)` authenticates it with a token."""
+
+    class Client(APIClient):
+        def as_user(self, user):
+            from rest_framework.authtoken.models import Token
+
+            token, _ = Token.objects.get_or_create(user=user)
+            self.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            return self
+
+    return Client()
+
+
+# ------------------------------------------------------------------ real Celery worker
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real `celery worker` (and beat when asked) on the real Redis broker, using the
+    test database. Tests that use it must use `transactional_db` so rows are committed."""
+    from django.conf import settings
+    from django.db import connection
+
+    db = connection.settings_dict
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "tracker.settings.test",
+            "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
+            f"{db['PORT'] or 5432}/{db['NAME']}",
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        }
+    )
+    from tracker.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_purge("celery")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = open(ARTIFACTS / "celery-worker.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "tracker",
+            "worker",
+            "--beat",
+            "--loglevel=info",
+            "--pool=solo",
+            "-n",
+            f"test-{os.getpid()}@%h",
+            "--schedule",
+            str(ARTIFACTS / "beat-schedule"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"celery worker exited early; see {ARTIFACTS / 'celery-worker.log'}")
+        if "ready." in (ARTIFACTS / "celery-worker.log").read_text():
+            break
+        time.sleep(0.3)
+    else:
+        proc.terminate()
+        raise RuntimeError("celery worker did not become ready in 60 s")
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+# ------------------------------------------------------------------ real Chromium
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, timezone_id="Europe/London")
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def screenshot():
+    """`screenshot(page, "name")` saves tests/artifacts/<name>.png for a person to look at."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    def take(pg, name):
+        path = ARTIFACTS / f"{name}.png"
+        pg.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+@pytest.fixture
+def login(live_server, password):
+    """Sign a Playwright page in through the real login form."""
+
+    def do_login(pg, user):
+        pg.goto(f"{live_server.url}/accounts/login/")
+        pg.get_by_label("Username").fill(user.username)
+        pg.get_by_label("Password").fill(password)
+        pg.get_by_role("button", name="Sign in").click()
+        pg.wait_for_load_state("networkidle")
+        return pg
+
+    return do_login

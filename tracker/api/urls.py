@@ -1,0 +1,19 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from accounts.api.views import AuthTokenApi
+
+from .views import ApiRootApi
+
+urlpatterns = [
+    path("", ApiRootApi.as_view(), name="api-root"),
+    path("auth/token/", AuthTokenApi.as_view(), name="api-auth-token"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("", include("org.api.urls")),
+    path("", include("incidents.api.urls")),
+    path("sla/", include("sla.api.urls")),
+    path("", include("boards.api.urls")),
+    path("", include("sprints.api.urls")),
+]

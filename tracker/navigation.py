@@ -1,0 +1,42 @@
+"""The main navigation.
+
+Each app adds its entry here; an entry whose URL does not resolve yet (the app has no
+pages so far) is simply not shown, so the menu never links to a page that does not exist.
+"""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    roles: tuple[str, ...] = ()  # empty: every signed-in user
+
+
+NAV_ITEMS = (
+    NavItem("Queue", "incidents:queue"),
+    NavItem("Log incident", "incidents:create"),
+    NavItem("Boards", "boards:list"),
+    NavItem("Sprints", "sprints:list"),
+    NavItem("Triage", "changes:triage", ("product_owner", "manager")),
+    NavItem("Dashboards", "dashboards:sla", ("manager",)),
+    NavItem("SLA settings", "sla:settings", ("manager",)),
+)
+
+
+def nav_for(user):
+    from accounts.roles import has_role
+
+    items = []
+    for item in NAV_ITEMS:
+        if item.roles and not has_role(user, *item.roles):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        items.append({"label": item.label, "url": url, "url_name": item.url_name})
+    return items

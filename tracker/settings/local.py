@@ -1,0 +1,12 @@
+"""Embedded defaults: one machine, SQLite, the filesystem broker, demo data."""
+
+from .base import *  # noqa: F403
+from .base import env, env_bool
+
+DEBUG = env_bool("DEBUG", True)
+# A fixed key is fine on a laptop: local settings are never used in production.
+SECRET_KEY = env("SECRET_KEY", "local-only-insecure-key-tandem-embedded-defaults")  # noqa: S105
+
+# Static files come from the finders here (runserver, the live test server); WhiteNoise
+# serves the collected files in production only.
+MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405

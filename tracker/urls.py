@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),
+    path("api/v1/", include("tracker.api.urls")),
+    path("incidents/", include("incidents.urls")),
+    path("sla/", include("sla.urls")),
+    path("boards/", include("boards.urls")),
+    path("sprints/", include("sprints.urls")),
+]

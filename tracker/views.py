@@ -1,0 +1,45 @@
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.db import DatabaseError, connection
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.views.decorators.cache import never_cache
+from kombu import Connection
+
+from .navigation import nav_for
+
+
+def _database_state():
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return "down"
+    return "ok"
+
+
+def _broker_state():
+    try:
+        with Connection(
+            settings.CELERY_BROKER_URL,
+            transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+            connect_timeout=2,
+        ) as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception:  # noqa: BLE001 - any failure to reach the broker means "down"
+        return "down"
+    return "ok"
+
+
+@login_not_required
+@never_cache
+def healthz(request):
+    database = _database_state()
+    body = {"database": database, "broker": _broker_state()}
+    return JsonResponse(body, status=200 if database == "ok" else 503)
+
+
+def home(request):
+    items = nav_for(request.user)
+    return redirect(items[0]["url"] if items else "accounts:profile")
