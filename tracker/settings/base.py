@@ -196,6 +196,11 @@ CELERY_TASK_PUBLISH_RETRY = False
 SLA_SWEEP_SECONDS = float(env("SLA_SWEEP_SECONDS", "30"))
 CELERY_BEAT_SCHEDULE: dict = {
     "tracker-heartbeat": {"task": "tracker.tasks.heartbeat", "schedule": timedelta(minutes=5)},
+    "sla-sweep": {"task": "sla.tasks.sla_sweep", "schedule": timedelta(seconds=SLA_SWEEP_SECONDS)},
+    "incidents-auto-close": {
+        "task": "incidents.tasks.incidents_auto_close",
+        "schedule": timedelta(minutes=15),
+    },
 }
 
 # ---------------------------------------------------------------- Tandem
