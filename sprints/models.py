@@ -105,3 +105,18 @@ class ScopeChange(models.Model):
 
     def __str__(self):
         return f"{self.card_id} {self.change} in {self.sprint_id}"
+
+
+class SprintCommitment(models.Model):
+    """What the team committed to when the sprint started: one row per card, with the
+    estimate it had then. Cards added later are unplanned; this is how we tell them apart."""
+
+    sprint = models.ForeignKey(Sprint, on_delete=models.CASCADE, related_name="commitments")
+    card = models.ForeignKey("boards.Card", on_delete=models.CASCADE, related_name="sprint_commitments")
+    estimate = models.DecimalField(max_digits=6, decimal_places=1, default=Decimal("0"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sprint", "card"], name="sprint_commitment_unique")]
+
+    def __str__(self):
+        return f"{self.card_id} committed in {self.sprint_id}"
