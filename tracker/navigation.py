@@ -21,6 +21,7 @@ NAV_ITEMS = (
     NavItem("Log incident", "incidents:create"),
     NavItem("Boards", "boards:list"),
     NavItem("Sprints", "sprints:list"),
+    NavItem("Changes", "changes:list"),
     NavItem("Triage", "changes:triage", ("product_owner", "manager")),
     NavItem("Dashboards", "dashboards:sla", ("manager",)),
     NavItem("SLA settings", "sla:settings", ("manager",)),

@@ -13,4 +13,5 @@ urlpatterns = [
     path("sla/", include("sla.urls")),
     path("boards/", include("boards.urls")),
     path("sprints/", include("sprints.urls")),
+    path("changes/", include("changes.urls")),
 ]

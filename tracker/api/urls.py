@@ -16,4 +16,5 @@ urlpatterns = [
     path("sla/", include("sla.api.urls")),
     path("", include("boards.api.urls")),
     path("", include("sprints.api.urls")),
+    path("", include("changes.api.urls")),
 ]

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "sla",
     "boards",
     "sprints",
+    "changes",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,61 @@
+from rest_framework import serializers
+
+from incidents.models import Incident
+from org.models import Team
+from sprints.models import Sprint
+
+from ..models import ChangeRequest, Decision, Kind, Source
+
+
+class ChangeRequestSerializer(serializers.ModelSerializer):
+    incidents = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    card_key = serializers.CharField(source="card.key", read_only=True, default=None)
+    requester = serializers.PrimaryKeyRelatedField(read_only=True)
+    incident_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = ChangeRequest
+        fields = [
+            "id",
+            "key",
+            "title",
+            "description",
+            "source",
+            "kind",
+            "justification",
+            "status",
+            "incidents",
+            "incident_count",
+            "card",
+            "card_key",
+            "team",
+            "requester",
+            "decision_reason",
+            "decided_by",
+            "decided_at",
+            "approved_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ChangeRequestCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    source = serializers.ChoiceField(choices=Source.choices, default=Source.SUPPORT)
+    kind = serializers.ChoiceField(choices=Kind.choices, default=Kind.NORMAL)
+    justification = serializers.CharField(required=False, allow_blank=True, default="")
+    incidents = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Incident.objects.select_related("service__team"), required=False, default=list
+    )
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.filter(is_development=True), required=False, allow_null=True, default=None
+    )
+
+
+class TriageSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=Decision.choices)
+    sprint = serializers.PrimaryKeyRelatedField(
+        queryset=Sprint.objects.all(), required=False, allow_null=True
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
