@@ -8,6 +8,10 @@ def default_hours():
     return {"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": [], "sun": []}
 
 
+def default_pause_on():
+    return ["awaiting_customer", "awaiting_vendor"]
+
+
 class BusinessCalendar(models.Model):
     """When the clock runs: working intervals per weekday in a time zone, minus holidays.
 
@@ -54,7 +58,7 @@ class SLAPolicy(models.Model):
     calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="policies")
     warn_percent = models.PositiveSmallIntegerField(default=75)
     pause_on = models.JSONField(
-        default=list,
+        default=default_pause_on,
         blank=True,
         help_text="Hold reasons that pause the clock (default: customer and vendor).",
     )
@@ -103,6 +107,12 @@ class SLATimer(models.Model):
     breached_at = models.DateTimeField(null=True, blank=True)
     # Still counting (running or paused): breached timers keep counting until stopped.
     is_active = models.BooleanField(default=True)
+    # Business seconds counted up to the moment the clock last stopped (paused_at or
+    # stopped_at); while the clock runs, the remaining time follows from due_at instead.
+    elapsed_seconds = models.FloatField(default=0)
+    # Set while an open pause holds the clock (state "paused", or "breached" and on hold).
+    paused_at = models.DateTimeField(null=True, blank=True)
+    pause_cause = models.CharField(max_length=20, blank=True)
 
     class Meta:
         constraints = [
@@ -128,6 +138,9 @@ class PauseCause(models.TextChoices):
     VENDOR = "vendor", "Awaiting vendor"
     DEVELOPMENT = "development", "Awaiting development"
     OTHER = "other", "Other"
+    # Not a pause but the clock stopped: resolved until reopened (kept so a recompute from
+    # the original start leaves that stretch out). Reports of paused time skip it.
+    STOPPED = "stopped", "Stopped (resolved until reopened)"
 
 
 class PausePeriod(models.Model):
@@ -160,10 +173,19 @@ class SLAEvent(models.Model):
     kind = models.CharField(max_length=10, choices=SLAEventKind.choices)
     at = models.DateTimeField(help_text="The true instant (the due or warning instant), not detection time.")
     detected_at = models.DateTimeField()
+    # Set when its actions (mail, escalation, major) ran; the sweep re-queues the rest.
+    handled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["at"]
         constraints = [models.UniqueConstraint(fields=["timer", "kind"], name="sla_event_once_per_timer")]
+        indexes = [
+            models.Index(
+                fields=["detected_at"],
+                name="sla_event_unhandled",
+                condition=models.Q(handled_at__isnull=True),
+            )
+        ]
 
     def __str__(self):
         return f"{self.timer_id} {self.kind}"

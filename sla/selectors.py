@@ -1,0 +1,131 @@
+"""Reads for the SLA engine: calendars as arithmetic objects, timers, policies."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import lru_cache
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from . import calendar as bcal
+from .models import BusinessCalendar, SLAPolicy, SLATimer, TimerState
+
+
+@lru_cache(maxsize=256)
+def _parsed(key: tuple) -> bcal.Calendar:
+    tz, always_open, hours_json, holidays, country, subdivision = key
+    return bcal.parse_calendar(
+        timezone=tz,
+        hours=json.loads(hours_json),
+        holidays=list(holidays),
+        country=country,
+        subdivision=subdivision,
+        always_open=always_open,
+    )
+
+
+def calendar_of(calendar: BusinessCalendar) -> bcal.Calendar:
+    """The arithmetic calendar of a stored one, parsed once per distinct content and
+    process (the cache key is the content, so an edit is picked up at once)."""
+    key = (
+        calendar.timezone,
+        bool(calendar.always_open),
+        json.dumps(calendar.hours or {}, sort_keys=True),
+        tuple(sorted(calendar.holidays or [])),
+        calendar.country or "",
+        calendar.subdivision or "",
+    )
+    return _parsed(key)
+
+
+def timer_calendar(timer: SLATimer) -> bcal.Calendar | None:
+    policy = timer.policy
+    return calendar_of(policy.calendar) if policy is not None else None
+
+
+def timer_is_counting(timer: SLATimer) -> bool:
+    return timer.is_active and timer.paused_at is None and timer.due_at is not None
+
+
+def timer_remaining_seconds(timer: SLATimer, now: datetime | None = None) -> int | None:
+    """Business seconds left until the timer is due; negative once overdue.
+
+    Paused or stopped timers report the remaining time frozen when their clock stopped.
+    Reads timer.policy.calendar: select_related("policy__calendar") for lists.
+    """
+    if timer.policy_id is None and timer.due_at is None and not timer.target_minutes:
+        return None  # no policy applied: no clock
+    if not timer_is_counting(timer):
+        return round(timer.target_minutes * 60 - timer.elapsed_seconds)
+    now = now or timezone.now()
+    cal = timer_calendar(timer)
+    if cal is None:
+        return round((timer.due_at - now).total_seconds())
+    return round(bcal.business_seconds_between(cal, now, timer.due_at))
+
+
+def timer_at_risk(timer: SLATimer, now: datetime | None = None) -> bool:
+    """Running and past its warning instant, not yet breached."""
+    now = now or timezone.now()
+    return (
+        timer.state == TimerState.RUNNING
+        and timer.paused_at is None
+        and timer.warn_at is not None
+        and timer.warn_at <= now
+    )
+
+
+def timer_display_state(timer: SLATimer, now: datetime | None = None) -> str:
+    """State for badges: running / at_risk / paused / met / breached."""
+    if timer.state == TimerState.RUNNING and timer_at_risk(timer, now):
+        return "at_risk"
+    return timer.state
+
+
+def timers_with_calendars(qs: QuerySet[SLATimer] | None = None) -> QuerySet[SLATimer]:
+    qs = qs if qs is not None else SLATimer.objects.all()
+    return qs.select_related("policy__calendar")
+
+
+def sla_timer_prefetch(lookup: str = "sla_timers") -> Prefetch:
+    """For incident lists: `Incident.objects.prefetch_related(sla_timer_prefetch())`."""
+    return Prefetch(lookup, queryset=timers_with_calendars().order_by("metric"))
+
+
+def calendar_list() -> QuerySet[BusinessCalendar]:
+    return BusinessCalendar.objects.order_by("name")
+
+
+def policy_list() -> QuerySet[SLAPolicy]:
+    return SLAPolicy.objects.select_related("calendar", "service", "customer").order_by("priority", "name")
+
+
+def policy_for(*, priority: str, service_id=None, customer_id=None, incident_type="") -> SLAPolicy | None:
+    """The most specific active policy for an incident's attributes.
+
+    A policy matches when its priority equals and each of its optional criteria (service,
+    customer, type) is empty or equal. More criteria set wins; ties go to customer over
+    service over type, then to the lowest id (oldest).
+    """
+    candidates = (
+        SLAPolicy.objects.select_related("calendar").filter(active=True, priority=priority).order_by("id")
+    )
+    best, best_score = None, None
+    for policy in candidates:
+        if policy.service_id and policy.service_id != service_id:
+            continue
+        if policy.customer_id and policy.customer_id != customer_id:
+            continue
+        if policy.incident_type and policy.incident_type != incident_type:
+            continue
+        score = (
+            bool(policy.service_id) + bool(policy.customer_id) + bool(policy.incident_type),
+            bool(policy.customer_id),
+            bool(policy.service_id),
+            bool(policy.incident_type),
+        )
+        if best_score is None or score > best_score:
+            best, best_score = policy, score
+    return best
