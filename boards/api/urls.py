@@ -1,3 +1,18 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path("boards/", views.BoardListCreateApi.as_view(), name="api-boards"),
+    path("boards/<int:pk>/", views.BoardDetailApi.as_view(), name="api-board"),
+    path("cards/", views.CardListCreateApi.as_view(), name="api-cards"),
+    path("cards/<int:pk>/", views.CardDetailApi.as_view(), name="api-card"),
+    path("cards/<int:pk>/move/", views.CardMoveApi.as_view(), name="api-card-move"),
+    path("cards/<int:pk>/pull/", views.CardPullApi.as_view(), name="api-card-pull"),
+    path("cards/<int:pk>/block/", views.CardBlockApi.as_view(), name="api-card-block"),
+    path("cards/<int:pk>/unblock/", views.CardUnblockApi.as_view(), name="api-card-unblock"),
+    path("releases/", views.ReleaseListCreateApi.as_view(), name="api-releases"),
+    path("releases/<int:pk>/", views.ReleaseDetailApi.as_view(), name="api-release"),
+    path("releases/<int:pk>/deploy/", views.ReleaseDeployApi.as_view(), name="api-release-deploy"),
+    path("reason-codes/", views.ReasonCodeListApi.as_view(), name="api-reason-codes"),
+]

@@ -1,0 +1,308 @@
+"""Boards API: parse input, check the permission predicate, call a service, serialize."""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.shortcuts import get_object_or_404
+from django_filters import rest_framework as filters
+from rest_framework import status
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from boards import permissions, selectors, services
+from boards.models import Board, Card, CardType, Column, Lane, ReasonCode, ReasonKind, Release
+from org.models import Team
+
+from . import serializers as s
+
+
+class CanReadBoards(BasePermission):
+    def has_permission(self, request, view):
+        return permissions.can_read_boards(request.user)
+
+
+class BoardsApiView(APIView):
+    permission_classes = [IsAuthenticated, CanReadBoards]
+
+    def check(self, allowed: bool):
+        if not allowed:
+            raise PermissionDenied("Your role may not do this on boards.")
+
+    def parse(self, serializer_class, **kwargs):
+        ser = serializer_class(data=self.request.data, **kwargs)
+        ser.is_valid(raise_exception=True)
+        return ser.validated_data
+
+    def paginate_ids(self, qs):
+        """Paginate ids only; rows are then read values-based in a fixed number of queries."""
+        paginator = self.pagination_class()
+        ids = paginator.paginate_queryset(qs.values_list("id", flat=True), self.request, view=self)
+        return paginator, list(ids)
+
+    @property
+    def pagination_class(self):
+        from tracker.api.pagination import PageNumberPagination
+
+        return PageNumberPagination
+
+
+def _lookup(model, pk, field, *, label, **extra):
+    if pk is None:
+        return None
+    obj = model.objects.filter(pk=pk, **extra).first()
+    if obj is None:
+        raise ValidationError({field: [f"Unknown {label}."]})
+    return obj
+
+
+def _reason(ref, field, kind):
+    if ref in (None, ""):
+        return None
+    qs = ReasonCode.objects.filter(kind=kind, active=True)
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        reason = qs.filter(pk=int(ref)).first()
+    else:
+        reason = qs.filter(code=ref).first()
+    if reason is None:
+        raise ValidationError({field: [f"Unknown {ReasonKind(kind).label.lower()} reason code: {ref}."]})
+    return reason
+
+
+def _card_out(card_id):
+    return selectors.card_api_rows(Card.objects.filter(pk=card_id))[0]
+
+
+# ------------------------------------------------------------------ boards
+class BoardListCreateApi(BoardsApiView):
+    def get(self, request):
+        qs = selectors.board_list().order_by("name")
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        rows = [
+            {
+                "id": b.pk,
+                "name": b.name,
+                "key_prefix": b.key_prefix,
+                "teams": [t.pk for t in b.teams.all()],
+                "card_count": b.card_count,
+            }
+            for b in page
+        ]
+        return paginator.get_paginated_response(rows)
+
+    def post(self, request):
+        self.check(permissions.can_create_board(request.user))
+        data = self.parse(s.BoardCreateSerializer)
+        teams = list(Team.objects.filter(pk__in=data["teams"]))
+        missing = set(data["teams"]) - {t.pk for t in teams}
+        if missing:
+            raise ValidationError({"teams": [f"Unknown team: {pk}." for pk in sorted(missing)]})
+        board = services.board_create(
+            name=data["name"],
+            key_prefix=data["key_prefix"],
+            teams=teams,
+            columns=[dict(c) for c in data["columns"]],
+            lanes=[dict(ln) for ln in data["lanes"]],
+            actor=request.user,
+        )
+        return Response(selectors.board_api(board), status=status.HTTP_201_CREATED)
+
+
+class BoardDetailApi(BoardsApiView):
+    def get(self, request, pk):
+        board = get_object_or_404(Board.objects.prefetch_related("teams"), pk=pk)
+        return Response(selectors.board_api(board))
+
+
+# ------------------------------------------------------------------ cards
+class CardFilter(filters.FilterSet):
+    board = filters.NumberFilter()
+    column = filters.NumberFilter()
+    lane = filters.NumberFilter()
+    sprint = filters.NumberFilter()
+    release = filters.NumberFilter()
+    assignee = filters.NumberFilter()
+    type = filters.ChoiceFilter(choices=CardType.choices)
+    blocked = filters.BooleanFilter()
+
+    class Meta:
+        model = Card
+        fields = ["board", "column", "lane", "sprint", "release", "assignee", "type", "blocked"]
+
+
+class CardListCreateApi(BoardsApiView):
+    def get(self, request):
+        fs = CardFilter(request.query_params, queryset=Card.objects.order_by("board_id", "rank", "id"))
+        if not fs.is_valid():
+            raise ValidationError(fs.errors)
+        paginator, ids = self.paginate_ids(fs.qs)
+        rows = {r["id"]: r for r in selectors.card_api_rows(Card.objects.filter(pk__in=ids))}
+        return paginator.get_paginated_response([rows[pk] for pk in ids if pk in rows])
+
+    def post(self, request):
+        data = self.parse(s.CardCreateSerializer)
+        board = _lookup(Board, data["board"], "board", label="board")
+        self.check(permissions.can_create_card(request.user, board))
+        from sprints.models import Sprint
+
+        card = services.card_create(
+            board=board,
+            title=data["title"],
+            description=data["description"],
+            type=data["type"],
+            class_of_service=data.get("class_of_service"),
+            estimate=data.get("estimate"),
+            column=_lookup(Column, data.get("column"), "column", label="column"),
+            lane=_lookup(Lane, data.get("lane"), "lane", label="lane"),
+            position=data.get("position"),
+            assignee=_lookup(
+                get_user_model(), data.get("assignee"), "assignee", label="user", is_active=True
+            ),
+            sprint=_lookup(Sprint, data.get("sprint"), "sprint", label="sprint"),
+            release=_lookup(Release, data.get("release"), "release", label="release"),
+            due_date=data.get("due_date"),
+            override_reason=_reason(data.get("override_reason"), "override_reason", ReasonKind.WIP_OVERRIDE),
+            actor=request.user,
+        )
+        return Response(_card_out(card.pk), status=status.HTTP_201_CREATED)
+
+
+class CardDetailApi(BoardsApiView):
+    def get(self, request, pk):
+        get_object_or_404(Card, pk=pk)
+        return Response(_card_out(pk))
+
+    def patch(self, request, pk):
+        card = get_object_or_404(Card, pk=pk)
+        self.check(permissions.can_edit_card(request.user, card))
+        data = self.parse(s.CardPatchSerializer)
+        from sprints.models import Sprint
+
+        kwargs = {}
+        for name in ("title", "description", "type", "class_of_service", "due_date"):
+            if name in data:
+                kwargs[name] = data[name]
+        if "assignee" in data:
+            kwargs["assignee"] = _lookup(
+                get_user_model(), data["assignee"], "assignee", label="user", is_active=True
+            )
+        if "release" in data:
+            kwargs["release"] = _lookup(Release, data["release"], "release", label="release")
+        if "sprint" in data:
+            kwargs["sprint"] = _lookup(Sprint, data["sprint"], "sprint", label="sprint")
+        if "estimate" in data:
+            kwargs["estimate"] = data["estimate"]
+        services.card_update(card=card, actor=request.user, reason=data["reason"], **kwargs)
+        return Response(_card_out(pk))
+
+
+class CardMoveApi(BoardsApiView):
+    def post(self, request, pk):
+        card = get_object_or_404(Card, pk=pk)
+        self.check(permissions.can_move_card(request.user, card))
+        data = self.parse(s.CardMoveSerializer)
+        services.card_move(
+            card=card,
+            column=_lookup(Column, data["column"], "column", label="column"),
+            lane=_lookup(Lane, data.get("lane"), "lane", label="lane"),
+            position=data.get("position"),
+            override_reason=_reason(data.get("override_reason"), "override_reason", ReasonKind.WIP_OVERRIDE),
+            actor=request.user,
+        )
+        return Response(_card_out(pk))
+
+
+class CardPullApi(BoardsApiView):
+    def post(self, request, pk):
+        card = get_object_or_404(Card, pk=pk)
+        self.check(permissions.can_pull_card(request.user, card))
+        data = self.parse(s.CardPullSerializer)
+        services.card_pull(
+            card=card,
+            actor=request.user,
+            override_reason=_reason(data.get("override_reason"), "override_reason", ReasonKind.WIP_OVERRIDE),
+        )
+        return Response(_card_out(pk))
+
+
+class CardBlockApi(BoardsApiView):
+    def post(self, request, pk):
+        card = get_object_or_404(Card, pk=pk)
+        self.check(permissions.can_block_card(request.user, card))
+        data = self.parse(s.CardBlockSerializer)
+        services.card_block(
+            card=card,
+            reason=_reason(data["reason"], "reason", ReasonKind.BLOCK),
+            note=data["note"],
+            actor=request.user,
+        )
+        return Response(_card_out(pk))
+
+
+class CardUnblockApi(BoardsApiView):
+    def post(self, request, pk):
+        card = get_object_or_404(Card, pk=pk)
+        self.check(permissions.can_block_card(request.user, card))
+        services.card_unblock(card=card, actor=request.user)
+        return Response(_card_out(pk))
+
+
+# ------------------------------------------------------------------ releases & reason codes
+def _release_out(release, card_count=None):
+    return {
+        "id": release.pk,
+        "board": release.board_id,
+        "name": release.name,
+        "planned_for": release.planned_for,
+        "deployed_at": release.deployed_at,
+        "card_count": card_count if card_count is not None else getattr(release, "card_count", None),
+    }
+
+
+class ReleaseListCreateApi(BoardsApiView):
+    def get(self, request):
+        qs = Release.objects.annotate(card_count=Count("cards")).order_by("board_id", "-planned_for", "name")
+        if request.query_params.get("board", "").isdigit():
+            qs = qs.filter(board_id=request.query_params["board"])
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response([_release_out(r) for r in page])
+
+    def post(self, request):
+        data = self.parse(s.ReleaseCreateSerializer)
+        board = _lookup(Board, data["board"], "board", label="board")
+        self.check(permissions.can_manage_releases(request.user, board))
+        release = services.release_create(
+            board=board, name=data["name"], planned_for=data.get("planned_for"), actor=request.user
+        )
+        return Response(_release_out(release, 0), status=status.HTTP_201_CREATED)
+
+
+class ReleaseDetailApi(BoardsApiView):
+    """A release with what it contained, so support can read it."""
+
+    def get(self, request, pk):
+        release = get_object_or_404(Release, pk=pk)
+        cards = list(release.cards.order_by("key").values("id", "key", "title", "type", "done_at"))
+        return Response({**_release_out(release, len(cards)), "cards": cards})
+
+
+class ReleaseDeployApi(BoardsApiView):
+    def post(self, request, pk):
+        release = get_object_or_404(Release, pk=pk)
+        self.check(permissions.can_manage_releases(request.user, release.board))
+        release = services.release_mark_deployed(release=release, actor=request.user)
+        return Response(_release_out(release, release.cards.count()))
+
+
+class ReasonCodeListApi(BoardsApiView):
+    def get(self, request):
+        qs = ReasonCode.objects.filter(active=True).order_by("kind", "label")
+        kind = request.query_params.get("kind")
+        if kind:
+            if kind not in ReasonKind.values:
+                raise ValidationError({"kind": [f"Kind must be one of {', '.join(ReasonKind.values)}."]})
+            qs = qs.filter(kind=kind)
+        rows = list(qs.values("id", "kind", "code", "label"))
+        return Response({"results": rows, "next": None, "count": len(rows)})

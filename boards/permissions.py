@@ -1,0 +1,39 @@
+"""Who may do what on boards. The browser views and the API call these same predicates."""
+
+from accounts.roles import Role, has_role, is_staff_member
+
+CARD_WORKERS = (Role.DEVELOPER, Role.PRODUCT_OWNER, Role.MANAGER)
+BOARD_ADMINS = (Role.PRODUCT_OWNER, Role.MANAGER)
+
+
+def can_read_boards(user) -> bool:
+    """Everyone with a role reads boards, cards, releases and flow metrics."""
+    return is_staff_member(user)
+
+
+def can_create_card(user, board=None) -> bool:
+    return has_role(user, *CARD_WORKERS)
+
+
+def can_edit_card(user, card=None) -> bool:
+    return has_role(user, *CARD_WORKERS)
+
+
+def can_move_card(user, card=None) -> bool:
+    return has_role(user, *CARD_WORKERS)
+
+
+def can_pull_card(user, card=None) -> bool:
+    return has_role(user, *CARD_WORKERS)
+
+
+def can_block_card(user, card=None) -> bool:
+    return has_role(user, *CARD_WORKERS)
+
+
+def can_create_board(user) -> bool:
+    return has_role(user, *BOARD_ADMINS)
+
+
+def can_manage_releases(user, board=None) -> bool:
+    return has_role(user, *CARD_WORKERS)

@@ -1,0 +1,275 @@
+"""Reads for boards: a fixed number of queries whatever the number of cards."""
+
+from collections import defaultdict
+from datetime import timedelta
+
+from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from sla.models import SLATimer, TimerMetric, TimerState
+
+from .models import Board, Card, CardIncident, CardMove, Column, Lane, ReasonCode, ReasonKind, Release
+
+CARD_VALUES = (
+    "id",
+    "key",
+    "board_id",
+    "title",
+    "description",
+    "type",
+    "class_of_service",
+    "estimate",
+    "assignee_id",
+    "column_id",
+    "lane_id",
+    "rank",
+    "sprint_id",
+    "release_id",
+    "due_date",
+    "blocked",
+    "block_reason_id",
+    "block_note",
+    "blocked_since",
+    "started_at",
+    "done_at",
+    "created_at",
+)
+
+
+def sla_due_subquery():
+    """The earliest due instant of the running (or paused) resolution timers of the
+    incidents linked to the card — one correlated subquery, never a query per card."""
+    return Subquery(
+        SLATimer.objects.filter(
+            incident__card_links__card=OuterRef("pk"),
+            metric=TimerMetric.RESOLUTION,
+            state__in=[TimerState.RUNNING, TimerState.PAUSED],
+            is_active=True,
+            due_at__isnull=False,
+        )
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
+
+
+def cards_with_sla(qs=None):
+    qs = Card.objects.all() if qs is None else qs
+    return qs.annotate(sla_due_at=sla_due_subquery())
+
+
+def incident_ids_by_card(card_ids) -> dict[int, list[int]]:
+    links = defaultdict(list)
+    if card_ids:
+        rows = CardIncident.objects.filter(card_id__in=card_ids).order_by("incident_id")
+        for card_id, incident_id in rows.values_list("card_id", "incident_id"):
+            links[card_id].append(incident_id)
+    return links
+
+
+def card_api_rows(qs) -> list[dict]:
+    """Cards in the API's shape from plain values(): two queries for any number of cards."""
+    rows = list(cards_with_sla(qs).values(*CARD_VALUES, "sla_due_at"))
+    links = incident_ids_by_card([r["id"] for r in rows])
+    return [card_api_row(r, links.get(r["id"], [])) for r in rows]
+
+
+def card_api_row(r, incident_ids) -> dict:
+    return {
+        "id": r["id"],
+        "key": r["key"],
+        "board": r["board_id"],
+        "title": r["title"],
+        "description": r["description"],
+        "type": r["type"],
+        "class_of_service": r["class_of_service"],
+        "estimate": float(r["estimate"]) if r["estimate"] is not None else None,
+        "assignee": r["assignee_id"],
+        "column": r["column_id"],
+        "lane": r["lane_id"],
+        "rank": r["rank"],
+        "sprint": r["sprint_id"],
+        "release": r["release_id"],
+        "due_date": r["due_date"],
+        "blocked": r["blocked"],
+        "block_reason": r["block_reason_id"],
+        "block_note": r["block_note"],
+        "blocked_since": r["blocked_since"],
+        "started_at": r["started_at"],
+        "done_at": r["done_at"],
+        "created_at": r["created_at"],
+        "incidents": incident_ids,
+        "sla_due_at": r["sla_due_at"],
+    }
+
+
+def board_list():
+    return Board.objects.prefetch_related("teams").annotate(
+        card_count=Count("cards", filter=Q(cards__cancelled_at__isnull=True), distinct=True)
+    )
+
+
+def board_columns(board) -> list[dict]:
+    """Columns with their card count and WIP flags (count over max / under min)."""
+    columns = list(
+        Column.objects.filter(board=board)
+        .annotate(count=Count("cards", filter=Q(cards__cancelled_at__isnull=True)))
+        .order_by("position", "id")
+        .values("id", "name", "category", "position", "wip_min", "wip_max", "count")
+    )
+    for col in columns:
+        col["over"] = col["wip_max"] is not None and col["count"] > col["wip_max"]
+        col["at_limit"] = col["wip_max"] is not None and col["count"] == col["wip_max"]
+        col["under"] = col["wip_min"] is not None and col["count"] < col["wip_min"]
+    return columns
+
+
+def board_lanes(board) -> list[dict]:
+    return list(
+        Lane.objects.filter(board=board).order_by("position", "id").values("id", "name", "kind", "position")
+    )
+
+
+def board_api(board) -> dict:
+    """The board endpoint's payload: five queries for any number of cards."""
+    columns = board_columns(board)
+    cards = card_api_rows(Card.objects.filter(board=board, cancelled_at__isnull=True).order_by("rank", "id"))
+    return {
+        "id": board.pk,
+        "name": board.name,
+        "key_prefix": board.key_prefix,
+        "teams": [t.pk for t in board.teams.all()],
+        "columns": [
+            {k: c[k] for k in ("id", "name", "category", "wip_min", "wip_max", "count")} for c in columns
+        ],
+        "lanes": [{k: ln[k] for k in ("id", "name", "kind")} for ln in board_lanes(board)],
+        "cards": cards,
+    }
+
+
+BOARD_FILTERS = ("sprint", "release", "assignee", "type", "blocked")
+
+
+def board_card_filter(qs, filters):
+    """Quick filters of the board page (values come from the query string, already cleaned)."""
+    if filters.get("sprint"):
+        qs = (
+            qs.filter(sprint__isnull=True)
+            if filters["sprint"] == "none"
+            else qs.filter(sprint_id=filters["sprint"])
+        )
+    if filters.get("release"):
+        qs = (
+            qs.filter(release__isnull=True)
+            if filters["release"] == "none"
+            else qs.filter(release_id=filters["release"])
+        )
+    if filters.get("assignee"):
+        qs = (
+            qs.filter(assignee__isnull=True)
+            if filters["assignee"] == "none"
+            else qs.filter(assignee_id=filters["assignee"])
+        )
+    if filters.get("type"):
+        qs = qs.filter(type=filters["type"])
+    if filters.get("blocked") in ("yes", "no"):
+        qs = qs.filter(blocked=filters["blocked"] == "yes")
+    return qs
+
+
+def board_page_cards(board, filters) -> list[dict]:
+    """The cards shown on the board page, as plain dicts with the assignee's name."""
+    qs = board_card_filter(Card.objects.filter(board=board, cancelled_at__isnull=True), filters)
+    return list(
+        cards_with_sla(qs)
+        .order_by("rank", "id")
+        .values(
+            "id",
+            "key",
+            "title",
+            "type",
+            "class_of_service",
+            "estimate",
+            "column_id",
+            "lane_id",
+            "blocked",
+            "blocked_since",
+            "block_reason__label",
+            "assignee_id",
+            "assignee__first_name",
+            "assignee__last_name",
+            "assignee__username",
+            "due_date",
+            "sla_due_at",
+        )
+    )
+
+
+def board_version(board) -> str:
+    """A cheap fingerprint of everything the board page shows; changes when any card does."""
+    agg = Card.objects.filter(board=board).aggregate(n=Count("id"), last=Max("updated_at"))
+    last = agg["last"].timestamp() if agg["last"] else 0
+    return f"{agg['n']}-{last:.6f}"
+
+
+def active_sprint_support_member(board):
+    from sprints.models import Sprint, SprintState
+
+    sprint = (
+        Sprint.objects.filter(board=board, state=SprintState.ACTIVE)
+        .select_related("support_member", "team")
+        .order_by("-start")
+        .first()
+    )
+    return sprint
+
+
+def reason_codes(kind=None):
+    qs = ReasonCode.objects.filter(active=True)
+    return qs.filter(kind=kind) if kind else qs
+
+
+def wip_override_reasons():
+    return reason_codes(ReasonKind.WIP_OVERRIDE)
+
+
+def block_reasons():
+    return reason_codes(ReasonKind.BLOCK)
+
+
+def releases_for(board):
+    return Release.objects.filter(board=board)
+
+
+def card_history(card) -> list[dict]:
+    """Moves and blocks of one card, merged and ordered by time (three queries)."""
+    events = []
+    moves = CardMove.objects.filter(card=card).select_related(
+        "actor", "from_column", "to_column", "from_lane", "to_lane", "override_reason"
+    )
+    for m in moves:
+        events.append({"at": m.at, "kind": "move", "move": m})
+    for p in card.block_periods.select_related("reason", "started_by"):
+        events.append({"at": p.started_at, "kind": "block", "period": p})
+        if p.ended_at:
+            events.append({"at": p.ended_at, "kind": "unblock", "period": p})
+    events.sort(key=lambda e: e["at"])
+    return events
+
+
+def blocked_for(since, now=None):
+    if not since:
+        return None
+    return (now or timezone.now()) - since
+
+
+def format_age(delta: timedelta | None) -> str:
+    if delta is None:
+        return ""
+    seconds = max(int(delta.total_seconds()), 0)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {rest // 60}m"
+    return f"{rest // 60}m"
