@@ -49,10 +49,14 @@ def test_accept_creates_a_change_card_at_the_bottom_of_the_backlog(board, dev_te
     assert first.decided_by == po_user
 
 
-def test_schedule_into_an_active_sprint_is_logged_as_scope_change(make_sprint, dev_team, po_user, engineer_user):
+def test_schedule_into_an_active_sprint_is_logged_as_scope_change(
+    make_sprint, dev_team, po_user, engineer_user
+):
     sprint = make_sprint(state=SprintState.ACTIVE)
     change = change_request_create(title="Add export", actor=engineer_user, team=dev_team)
-    change_request_triage(change=change, decision="schedule", sprint=sprint, actor=po_user, reason="Customer deal")
+    change_request_triage(
+        change=change, decision="schedule", sprint=sprint, actor=po_user, reason="Customer deal"
+    )
     change.refresh_from_db()
     assert change.status == ChangeStatus.SCHEDULED
     assert change.card.sprint == sprint
@@ -123,7 +127,9 @@ def test_emergency_change_becomes_an_expedite_card_in_the_active_sprint(
     assert log.source == WorkSource.EMERGENCY_CHANGE
 
 
-def test_emergency_without_active_sprint_is_refused_and_nothing_written(board, dev_team, po_user, engineer_user):
+def test_emergency_without_active_sprint_is_refused_and_nothing_written(
+    board, dev_team, po_user, engineer_user
+):
     change = change_request_create(
         title="Hotfix", actor=engineer_user, team=dev_team, kind=Kind.EMERGENCY, justification="Outage"
     )
