@@ -1,0 +1,61 @@
+"""The WIP maximum holds under concurrent pulls on PostgreSQL (each thread its own connection)."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from boards import services
+from boards.models import Card, CardMove, ColumnCategory
+from tests.factories import UserFactory
+from tracker.exceptions import WipLimitExceeded
+
+from .factories import BoardFactory, CardFactory, column_of
+
+PULLERS = 16
+ROUNDS = 20
+
+
+def _pull_all(cards, users):
+    barrier = threading.Barrier(len(cards))
+    results = []
+    lock = threading.Lock()
+
+    def worker(card, user):
+        try:
+            barrier.wait()
+            services.card_pull(card=card, actor=user)
+            outcome = "ok"
+        except WipLimitExceeded:
+            outcome = "wip"
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            outcome = repr(exc)
+        finally:
+            connection.close()
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=worker, args=(c, u)) for c, u in zip(cards, users, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sixteen_concurrent_pulls_into_the_last_slot():
+    assert connection.vendor == "postgresql"
+    users = [UserFactory(roles=["developer"]) for _ in range(PULLERS)]
+    for round_no in range(ROUNDS):
+        board = BoardFactory(columns__wip={ColumnCategory.IN_PROGRESS: (None, 3)})
+        doing = column_of(board, ColumnCategory.IN_PROGRESS)
+        ready = column_of(board, ColumnCategory.READY)
+        CardFactory.create_batch(2, board=board, column=doing)  # one free slot left
+        cards = CardFactory.create_batch(PULLERS, board=board, column=ready)
+        results = _pull_all(cards, users)
+        assert sorted(results) == ["ok"] + ["wip"] * (PULLERS - 1), (round_no, results)
+        assert Card.objects.filter(column=doing).count() == 3
+        assert CardMove.objects.filter(card__board=board, to_column=doing).count() == 1
+        pulled = Card.objects.get(column=doing, assignee__isnull=False)
+        assert Card.objects.filter(board=board, assignee__isnull=False).get() == pulled
