@@ -1,18 +1,508 @@
-"""Sprint scope: every card that joins, leaves or is re-estimated in a sprint goes through
-here, whatever the entry point (board, API, escalation, triage)."""
+"""Every write on sprints: creating, planning, starting and closing them, member availability,
+team delivery settings, and sprint scope.
 
-from boards.models import Card
-from sprints.models import WorkSource
+Sprint scope: every card that joins, leaves or is re-estimated in a sprint goes through
+`card_sprint_set` / `card_estimate_set`, whatever the entry point (board, API, escalation,
+triage, closing a sprint), so the scope-change log cannot be bypassed.
+
+Lock order, everywhere: cards (in pk order), then sprints (in pk order).
+"""
+
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from boards.models import Card, ColumnCategory
+from org.models import CapacityUnit, Team, TeamSupportModel
+from tracker.exceptions import DomainError, TransitionNotAllowed
+
+from .models import (
+    ScopeChange,
+    ScopeChangeKind,
+    Sprint,
+    SprintCommitment,
+    SprintMember,
+    SprintState,
+    WorkSource,
+)
+
+DEFAULT_HOURS_PER_DAY = Decimal("6")
+DEFAULT_FOCUS_FACTOR = Decimal("0.80")
+RANK_GAP = 1024
+PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
+
+ALLOWED_TRANSITIONS = {
+    SprintState.PLANNING: {SprintState.ACTIVE},
+    SprintState.ACTIVE: {SprintState.CLOSED},
+    SprintState.CLOSED: set(),
+}
 
 
-def card_sprint_set(*, card: Card, sprint, actor, reason="", source=WorkSource.PLANNED):
-    """Move `card` into `sprint` (or out of any sprint when None). The caller holds the
-    card's row lock and saves nothing else of the card afterwards."""
-    card.sprint = sprint
+def _dec(value) -> Decimal:
+    return Decimal("0") if value is None else Decimal(str(value))
+
+
+def _lock_sprints(*sprints) -> dict:
+    ids = sorted({s.pk for s in sprints if s is not None})
+    return {s.pk: s for s in Sprint.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+
+
+def _guard_transition(sprint: Sprint, target: str):
+    if target not in ALLOWED_TRANSITIONS[sprint.state]:
+        verb = {SprintState.ACTIVE: "start", SprintState.CLOSED: "close"}[target]
+        raise TransitionNotAllowed(
+            f"{sprint.name} is {sprint.get_state_display().lower()}; it cannot {verb}."
+        )
+
+
+# ------------------------------------------------------------------ scope
+def _scope_source(*, sprint_id, card_id, requested=None) -> str:
+    """Which bucket a change to this card's membership belongs to: committed cards are
+    planned work; cards added after the start carry the source they were added with
+    (a card added by hand after the start is unplanned "other" work)."""
+    if SprintCommitment.objects.filter(sprint_id=sprint_id, card_id=card_id).exists():
+        return WorkSource.PLANNED
+    if requested and requested != WorkSource.PLANNED:
+        return requested
+    last = (
+        ScopeChange.objects.filter(sprint_id=sprint_id, card_id=card_id, change=ScopeChangeKind.ADDED)
+        .order_by("-at", "-id")
+        .values_list("source", flat=True)
+        .first()
+    )
+    return last or WorkSource.OTHER
+
+
+def _log(*, sprint, card, change, actor, reason, delta, source, at):
+    return ScopeChange.objects.create(
+        sprint=sprint,
+        card=card,
+        at=at,
+        actor=actor,
+        change=change,
+        source=source,
+        reason=(reason or "").strip(),
+        estimate_delta=delta,
+    )
+
+
+@transaction.atomic
+def card_sprint_set(*, card: Card, sprint, actor, reason="", source=WorkSource.PLANNED, at=None):
+    """Move `card` into `sprint` (or out of any sprint when None).
+
+    Planning sprints just change membership; an active sprint logs the card leaving or
+    joining (with its estimate as the delta, and the source of the work); a closed sprint
+    takes no new cards. The caller saves nothing else of the card afterwards.
+    """
+    now = at or timezone.now()
+    if source not in WorkSource.values:
+        raise ValidationError({"source": [f"Source must be one of {', '.join(WorkSource.values)}."]})
+    locked = Card.objects.select_for_update().get(pk=card.pk)
+    if sprint is not None and sprint.pk == locked.sprint_id:
+        return card
+    old = Sprint.objects.filter(pk=locked.sprint_id).first() if locked.sprint_id else None
+    sprints = _lock_sprints(old, sprint)
+    old = sprints.get(old.pk) if old else None
+    new = sprints.get(sprint.pk) if sprint else None
+
+    if new is not None:
+        if new.state == SprintState.CLOSED:
+            raise DomainError(f"{new.name} is closed; it takes no more cards.", code="sprint_closed")
+        if new.board_id is not None and new.board_id != locked.board_id:
+            raise ValidationError({"sprint": [f"{new.name} plans another board."]})
+        if new.board_id is None:
+            team_ids = set(locked.board.teams.values_list("pk", flat=True))
+            if team_ids and new.team_id not in team_ids:
+                raise ValidationError(
+                    {"sprint": [f"{new.name} belongs to a team that does not use this board."]}
+                )
+
+    estimate = _dec(locked.estimate)
+    if old is not None and old.state == SprintState.ACTIVE:
+        _log(
+            sprint=old,
+            card=locked,
+            change=ScopeChangeKind.REMOVED,
+            actor=actor,
+            reason=reason,
+            delta=-estimate,
+            source=_scope_source(sprint_id=old.pk, card_id=locked.pk),
+            at=now,
+        )
+    if new is not None and new.state == SprintState.ACTIVE:
+        _log(
+            sprint=new,
+            card=locked,
+            change=ScopeChangeKind.ADDED,
+            actor=actor,
+            reason=reason,
+            delta=estimate,
+            source=_scope_source(sprint_id=new.pk, card_id=locked.pk, requested=source),
+            at=now,
+        )
+    card.sprint = new
     card.save(update_fields=["sprint", "updated_at"])
+    return card
 
 
-def card_estimate_set(*, card: Card, estimate, actor, reason=""):
+@transaction.atomic
+def card_estimate_set(*, card: Card, estimate, actor, reason="", at=None):
     """Change a card's estimate; logged as a re-estimate when its sprint is active."""
+    now = at or timezone.now()
+    if estimate is not None:
+        try:
+            estimate = Decimal(str(estimate))
+        except (InvalidOperation, ValueError):
+            raise ValidationError({"estimate": ["Enter a number."]}) from None
+        if estimate < 0:
+            raise ValidationError({"estimate": ["An estimate cannot be negative."]})
+        if estimate > Decimal("99999"):
+            raise ValidationError({"estimate": ["That estimate is too large."]})
+    locked = Card.objects.select_for_update().get(pk=card.pk)
+    delta = _dec(estimate) - _dec(locked.estimate)
+    if locked.sprint_id:
+        sprint = _lock_sprints(Sprint(pk=locked.sprint_id))[locked.sprint_id]
+        if sprint.state == SprintState.ACTIVE and delta != 0:
+            _log(
+                sprint=sprint,
+                card=locked,
+                change=ScopeChangeKind.RE_ESTIMATED,
+                actor=actor,
+                reason=reason,
+                delta=delta,
+                source=_scope_source(sprint_id=sprint.pk, card_id=locked.pk),
+                at=now,
+            )
     card.estimate = estimate
     card.save(update_fields=["estimate", "updated_at"])
+    return card
+
+
+@transaction.atomic
+def cards_rerank(*, cards, actor):
+    """Put `cards` in the given order (product backlog rank; smaller is higher), reusing
+    the ranks they already hold so cards outside the list keep their places."""
+    ids = [c.pk for c in cards]
+    if len(set(ids)) != len(ids):
+        raise ValidationError({"cards": ["Each card may appear once."]})
+    locked = {c.pk: c for c in Card.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    if len(locked) != len(ids):
+        raise ValidationError({"cards": ["Unknown card."]})
+    ranks = sorted(c.backlog_rank for c in locked.values())
+    if len(set(ranks)) != len(ranks):
+        ranks = [ranks[0] + i * RANK_GAP for i in range(len(ranks))]
+    changed = []
+    for pk, rank in zip(ids, ranks, strict=True):
+        if locked[pk].backlog_rank != rank:
+            locked[pk].backlog_rank = rank
+            changed.append(locked[pk])
+    Card.objects.bulk_update(changed, ["backlog_rank"])
+    return [locked[pk] for pk in ids]
+
+
+@transaction.atomic
+def card_plan(*, card: Card, sprint, actor, reason="", position="bottom"):
+    """The planning page's move: into `sprint` (or back to the backlog when None), placed
+    at the top or bottom of its new list."""
+    card = card_sprint_set(card=card, sprint=sprint, actor=actor, reason=reason)
+    neighbours = Card.objects.filter(board_id=card.board_id).exclude(pk=card.pk)
+    if sprint is None:
+        neighbours = neighbours.filter(sprint__isnull=True)
+    else:
+        neighbours = neighbours.filter(sprint=sprint)
+    if position == "top":
+        edge = min(neighbours.values_list("backlog_rank", flat=True), default=None)
+        rank = (edge - RANK_GAP) if edge is not None else 0
+    else:
+        edge = max(neighbours.values_list("backlog_rank", flat=True), default=None)
+        rank = (edge + RANK_GAP) if edge is not None else 0
+    Card.objects.filter(pk=card.pk).update(backlog_rank=rank)
+    card.backlog_rank = rank
+    return card
+
+
+# ------------------------------------------------------------------ sprints
+def _next_support_member(team: Team, *, exclude_sprint=None):
+    """Round robin: the member after the previous sprint's support engineer."""
+    members = list(team.members.filter(is_active=True).order_by("username", "pk"))
+    if not members:
+        return None
+    previous = Sprint.objects.filter(team=team, support_member__isnull=False)
+    if exclude_sprint is not None:
+        previous = previous.exclude(pk=exclude_sprint.pk)
+    last = previous.order_by("-start", "-pk").values_list("support_member_id", flat=True).first()
+    ids = [m.pk for m in members]
+    if last not in ids:
+        return members[0]
+    return members[(ids.index(last) + 1) % len(members)]
+
+
+def _validate_sprint_fields(*, team, name, start, end, board, support_member, errors):
+    if not (name or "").strip():
+        errors["name"] = ["A sprint needs a name."]
+    if start is None:
+        errors["start"] = ["Give the first day."]
+    if end is None:
+        errors["end"] = ["Give the last day."]
+    if start and end and end < start:
+        errors["end"] = ["The last day cannot be before the first."]
+    if start and end and (end - start).days > 90:
+        errors["end"] = ["A sprint lasts at most 90 days."]
+    if team is not None and not team.is_development:
+        errors["team"] = ["Sprints belong to development teams."]
+    if board is not None and team is not None and not board.teams.filter(pk=team.pk).exists():
+        errors["board"] = [f"{board.name} is not one of {team.name}'s boards."]
+    if (
+        support_member is not None
+        and team is not None
+        and not team.members.filter(pk=support_member.pk).exists()
+    ):
+        errors["support_member"] = [f"{support_member} is not a member of {team.name}."]
+
+
+@transaction.atomic
+def sprint_create(*, team: Team, name, actor, start=None, end=None, goal="", board=None, support_member=None):
+    """A new sprint in planning, with an availability row for every team member and, for
+    rotation teams, the next member on support."""
+    errors = {}
+    if team is None:
+        errors["team"] = ["Choose a team."]
+    if start is not None and end is None and team is not None:
+        end = start + timedelta(days=team.sprint_length_days - 1)
+    _validate_sprint_fields(
+        team=team, name=name, start=start, end=end, board=board, support_member=support_member, errors=errors
+    )
+    if errors:
+        raise ValidationError(errors)
+    if support_member is None and team.support_model == TeamSupportModel.ROTATION:
+        support_member = _next_support_member(team)
+    if board is None:
+        boards = list(team.boards.order_by("pk")[:2])
+        board = boards[0] if len(boards) == 1 else None
+    sprint = Sprint.objects.create(
+        team=team,
+        board=board,
+        name=name.strip(),
+        goal=goal or "",
+        start=start,
+        end=end,
+        support_member=support_member,
+    )
+    SprintMember.objects.bulk_create(
+        SprintMember(
+            sprint=sprint, user=user, hours_per_day=DEFAULT_HOURS_PER_DAY, focus_factor=DEFAULT_FOCUS_FACTOR
+        )
+        for user in team.members.filter(is_active=True).order_by("pk")
+    )
+    return sprint
+
+
+_MISSING = object()
+
+
+@transaction.atomic
+def sprint_update(
+    *, sprint: Sprint, actor, name=_MISSING, goal=_MISSING, start=_MISSING, end=_MISSING,
+    board=_MISSING, support_member=_MISSING,
+):  # fmt: skip
+    """Edit a sprint. Dates and board are fixed once it starts; a closed sprint is history."""
+    sprint = _lock_sprints(sprint)[sprint.pk]
+    if sprint.state == SprintState.CLOSED:
+        raise TransitionNotAllowed(f"{sprint.name} is closed; it can no longer be edited.")
+    values = {
+        "name": sprint.name if name is _MISSING else (name or "").strip(),
+        "goal": sprint.goal if goal is _MISSING else (goal or ""),
+        "start": sprint.start if start is _MISSING else start,
+        "end": sprint.end if end is _MISSING else end,
+        "board": sprint.board if board is _MISSING else board,
+        "support_member": sprint.support_member if support_member is _MISSING else support_member,
+    }
+    errors = {}
+    if sprint.state != SprintState.PLANNING:
+        for field in ("start", "end", "board"):
+            current = getattr(sprint, field)
+            if values[field] != current:
+                errors[field] = ["Fixed once the sprint has started."]
+    _validate_sprint_fields(
+        team=sprint.team, errors=errors, **{k: v for k, v in values.items() if k != "goal"}
+    )
+    if errors:
+        raise ValidationError(errors)
+    changed = [f for f, v in values.items() if getattr(sprint, f) != v]
+    for field in changed:
+        setattr(sprint, field, values[field])
+    if changed:
+        sprint.save(update_fields=changed)
+    return sprint
+
+
+@transaction.atomic
+def sprint_start(*, sprint: Sprint, actor, at=None):
+    """Planning -> active: record the commitment (cards and their estimates) and the
+    capacity as they stand now. One active sprint per team."""
+    from .selectors import sprint_capacity_get
+
+    now = at or timezone.now()
+    sprint = _lock_sprints(sprint)[sprint.pk]
+    _guard_transition(sprint, SprintState.ACTIVE)
+    if Sprint.objects.filter(team_id=sprint.team_id, state=SprintState.ACTIVE).exists():
+        raise TransitionNotAllowed(f"{sprint.team.name} already has an active sprint; close it first.")
+    cards = list(Card.objects.filter(sprint=sprint).values_list("pk", "estimate"))
+    SprintCommitment.objects.bulk_create(
+        SprintCommitment(sprint=sprint, card_id=pk, estimate=_dec(estimate)) for pk, estimate in cards
+    )
+    capacity = sprint_capacity_get(sprint)
+    sprint.committed = sum((_dec(e) for _, e in cards), Decimal("0"))
+    sprint.capacity_at_start = capacity.capacity
+    sprint.state = SprintState.ACTIVE
+    sprint.started_at = now
+    try:
+        with transaction.atomic():
+            sprint.save(update_fields=["committed", "capacity_at_start", "state", "started_at"])
+    except IntegrityError:
+        raise TransitionNotAllowed(
+            f"{sprint.team.name} already has an active sprint; close it first."
+        ) from None
+    return sprint
+
+
+@transaction.atomic
+def sprint_close(*, sprint: Sprint, actor, carry_over_to=None, at=None):
+    """Active -> closed: unfinished cards go to `carry_over_to` (another open sprint of the
+    team) or back to the backlog, each through `card_sprint_set` so the log shows it; the
+    finished estimates become the sprint's velocity."""
+    now = at or timezone.now()
+    if carry_over_to is not None:
+        if carry_over_to.pk == sprint.pk:
+            raise ValidationError({"carry_over_to": ["Choose another sprint than the one closing."]})
+        if carry_over_to.team_id != sprint.team_id:
+            raise ValidationError({"carry_over_to": ["Choose a sprint of the same team."]})
+    unfinished = list(
+        Card.objects.select_for_update()
+        .filter(sprint=sprint)
+        .exclude(column__category=ColumnCategory.DONE)
+        .order_by("pk")
+    )
+    locked = _lock_sprints(sprint, carry_over_to)
+    sprint = locked[sprint.pk]
+    _guard_transition(sprint, SprintState.CLOSED)
+    target = locked.get(carry_over_to.pk) if carry_over_to else None
+    if target is not None and target.state == SprintState.CLOSED:
+        raise ValidationError({"carry_over_to": [f"{target.name} is closed."]})
+    reason = (
+        f"Carried over from {sprint.name} to {target.name}"
+        if target
+        else f"Back to the backlog from {sprint.name}"
+    )
+    for card in unfinished:
+        card_sprint_set(card=card, sprint=target, actor=actor, reason=reason, at=now)
+    done = Card.objects.filter(sprint=sprint, column__category=ColumnCategory.DONE).aggregate(
+        s=Sum("estimate")
+    )
+    sprint.velocity = _dec(done["s"])
+    sprint.state = SprintState.CLOSED
+    sprint.closed_at = now
+    sprint.save(update_fields=["velocity", "state", "closed_at"])
+    return sprint
+
+
+@transaction.atomic
+def sprint_member_update(
+    *, member: SprintMember, actor, days_off=None, hours_per_day=None, focus_factor=None
+):
+    """A member's availability in one sprint (not once the sprint is closed)."""
+    member = SprintMember.objects.select_for_update().select_related("sprint").get(pk=member.pk)
+    if member.sprint.state == SprintState.CLOSED:
+        raise TransitionNotAllowed("The sprint is closed; its availability is history.")
+    from .capacity import working_days
+
+    errors = {}
+    values = {}
+    for field, value, low, high in (
+        ("days_off", days_off, Decimal("0"), Decimal(working_days(member.sprint.start, member.sprint.end))),
+        ("hours_per_day", hours_per_day, Decimal("0"), Decimal("24")),
+        ("focus_factor", focus_factor, Decimal("0"), Decimal("1")),
+    ):
+        if value is None:
+            continue
+        try:
+            value = Decimal(str(value))
+        except (InvalidOperation, ValueError):
+            errors[field] = ["Enter a number."]
+            continue
+        if not (low <= value <= high):
+            errors[field] = [f"Between {low} and {high}."]
+        values[field] = value
+    if errors:
+        raise ValidationError(errors)
+    for field, value in values.items():
+        setattr(member, field, value)
+    if values:
+        member.save(update_fields=list(values))
+    return member
+
+
+# ------------------------------------------------------------------ team settings
+TEAM_SETTING_FIELDS = (
+    "capacity_unit",
+    "sprint_length_days",
+    "support_allocation_percent",
+    "support_model",
+    "default_estimates",
+    "auto_resolve_on_done",
+)
+
+
+@transaction.atomic
+def team_settings_update(*, team: Team, actor, **values):
+    """A development team's delivery settings."""
+    unknown = set(values) - set(TEAM_SETTING_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["Not a delivery setting."] for name in unknown})
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    errors = {}
+    if not team.is_development:
+        raise ValidationError({"team": ["Only development teams have delivery settings."]})
+    if "capacity_unit" in values and values["capacity_unit"] not in CapacityUnit.values:
+        errors["capacity_unit"] = ["Choose points or hours."]
+    if "support_model" in values and values["support_model"] not in TeamSupportModel.values:
+        errors["support_model"] = ["Choose shared or rotation."]
+    if "sprint_length_days" in values:
+        v = values["sprint_length_days"]
+        if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= 60:
+            errors["sprint_length_days"] = ["Between 1 and 60 days."]
+    if "support_allocation_percent" in values:
+        v = values["support_allocation_percent"]
+        if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= 100:
+            errors["support_allocation_percent"] = ["A whole percentage between 0 and 100."]
+    if "default_estimates" in values:
+        estimates = values["default_estimates"]
+        if not isinstance(estimates, dict) or set(estimates) - set(PRIORITIES):
+            errors["default_estimates"] = ["Give estimates for priorities P1 to P5 only."]
+        else:
+            cleaned = {}
+            for key in PRIORITIES:
+                if key not in estimates or estimates[key] in (None, ""):
+                    continue
+                try:
+                    number = Decimal(str(estimates[key]))
+                except (InvalidOperation, ValueError):
+                    errors["default_estimates"] = [f"{key}: enter a number."]
+                    break
+                if number < 0:
+                    errors["default_estimates"] = [f"{key}: an estimate cannot be negative."]
+                    break
+                cleaned[key] = int(number) if number == number.to_integral_value() else float(number)
+            values["default_estimates"] = cleaned
+    if errors:
+        raise ValidationError(errors)
+    changed = [f for f, v in values.items() if getattr(team, f) != v]
+    for field in changed:
+        setattr(team, field, values[field])
+    if changed:
+        team.save(update_fields=changed)
+    return team

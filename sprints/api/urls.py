@@ -1,3 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from .views import SprintMemberApi, SprintViewSet
+
+router = SimpleRouter()
+router.register("sprints", SprintViewSet, basename="sprint")
+
+urlpatterns = [
+    *router.urls,
+    path(
+        "sprints/<int:sprint_pk>/members/<int:pk>/",
+        SprintMemberApi.as_view({"get": "retrieve", "patch": "partial_update"}),
+        name="sprint-member-detail",
+    ),
+]

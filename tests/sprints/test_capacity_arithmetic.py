@@ -44,7 +44,12 @@ def test_hours_team_capacity_is_focused_hours_shared_support_takes_the_percentag
 def test_hours_team_rotation_reserves_the_whole_of_the_support_members_hours():
     """Member 2 is on support: their 38.4 h are the reserve, whatever the percentage."""
     cap = sprint_capacity(
-        unit="hours", members=TEAM, days=10, support_model="rotation", allocation_percent=20, support_user_id=2
+        unit="hours",
+        members=TEAM,
+        days=10,
+        support_model="rotation",
+        allocation_percent=20,
+        support_user_id=2,
     )
     assert cap.capacity == D("126.4")
     assert cap.support_reserved == D("38.4")
@@ -52,7 +57,9 @@ def test_hours_team_rotation_reserves_the_whole_of_the_support_members_hours():
 
 
 def test_rotation_without_a_support_member_falls_back_to_the_percentage():
-    cap = sprint_capacity(unit="hours", members=TEAM, days=10, support_model="rotation", allocation_percent=10)
+    cap = sprint_capacity(
+        unit="hours", members=TEAM, days=10, support_model="rotation", allocation_percent=10
+    )
     assert cap.support_reserved == D("12.6")  # 12.64
 
 
@@ -97,7 +104,12 @@ def test_points_team_rotation_reserves_the_support_members_share():
     """Member 2 brings 6.4 of 22.4 focused days: 33.6 x 6.4 / 22.4 = 9.6 points."""
     history = [PastSprint(velocity=D("30"), focused_days=D("20"))]
     cap = sprint_capacity(
-        unit="points", members=POINTS_TEAM, days=10, history=history, support_model="rotation", support_user_id=2
+        unit="points",
+        members=POINTS_TEAM,
+        days=10,
+        history=history,
+        support_model="rotation",
+        support_user_id=2,
     )
     assert cap.capacity == D("33.6")
     assert cap.support_reserved == D("9.6")
@@ -112,7 +124,10 @@ def test_points_team_without_history_plans_one_point_per_focused_day():
 
 def test_days_off_lower_points_capacity_proportionally():
     history = [PastSprint(velocity=D("20"), focused_days=D("16"))]  # 1.25 per focused day
-    everyone = [Availability(user_id=1, focus_factor=D("0.8")), Availability(user_id=2, focus_factor=D("0.8"))]
+    everyone = [
+        Availability(user_id=1, focus_factor=D("0.8")),
+        Availability(user_id=2, focus_factor=D("0.8")),
+    ]
     one_off = [
         Availability(user_id=1, focus_factor=D("0.8")),
         Availability(user_id=2, days_off=D("5"), focus_factor=D("0.8")),
