@@ -397,3 +397,28 @@ def due_instant(
             return None, remaining
         cursor = max(cursor, gap_end.astimezone(UTC))
     return add_business_seconds(cal, cursor, remaining), 0.0
+
+
+def counted_seconds(
+    cal: Calendar,
+    start: datetime,
+    gaps: list[tuple[datetime, datetime | None]] | tuple,
+    until: datetime,
+) -> float:
+    """Business seconds from `start` to `until`, leaving out the gaps."""
+    _check_aware(start, until)
+    total = 0.0
+    cursor = start.astimezone(UTC)
+    until = until.astimezone(UTC)
+    for gap_start, gap_end in sorted(gaps, key=lambda g: g[0]):
+        gap_start = min(max(gap_start.astimezone(UTC), cursor), until)
+        if gap_start > cursor:
+            total += business_seconds_between(cal, cursor, gap_start)
+        if gap_end is None:
+            return total
+        cursor = max(cursor, gap_end.astimezone(UTC))
+        if cursor >= until:
+            return total
+    if until > cursor:
+        total += business_seconds_between(cal, cursor, until)
+    return total

@@ -1,22 +1,560 @@
-"""SLA timers follow the incident lifecycle.
+"""SLA writes: timers following the incident lifecycle, the sweep that fires warnings and
+breaches exactly once, and the calendar and policy settings.
 
-The incidents service calls these hooks inside its own transaction, so a timer change
-and the incident change commit (or roll back) together.
+The incidents service calls the three `sla_on_*` hooks inside its own transaction (with the
+incident row locked), so a timer change and the incident change commit or roll back
+together. Timer rows are locked in pk order before they change.
 """
 
+from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from tracker.tasks import enqueue_on_commit
+
+from . import calendar as bcal
+from .models import (
+    BusinessCalendar,
+    PauseCause,
+    PausePeriod,
+    SLAEvent,
+    SLAEventKind,
+    SLAPolicy,
+    SLATimer,
+    TimerMetric,
+    TimerState,
+    default_pause_on,
+)
+from .selectors import calendar_of, policy_for
+
+logger = logging.getLogger(__name__)
+
+HOLD_CAUSE = {
+    "awaiting_customer": PauseCause.CUSTOMER,
+    "awaiting_vendor": PauseCause.VENDOR,
+    "awaiting_development": PauseCause.DEVELOPMENT,
+}
+HOLD_REASONS = tuple(HOLD_CAUSE)
+STOPPED_STATUSES = ("resolved", "closed", "cancelled")
+RESELECT_FIELDS = ("priority", "service", "customer", "type")
+
+COUNTING, PAUSED, STOPPED = "counting", "paused", "stopped"
+
+
+# ================================================================== lifecycle hooks
 def sla_on_incident_created(*, incident, at):
-    """Start the response and resolution timers of a new incident."""
+    """Start the response and resolution timers of a new incident at its creation."""
+    policy = _policy_for_incident(incident)
+    if policy is None:
+        logger.info("no SLA policy matches %s (%s): no timers", incident.key, incident.priority)
+        return
+    start = incident.created_at or at
+    timers = [
+        SLATimer.objects.create(
+            incident=incident,
+            metric=metric,
+            policy=policy,
+            target_minutes=_target(policy, metric),
+            started_at=start,
+        )
+        for metric in (TimerMetric.RESPONSE, TimerMetric.RESOLUTION)
+    ]
+    _sync(incident, timers, at=at, recompute=True)
 
 
 def sla_on_incident_changed(*, incident, changes, at, actor=None):
-    """React to a committed change of an incident.
+    """React to a change of an incident (`changes` maps field -> (old, new)).
 
-    `changes` maps field names to (old, new): status and hold_reason pause, resume or stop
-    timers; priority, service, customer and type re-select the policy and recompute the
-    due instants from the original start.
+    status and hold_reason stop, pause or resume the clocks; priority, service, customer
+    and type choose the policy again and recompute the instants from the original start.
     """
+    timers = _locked_timers(incident)
+    reselect = any(f in changes for f in RESELECT_FIELDS)
+    if not timers:
+        if reselect:
+            sla_on_incident_created(incident=incident, at=at)
+        return
+    recompute = False
+    if reselect:
+        policy = _policy_for_incident(incident)
+        if policy is not None:
+            for timer in timers:
+                target = _target(policy, timer.metric)
+                if timer.policy_id != policy.pk or timer.target_minutes != target:
+                    timer.policy = policy
+                    timer.target_minutes = target
+                    recompute = True
+    _sync(incident, timers, at=at, recompute=recompute)
 
 
 def sla_on_public_reply(*, incident, at):
     """The first public reply meets the response timer."""
+    timers = _locked_timers(incident)
+    _sync(incident, timers, at=at, replied=True)
+
+
+# ------------------------------------------------------------------ internals
+def _policy_for_incident(incident) -> SLAPolicy | None:
+    return policy_for(
+        priority=incident.priority,
+        service_id=incident.service_id,
+        customer_id=incident.customer_id,
+        incident_type=incident.type,
+    )
+
+
+def _target(policy: SLAPolicy, metric: str) -> int:
+    return policy.response_minutes if metric == TimerMetric.RESPONSE else policy.resolution_minutes
+
+
+def _locked_timers(incident) -> list[SLATimer]:
+    return list(
+        SLATimer.objects.select_for_update(of=("self",))
+        .select_related("policy__calendar")
+        .filter(incident_id=incident.pk)
+        .order_by("pk")
+    )
+
+
+def _pause_reasons(policy: SLAPolicy | None) -> list[str]:
+    if policy is None:
+        return default_pause_on()
+    return list(policy.pause_on or [])
+
+
+def _desired_mode(incident, timer: SLATimer, replied: bool) -> tuple[str, str]:
+    if timer.metric == TimerMetric.RESPONSE:
+        # Met once: a response never restarts.
+        if not timer.is_active or replied or incident.responded_at or incident.status != "new":
+            return STOPPED, ""
+        return COUNTING, ""
+    if incident.status in STOPPED_STATUSES:
+        return STOPPED, ""
+    if incident.status == "on_hold" and incident.hold_reason in _pause_reasons(timer.policy):
+        return PAUSED, HOLD_CAUSE.get(incident.hold_reason, PauseCause.OTHER)
+    return COUNTING, ""
+
+
+def _current_mode(timer: SLATimer) -> tuple[str, str]:
+    if not timer.is_active:
+        return STOPPED, ""
+    if timer.paused_at is not None:
+        return PAUSED, timer.pause_cause
+    return COUNTING, ""
+
+
+def _apply_mode(timer: SLATimer, desired: tuple[str, str], at: datetime) -> bool:
+    current = _current_mode(timer)
+    if current == desired:
+        return False
+    mode, cause = desired
+    if current[0] == PAUSED:
+        PausePeriod.objects.filter(timer=timer, ended_at__isnull=True).update(ended_at=at)
+        timer.paused_at = None
+        timer.pause_cause = ""
+    if current[0] == STOPPED:
+        # Reopened: the stretch while stopped does not count, elapsed time is kept.
+        PausePeriod.objects.create(
+            timer=timer, cause=PauseCause.STOPPED, started_at=timer.stopped_at or at, ended_at=at
+        )
+        timer.is_active = True
+        timer.stopped_at = None
+    if mode == PAUSED:
+        PausePeriod.objects.create(timer=timer, cause=cause, started_at=at)
+        timer.paused_at = at
+        timer.pause_cause = cause
+    elif mode == STOPPED:
+        timer.is_active = False
+        timer.stopped_at = at
+    return True
+
+
+def _state_for(timer: SLATimer) -> str:
+    if timer.breached_at is not None:
+        return TimerState.BREACHED
+    if not timer.is_active:
+        return TimerState.MET
+    if timer.paused_at is not None:
+        return TimerState.PAUSED
+    return TimerState.RUNNING
+
+
+def _recompute(timer: SLATimer, at: datetime) -> tuple[datetime | None, datetime | None]:
+    """Due and warning instants from the original start, leaving out every pause and
+    stopped stretch. Returns (due, warn) reached in counted time, None when not reached
+    before an open pause or stop."""
+    if timer.policy is None:
+        return None, None
+    cal = calendar_of(timer.policy.calendar)
+    gaps: list[tuple[datetime, datetime | None]] = [
+        (p.started_at, p.ended_at) for p in timer.pauses.filter(ended_at__isnull=False)
+    ]
+    open_start = timer.paused_at if timer.is_active else timer.stopped_at
+    if open_start is not None:
+        gaps.append((open_start, None))
+    target = timer.target_minutes * 60
+    warn_target = target * timer.policy.warn_percent / 100
+    due, _ = bcal.due_instant(cal, timer.started_at, target, gaps)
+    warn, _ = bcal.due_instant(cal, timer.started_at, warn_target, gaps)
+    if open_start is not None:
+        timer.elapsed_seconds = bcal.counted_seconds(cal, timer.started_at, gaps, open_start)
+    else:
+        timer.elapsed_seconds = 0
+    if timer.is_active and timer.paused_at is None or timer.is_active:
+        timer.due_at, timer.warn_at = due, warn
+    else:  # stopped: keep the instants it was running towards, for display
+        timer.due_at = due or timer.due_at
+        timer.warn_at = warn or timer.warn_at
+    return due, warn
+
+
+def _sync(incident, timers: list[SLATimer], *, at: datetime, recompute=False, replied=False):
+    breaches, warnings = [], []
+    for timer in timers:
+        changed = _apply_mode(timer, _desired_mode(incident, timer, replied), at)
+        if not (changed or recompute):
+            continue
+        due, warn = _recompute(timer, at)
+        if warn is not None and warn <= at and timer.warned_at is None:
+            timer.warned_at = warn
+            warnings.append(timer)
+        if due is not None and due <= at and timer.breached_at is None:
+            timer.breached_at = due
+            breaches.append(timer)
+        timer.state = _state_for(timer)
+        timer.save()
+    _emit(SLAEventKind.WARNING, [(t.pk, t.incident_id, t.metric, t.warned_at) for t in warnings], at)
+    _emit(SLAEventKind.BREACH, [(t.pk, t.incident_id, t.metric, t.breached_at) for t in breaches], at)
+
+
+# ================================================================== events and the sweep
+def _emit(
+    kind: str, rows: list[tuple[int, int, str, datetime]], now: datetime, *, dispatch=True
+) -> list[int]:
+    """Append the SLAEvent and the incident timeline entry of warnings/breaches whose
+    timers were just moved (by a conditional update), and queue their actions."""
+    if not rows:
+        return []
+    from incidents.models import IncidentEvent
+
+    events = SLAEvent.objects.bulk_create(
+        [SLAEvent(timer_id=tid, kind=kind, at=at, detected_at=now) for tid, _inc, _m, at in rows]
+    )
+    word = "breached" if kind == SLAEventKind.BREACH else "at risk (warning threshold passed)"
+    IncidentEvent.objects.bulk_create(
+        [
+            IncidentEvent(
+                incident_id=inc,
+                at=at,
+                actor=None,
+                event=f"sla_{kind}",
+                field=metric,
+                new=at.isoformat(),
+                note=f"{metric.capitalize()} SLA {word}.",
+            )
+            for _tid, inc, metric, at in rows
+        ]
+    )
+    ids = [e.pk for e in events]
+    if dispatch:
+        from .tasks import sla_handle_events
+
+        enqueue_on_commit(sla_handle_events, ids)
+    return ids
+
+
+_SWEEP_COLUMNS = {
+    SLAEventKind.BREACH: (
+        "due_at",
+        "breached_at",
+        "state = 'running'",
+        "state = 'breached', breached_at = due_at",
+    ),
+    SLAEventKind.WARNING: (
+        "warn_at",
+        "warned_at",
+        "state = 'running' AND warned_at IS NULL",
+        "warned_at = warn_at",
+    ),
+}
+
+
+def sweep_candidates(kind: str, now: datetime, limit: int):
+    """The sweep's query: running timers past their instant, oldest first, skipping rows
+    another sweeper holds. Served by the partial indexes on running timers."""
+    qs = SLATimer.objects.select_for_update(skip_locked=True).filter(state=TimerState.RUNNING)
+    if kind == SLAEventKind.BREACH:
+        qs = qs.filter(due_at__lte=now).order_by("due_at")
+    else:
+        qs = qs.filter(warned_at__isnull=True, warn_at__lte=now).order_by("warn_at")
+    return qs.values_list("pk", flat=True)[:limit]
+
+
+def _sweep_batch(kind: str, now: datetime, limit: int, dispatch: bool) -> int:
+    with transaction.atomic():
+        ids = list(sweep_candidates(kind, now, limit))
+        if not ids:
+            return 0
+        instant_col, _set_col, guard, assignment = _SWEEP_COLUMNS[kind]
+        placeholders = ", ".join(["%s"] * len(ids))
+        # The guard repeats the state test: a row changed since it was read is left alone.
+        sql = (
+            f"UPDATE {SLATimer._meta.db_table} SET {assignment} "  # noqa: S608 (constant names)
+            f"WHERE id IN ({placeholders}) AND {guard} AND {instant_col} <= %s "
+            f"RETURNING id, incident_id, metric, {instant_col}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*ids, now])
+            rows = cursor.fetchall()
+        if connection.vendor == "sqlite":
+            rows = [(r[0], r[1], r[2], _aware(r[3])) for r in rows]
+        _emit(kind, rows, now, dispatch=dispatch)
+        return len(ids)
+
+
+def _aware(value):
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
+
+
+def sla_sweep_tick(*, now: datetime | None = None, batch_size=1000, dispatch=True, max_seconds=None) -> dict:
+    """One sweep: fire every warning and breach whose instant has passed, in batches of
+    one transaction each. Safe with any number of concurrent sweepers, repeated runs and
+    a sweeper killed mid-batch (its transaction rolls back and the rows are swept again).
+    After downtime it catches up; breached_at is the due instant, not detection time."""
+    now = now or timezone.now()
+    started = timezone.now()
+    counts = {"warnings": 0, "breaches": 0, "requeued": 0}
+    for kind, key in ((SLAEventKind.WARNING, "warnings"), (SLAEventKind.BREACH, "breaches")):
+        while True:
+            done = _sweep_batch(kind, now, batch_size, dispatch)
+            counts[key] += done
+            if done < batch_size:
+                break
+            if max_seconds is not None and (timezone.now() - started).total_seconds() > max_seconds:
+                break
+    if dispatch:
+        counts["requeued"] = requeue_unhandled_events(now=now)
+    return counts
+
+
+def requeue_unhandled_events(*, now: datetime, older_than=timedelta(minutes=2), limit=1000) -> int:
+    """Events whose action task was lost (broker down at commit) are queued again."""
+    ids = list(
+        SLAEvent.objects.filter(handled_at__isnull=True, detected_at__lte=now - older_than)
+        .order_by("detected_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if ids:
+        from tracker.tasks import enqueue
+
+        from .tasks import sla_handle_events
+
+        enqueue(sla_handle_events, ids)
+    return len(ids)
+
+
+# ------------------------------------------------------------------ event actions
+def sla_event_handle(*, event_id: int, now: datetime | None = None) -> bool:
+    """Run a fired event's actions once: mail, and for breaches of a still-open incident
+    the policy's escalation and major-incident declaration. False when already handled
+    (or being handled by another worker)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        event = (
+            SLAEvent.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("timer__policy", "timer__incident__assignee", "timer__incident__team__lead")
+            .filter(pk=event_id, handled_at__isnull=True)
+            .first()
+        )
+        if event is None:
+            return False
+        timer, policy = event.timer, event.timer.policy
+        incident = timer.incident
+        if event.kind == SLAEventKind.BREACH:
+            if policy is None or policy.notify_on_breach:
+                _mail_event(event, incident, managers=True)
+            if policy is not None and timer.is_active and incident.is_open:
+                _breach_escalations(event, incident, policy)
+        elif timer.breached_at is None or timer.breached_at > now:
+            _mail_event(event, incident, managers=False)
+        event.handled_at = now
+        event.save(update_fields=["handled_at"])
+    return True
+
+
+def _mail_event(event: SLAEvent, incident, *, managers: bool):
+    from django.conf import settings
+    from django.core.mail import send_mail
+
+    from accounts.models import User
+
+    recipients = set()
+    if incident.assignee and incident.assignee.email:
+        recipients.add(incident.assignee.email)
+    lead = incident.team.lead if incident.team_id else None
+    if lead and lead.email and (managers or not incident.assignee_id):
+        recipients.add(lead.email)
+    if managers:
+        recipients.update(
+            User.objects.filter(groups__name="manager", is_active=True)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+    if not recipients:
+        return
+    metric = event.timer.metric
+    what = "breached" if event.kind == SLAEventKind.BREACH else "is at risk"
+    local_at = timezone.localtime(event.at, timezone.get_default_timezone())
+    send_mail(
+        subject=f"[Tandem] {incident.key} {metric} SLA {what}",
+        message=(
+            f"{incident.key} “{incident.title}” ({incident.priority}, {incident.team}):\n"
+            f"the {metric} SLA {what} at {local_at:%Y-%m-%d %H:%M %Z}.\n"
+        ),
+        from_email=getattr(settings, "DEFAULT_FROM_EMAIL", None),
+        recipient_list=sorted(recipients),
+    )
+
+
+def _breach_escalations(event: SLAEvent, incident, policy: SLAPolicy):
+    from incidents import services as incident_services
+    from tracker.exceptions import DomainError
+
+    note = f"Automatic: the {event.timer.metric} SLA ({policy.name}) was breached."
+    if policy.escalate_on_breach:
+        team = incident_services.next_tier_team(incident)
+        if team is not None and team.pk != incident.team_id:
+            try:
+                with transaction.atomic():
+                    incident_services.incident_escalate(incident=incident, actor=None, team=team, note=note)
+            except (DomainError, ValidationError) as exc:
+                logger.info("SLA escalation of %s refused: %s", incident.key, exc)
+    if policy.declare_major_on_breach:
+        try:
+            with transaction.atomic():
+                incident_services.incident_declare_major(incident=incident, actor=None, note=note)
+        except DomainError as exc:
+            logger.info("SLA major declaration of %s refused: %s", incident.key, exc)
+
+
+# ================================================================== settings
+CALENDAR_FIELDS = ("name", "timezone", "always_open", "hours", "holidays", "country", "subdivision")
+POLICY_FIELDS = (
+    "name",
+    "priority",
+    "service",
+    "customer",
+    "incident_type",
+    "response_minutes",
+    "resolution_minutes",
+    "calendar",
+    "warn_percent",
+    "pause_on",
+    "notify_on_breach",
+    "escalate_on_breach",
+    "declare_major_on_breach",
+    "active",
+)
+
+
+def _clean_calendar(calendar: BusinessCalendar):
+    errors: dict[str, list[str]] = {}
+    try:
+        parsed = bcal.parse_calendar(
+            timezone=calendar.timezone,
+            hours=calendar.hours,
+            holidays=calendar.holidays,
+            country=calendar.country,
+            subdivision=calendar.subdivision,
+            always_open=calendar.always_open,
+        )
+    except bcal.CalendarError as exc:
+        errors.update(exc.errors)
+    else:
+        # Store the normalised form: sorted ISO dates, merged intervals, upper-case codes.
+        calendar.hours = bcal.format_hours(parsed.weekly)
+        calendar.holidays = sorted(d.isoformat() for d in parsed.holidays)
+        calendar.country, calendar.subdivision = parsed.country, parsed.subdivision
+    try:
+        calendar.full_clean(exclude=["hours", "holidays"])
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def calendar_create(*, actor=None, **data) -> BusinessCalendar:
+    calendar = BusinessCalendar(**{k: v for k, v in data.items() if k in CALENDAR_FIELDS})
+    _clean_calendar(calendar)
+    calendar.save()
+    return calendar
+
+
+@transaction.atomic
+def calendar_update(*, calendar: BusinessCalendar, actor=None, **data) -> BusinessCalendar:
+    calendar = BusinessCalendar.objects.select_for_update().get(pk=calendar.pk)
+    for field, value in data.items():
+        if field in CALENDAR_FIELDS:
+            setattr(calendar, field, value)
+    _clean_calendar(calendar)
+    calendar.save()
+    return calendar
+
+
+def _clean_policy(policy: SLAPolicy):
+    errors: dict[str, list[str]] = {}
+    try:
+        policy.full_clean(exclude=["pause_on"])
+    except ValidationError as exc:
+        errors.update({k: list(v) for k, v in exc.message_dict.items()})
+    pause_on = policy.pause_on if policy.pause_on is not None else []
+    if not isinstance(pause_on, list) or any(r not in HOLD_REASONS for r in pause_on):
+        errors["pause_on"] = [f"Choose hold reasons among: {', '.join(HOLD_REASONS)}."]
+    else:
+        policy.pause_on = [r for r in HOLD_REASONS if r in pause_on]
+    if policy.warn_percent is not None and not 1 <= policy.warn_percent <= 100:
+        errors.setdefault("warn_percent", []).append("Give a percentage between 1 and 100.")
+    for field in ("response_minutes", "resolution_minutes"):
+        value = getattr(policy, field)
+        if value is not None and value < 1 and field not in errors:
+            errors[field] = ["Give a target of at least one business minute."]
+    if (
+        policy.response_minutes
+        and policy.resolution_minutes
+        and policy.response_minutes > policy.resolution_minutes
+        and "resolution_minutes" not in errors
+    ):
+        errors["resolution_minutes"] = ["The resolution target cannot be shorter than the response target."]
+    if policy.incident_type and policy.incident_type not in ("incident", "service_request"):
+        errors["incident_type"] = ["Choose incident or service_request, or leave empty for both."]
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def policy_create(*, actor=None, **data) -> SLAPolicy:
+    data.setdefault("pause_on", default_pause_on())
+    policy = SLAPolicy(**{k: v for k, v in data.items() if k in POLICY_FIELDS})
+    _clean_policy(policy)
+    policy.save()
+    return policy
+
+
+@transaction.atomic
+def policy_update(*, policy: SLAPolicy, actor=None, **data) -> SLAPolicy:
+    policy = SLAPolicy.objects.select_for_update().get(pk=policy.pk)
+    for field, value in data.items():
+        if field in POLICY_FIELDS:
+            setattr(policy, field, value)
+    _clean_policy(policy)
+    policy.save()
+    return policy

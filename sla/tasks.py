@@ -1,0 +1,28 @@
+"""Celery tasks of the SLA engine. They take ids, call services, and are idempotent:
+delivered twice, or re-run after a worker died mid-way, they fire nothing twice."""
+
+import logging
+
+from celery import shared_task
+
+from . import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(ignore_result=True)
+def sla_sweep():
+    """Beat, every SLA_SWEEP_SECONDS: fire warnings and breaches that fell due."""
+    counts = services.sla_sweep_tick()
+    if counts["warnings"] or counts["breaches"]:
+        logger.info("sla sweep: %s", counts)
+    return counts
+
+
+@shared_task(ignore_result=True)
+def sla_handle_events(event_ids):
+    """Mail, escalate, declare major for fired events; each event is handled once."""
+    handled = 0
+    for event_id in event_ids:
+        handled += services.sla_event_handle(event_id=event_id)
+    return handled
