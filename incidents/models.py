@@ -89,6 +89,9 @@ class Incident(models.Model):
     )
     tier = models.PositiveSmallIntegerField(default=1)
     is_major = models.BooleanField(default=False)
+    major_declared_at = models.DateTimeField(null=True, blank=True)
+    # Set by the notification task, so a task that runs twice mails the managers once.
+    managers_notified_at = models.DateTimeField(null=True, blank=True)
     participants = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="swarmed_incidents"
     )

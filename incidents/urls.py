@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "incidents"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("new/", views.create, name="create"),
+    path("<str:key>/", views.detail, name="detail"),
+    path("<str:key>/<str:name>/", views.act, name="action"),
+]

@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from .views import CustomerViewSet, ServiceViewSet, TeamViewSet
+
+router = SimpleRouter()
+router.register("teams", TeamViewSet, basename="team")
+router.register("services", ServiceViewSet, basename="service")
+router.register("customers", CustomerViewSet, basename="customer")
+
+urlpatterns = router.urls

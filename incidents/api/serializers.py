@@ -1,0 +1,217 @@
+"""Shapes of the incident API (SPEC Appendix A). Input serializers only parse and type-check;
+the rules live in incidents.services."""
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from accounts.models import User
+from boards.models import Card, Release
+from org.models import Customer, Service, Team
+from sla.selectors import timer_remaining_seconds
+
+from ..models import (
+    Comment,
+    HoldReason,
+    Incident,
+    IncidentEvent,
+    IncidentType,
+    Level,
+    Priority,
+    Status,
+    TimeEntry,
+)
+
+
+class IncidentSLASerializer(serializers.Serializer):
+    metric = serializers.CharField()
+    state = serializers.CharField()
+    due_at = serializers.DateTimeField()
+    warn_at = serializers.DateTimeField()
+    remaining_seconds = serializers.SerializerMethodField()
+    breached_at = serializers.DateTimeField()
+
+    def get_remaining_seconds(self, timer):
+        return timer_remaining_seconds(timer, self.context.get("now") or timezone.now())
+
+
+class LinkedCardSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="card.id")
+    key = serializers.CharField(source="card.key")
+    title = serializers.CharField(source="card.title")
+    column = serializers.CharField(source="card.column.name")
+    column_category = serializers.CharField(source="card.column.category")
+    assignee = serializers.SerializerMethodField()
+
+    def get_assignee(self, link):
+        user = link.card.assignee
+        return None if user is None else {"id": user.pk, "username": user.username, "name": user.display_name}
+
+
+def _user(user):
+    return None if user is None else user.pk
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    sla = serializers.SerializerMethodField()
+    cards = LinkedCardSerializer(source="card_links", many=True, read_only=True)
+    participants = serializers.SerializerMethodField()
+    service_name = serializers.CharField(source="service.name", read_only=True)
+    team_name = serializers.CharField(source="team.name", read_only=True)
+    assignee_name = serializers.SerializerMethodField()
+    parent = serializers.SerializerMethodField()
+    sla_due_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id", "key", "type", "title", "description", "service", "service_name", "customer", "reporter",
+            "contact", "impact", "urgency", "priority", "priority_override_reason", "status", "hold_reason",
+            "resolution_code", "resolution_note", "cancel_reason", "tier", "team", "team_name", "assignee",
+            "assignee_name", "participants", "is_major", "major_declared_at", "parent", "caused_by_card",
+            "caused_by_release", "created_at", "updated_at", "responded_at", "resolved_at", "closed_at",
+            "version", "sla_due_at", "sla", "cards",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_sla(self, incident):
+        ctx = {"now": self.context.setdefault("now", timezone.now())}
+        return IncidentSLASerializer(incident.sla_timers.all(), many=True, context=ctx).data
+
+    def get_participants(self, incident):
+        return [u.pk for u in incident.participants.all()]
+
+    def get_assignee_name(self, incident):
+        return incident.assignee.display_name if incident.assignee else None
+
+    def get_parent(self, incident):
+        return incident.parent.key if incident.parent_id else None
+
+
+class IncidentCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.select_related("support_team"))
+    impact = serializers.ChoiceField(choices=Level.choices)
+    urgency = serializers.ChoiceField(choices=Level.choices)
+    type = serializers.ChoiceField(choices=IncidentType.choices, default=IncidentType.INCIDENT)
+    customer = serializers.PrimaryKeyRelatedField(
+        queryset=Customer.objects.all(), required=False, allow_null=True
+    )
+    contact = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class IncidentUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    contact = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all(), required=False)
+    impact = serializers.ChoiceField(choices=Level.choices, required=False)
+    urgency = serializers.ChoiceField(choices=Level.choices, required=False)
+    type = serializers.ChoiceField(choices=IncidentType.choices, required=False)
+    customer = serializers.PrimaryKeyRelatedField(
+        queryset=Customer.objects.all(), required=False, allow_null=True
+    )
+    version = serializers.IntegerField(required=False, min_value=1)
+
+
+class VersionedSerializer(serializers.Serializer):
+    version = serializers.IntegerField(required=False, min_value=1)
+
+
+class TransitionSerializer(VersionedSerializer):
+    status = serializers.ChoiceField(choices=Status.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    resolution_code = serializers.CharField(required=False, allow_blank=True, default="", max_length=30)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
+
+    def validate(self, attrs):
+        if attrs["status"] == Status.ON_HOLD and attrs["reason"] not in HoldReason.values:
+            raise serializers.ValidationError(
+                {"reason": [f"On hold needs a reason: {', '.join(HoldReason.values)}."]}
+            )
+        return attrs
+
+
+class CommentInSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=20000)
+    public = serializers.BooleanField(default=False)
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Comment
+        fields = ["id", "body", "public", "is_system", "author", "created_at"]
+
+    def get_author(self, comment):
+        return _user(comment.author)
+
+
+class TimeInSerializer(serializers.Serializer):
+    minutes = serializers.IntegerField(min_value=1, max_value=24 * 60)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+
+
+class TimeEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TimeEntry
+        fields = ["id", "user", "minutes", "note", "created_at"]
+
+
+class EscalateSerializer(VersionedSerializer):
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all())
+    note = serializers.CharField(max_length=10000)
+
+
+class AssignSerializer(VersionedSerializer):
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), allow_null=True
+    )
+
+
+class PrioritySerializer(VersionedSerializer):
+    priority = serializers.ChoiceField(choices=Priority.choices)
+    reason = serializers.CharField(max_length=2000)
+
+
+class DeclareMajorSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
+
+
+class MergeSerializer(serializers.Serializer):
+    parent = serializers.SlugRelatedField(slug_field="key", queryset=Incident.objects.all())
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
+
+    def to_internal_value(self, data):
+        # Accept the parent's id as well as its key.
+        if (
+            isinstance(data, dict)
+            and isinstance(data.get("parent"), int)
+            and not isinstance(data["parent"], bool)
+        ):
+            found = Incident.objects.filter(pk=data["parent"]).values_list("key", flat=True).first()
+            data = {**data, "parent": found or f"#{data['parent']}"}
+        return super().to_internal_value(data)
+
+
+class LinkCauseSerializer(serializers.Serializer):
+    card = serializers.PrimaryKeyRelatedField(queryset=Card.objects.all(), required=False, allow_null=True)
+    release = serializers.PrimaryKeyRelatedField(
+        queryset=Release.objects.all(), required=False, allow_null=True
+    )
+
+
+class HistorySerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+    actor_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IncidentEvent
+        fields = ["id", "at", "actor", "actor_name", "event", "field", "old", "new", "note"]
+
+    def get_actor(self, event):
+        return _user(event.actor)
+
+    def get_actor_name(self, event):
+        return event.actor.display_name if event.actor else "Tandem"

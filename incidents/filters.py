@@ -1,0 +1,63 @@
+"""One FilterSet for the queue page and the list endpoint, so both filter alike."""
+
+import django_filters
+from django.core.validators import RegexValidator
+
+from org.models import Customer, Service, Team
+
+from .models import OPEN_STATUSES, Incident, IncidentType, Priority, Status
+from .selectors import SLA_STATES, filter_search, filter_sla_state
+
+STATUS_CHOICES = [("open", "Open (new, in progress, on hold)"), *Status.choices]
+SLA_STATE_CHOICES = [(s, s.replace("_", " ").capitalize()) for s in SLA_STATES]
+
+
+class IncidentFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=STATUS_CHOICES, method="filter_status", label="Status")
+    priority = django_filters.ChoiceFilter(choices=Priority.choices, label="Priority")
+    team = django_filters.ModelChoiceFilter(queryset=Team.objects.all(), label="Team")
+    service = django_filters.ModelChoiceFilter(queryset=Service.objects.all(), label="Service")
+    customer = django_filters.ModelChoiceFilter(queryset=Customer.objects.all(), label="Customer")
+    assignee = django_filters.CharFilter(
+        method="filter_assignee",
+        label="Assignee",
+        validators=[RegexValidator(r"^(me|none|\d+)$", "Use a user id, “me” or “none”.")],
+    )
+    sla_state = django_filters.ChoiceFilter(choices=SLA_STATE_CHOICES, method="filter_sla", label="SLA state")
+    type = django_filters.ChoiceFilter(choices=IncidentType.choices, label="Type")
+    tier = django_filters.TypedChoiceFilter(choices=[(1, "1"), (2, "2"), (3, "3")], coerce=int, label="Tier")
+    is_major = django_filters.BooleanFilter(label="Major incident")
+    search = django_filters.CharFilter(method="filter_text", label="Text")
+
+    class Meta:
+        model = Incident
+        fields = [
+            "status",
+            "priority",
+            "team",
+            "service",
+            "customer",
+            "assignee",
+            "sla_state",
+            "type",
+            "tier",
+        ]
+
+    def filter_status(self, qs, name, value):
+        if value == "open":
+            return qs.filter(status__in=OPEN_STATUSES)
+        return qs.filter(status=value)
+
+    def filter_assignee(self, qs, name, value):
+        if value == "none":
+            return qs.filter(assignee__isnull=True)
+        if value == "me":
+            user = getattr(self.request, "user", None)
+            return qs.filter(assignee=user) if user and user.is_authenticated else qs.none()
+        return qs.filter(assignee_id=int(value))
+
+    def filter_sla(self, qs, name, value):
+        return filter_sla_state(qs, value)
+
+    def filter_text(self, qs, name, value):
+        return filter_search(qs, value)

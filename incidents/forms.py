@@ -1,0 +1,155 @@
+"""Browser forms. They parse and label input; the rules are in incidents.services."""
+
+from django import forms
+
+from accounts.models import User
+from boards.models import Card, Release
+from org.models import Customer, Service, Team
+
+from .models import HoldReason, Incident, IncidentType, Level, Priority, ResolutionCode
+
+BLANK = [("", "—")]
+
+
+class IncidentCreateForm(forms.Form):
+    title = forms.CharField(
+        max_length=200,
+        widget=forms.TextInput(attrs={"autofocus": True, "placeholder": "What is broken, in a few words"}),
+    )
+    service = forms.ModelChoiceField(
+        queryset=Service.objects.order_by("name"), empty_label="Choose a service…"
+    )
+    type = forms.ChoiceField(choices=IncidentType.choices, initial=IncidentType.INCIDENT)
+    impact = forms.ChoiceField(
+        choices=Level.choices, initial=Level.MEDIUM, help_text="How many are affected, how badly."
+    )
+    urgency = forms.ChoiceField(choices=Level.choices, initial=Level.MEDIUM, help_text="How soon it hurts.")
+    customer = forms.ModelChoiceField(
+        queryset=Customer.objects.order_by("name"), required=False, empty_label="No customer / internal"
+    )
+    contact = forms.CharField(max_length=200, required=False, label="Contact (who to reply to)")
+    description = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "placeholder": "Steps, error messages, who is affected…"}),
+    )
+
+
+class VersionedForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 4}))
+    visibility = forms.ChoiceField(
+        choices=[("public", "Public reply to the customer"), ("internal", "Internal work note")],
+        initial="public",
+        widget=forms.RadioSelect,
+        label="Visible to",
+    )
+
+
+class HoldForm(VersionedForm):
+    reason = forms.ChoiceField(choices=BLANK + HoldReason.choices, label="Waiting on")
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Note")
+
+
+class ResolveForm(VersionedForm):
+    resolution_code = forms.ChoiceField(choices=BLANK + ResolutionCode.choices, label="Resolution code")
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Resolution note")
+
+
+class CancelForm(VersionedForm):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Why cancel?")
+
+
+class NoteOnlyForm(VersionedForm):
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Note (optional)")
+
+
+class EmptyForm(VersionedForm):
+    pass
+
+
+class AssignForm(VersionedForm):
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Unassigned")
+
+    def __init__(self, *args, incident: Incident, **kwargs):
+        super().__init__(*args, **kwargs)
+        ids = set(incident.team.members.values_list("pk", flat=True)) | {
+            u.pk for u in incident.participants.all()
+        }
+        self.fields["assignee"].queryset = User.objects.filter(pk__in=ids, is_active=True).order_by(
+            "first_name", "username"
+        )
+
+
+class EscalateForm(VersionedForm):
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label="Choose a team…", label="To team")
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Hand-over note",
+        help_text="What you found and tried; the next team reads this first.",
+    )
+
+    def __init__(self, *args, incident: Incident, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.exclude(pk=incident.team_id).order_by("tier", "name")
+        self.fields["team"].label_from_instance = lambda t: f"{t.name} (tier {t.tier})"
+
+
+class TimeForm(forms.Form):
+    minutes = forms.IntegerField(min_value=1, max_value=24 * 60, label="Minutes spent")
+    note = forms.CharField(max_length=300, required=False, label="On what")
+
+
+class PriorityForm(VersionedForm):
+    priority = forms.ChoiceField(choices=Priority.choices, label="New priority")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Reason for the override")
+
+
+class MajorForm(forms.Form):
+    note = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Why (for the managers)"
+    )
+
+
+class _IncidentKeyField(forms.CharField):
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        found = Incident.objects.filter(key__iexact=value.strip()).first()
+        if found is None:
+            raise forms.ValidationError(f"No incident {value.strip().upper()}.")
+        return found
+
+
+class MergeForm(forms.Form):
+    parent = _IncidentKeyField(
+        label="Duplicate of (key)", widget=forms.TextInput(attrs={"placeholder": "INC-1042"})
+    )
+    note = forms.CharField(required=False, label="Note (optional)")
+
+
+class LinkCauseForm(forms.Form):
+    card = forms.CharField(
+        required=False, label="Caused by card (key)", widget=forms.TextInput(attrs={"placeholder": "DEV-311"})
+    )
+    release = forms.ModelChoiceField(
+        queryset=Release.objects.select_related("board"), required=False, label="Caused by release"
+    )
+
+    def clean_card(self):
+        key = (self.cleaned_data.get("card") or "").strip()
+        if not key:
+            return None
+        card = Card.objects.filter(key__iexact=key).first()
+        if card is None:
+            raise forms.ValidationError(f"No card {key.upper()}.")
+        return card
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not data.get("card") and not data.get("release"):
+            raise forms.ValidationError("Give a card key or choose a release.")
+        return data

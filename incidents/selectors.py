@@ -1,0 +1,123 @@
+"""Reads of incidents: lists with a fixed number of queries, the queue, the timeline."""
+
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from boards.models import CardIncident
+from sla.models import SLATimer, TimerState
+from sla.selectors import sla_timer_prefetch, timer_display_state
+
+from .models import OPEN_STATUSES, Comment, Incident, IncidentEvent
+
+SLA_STATES = ("running", "paused", "met", "breached", "at_risk")
+QUEUE_SORTS = {
+    "sla": "SLA urgency",
+    "priority": "Priority",
+    "newest": "Newest first",
+    "oldest": "Oldest first",
+    "updated": "Recently updated",
+}
+
+
+def _earliest_due():
+    return Subquery(
+        SLATimer.objects.filter(incident=OuterRef("pk"), is_active=True, due_at__isnull=False)
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
+
+
+def incident_list(*, for_detail=False) -> QuerySet:
+    """Incidents with everything a list row or the API shows, in a fixed number of queries."""
+    qs = (
+        Incident.objects.select_related("service", "team", "assignee", "customer", "reporter", "parent")
+        .annotate(sla_due_at=_earliest_due())
+        .prefetch_related(
+            sla_timer_prefetch(),
+            Prefetch(
+                "card_links",
+                queryset=CardIncident.objects.select_related("card__column", "card__assignee").order_by("id"),
+            ),
+            "participants",
+        )
+    )
+    if for_detail:
+        qs = qs.select_related("caused_by_card", "caused_by_release", "team__lead")
+    return qs
+
+
+def filter_sla_state(qs: QuerySet, state: str, now=None) -> QuerySet:
+    now = now or timezone.now()
+    timers = SLATimer.objects.filter(incident=OuterRef("pk"))
+    if state == "at_risk":
+        return qs.filter(Exists(timers.filter(state=TimerState.RUNNING, warn_at__lte=now)))
+    if state in TimerState.values:
+        return qs.filter(Exists(timers.filter(state=state)))
+    return qs
+
+
+def filter_search(qs: QuerySet, text: str) -> QuerySet:
+    text = (text or "").strip()
+    if not text:
+        return qs
+    return qs.filter(Q(key__iexact=text) | Q(title__icontains=text) | Q(description__icontains=text))
+
+
+def incident_sort(qs: QuerySet, sort: str) -> QuerySet:
+    """`sla` (default): earliest due instant of any active timer first, none last."""
+    due = F("sla_due_at").asc(nulls_last=True)
+    orderings = {
+        "priority": ("priority", due, "created_at", "id"),
+        "newest": ("-created_at", "-id"),
+        "oldest": ("created_at", "id"),
+        "updated": ("-updated_at", "-id"),
+    }
+    return qs.order_by(*orderings.get(sort, (due, "priority", "created_at", "id")))
+
+
+def incident_queue(*, user, tab: str) -> QuerySet:
+    """The queue tabs: my incidents, my teams' unassigned incidents, all incidents."""
+    qs = incident_list()
+    if tab == "mine":
+        return qs.filter(Q(assignee=user) | Q(participants=user)).distinct()
+    if tab == "unassigned":
+        return qs.filter(assignee__isnull=True, team__members=user, status__in=OPEN_STATUSES)
+    return qs
+
+
+def timer_state(timer, now=None) -> str:
+    """A timer's display state: running timers past their warning instant are at risk."""
+    return timer_display_state(timer, now)
+
+
+def headline_timer(incident):
+    """The timer to show in a queue row: the earliest-due active one, else the last to stop."""
+    timers = list(incident.sla_timers.all())
+    active = [t for t in timers if t.is_active and t.due_at]
+    if active:
+        return min(active, key=lambda t: t.due_at)
+    return timers[-1] if timers else None
+
+
+def incident_get(*, key: str) -> Incident:
+    return incident_list(for_detail=True).get(key__iexact=key)
+
+
+def incident_timeline(incident) -> list[dict]:
+    """Replies, notes and history in time order. Comment events are shown as the comment."""
+    items = [
+        {"kind": "comment", "at": c.created_at, "obj": c}
+        for c in Comment.objects.filter(incident=incident).select_related("author")
+    ]
+    events = (
+        IncidentEvent.objects.filter(incident=incident)
+        .exclude(event__in=("replied", "noted"))
+        .select_related("actor")
+    )
+    items += [{"kind": "event", "at": e.at, "obj": e} for e in events]
+    items.sort(key=lambda i: (i["at"], 0 if i["kind"] == "event" else 1))
+    return items
+
+
+def incident_history(incident) -> QuerySet:
+    return IncidentEvent.objects.filter(incident=incident).select_related("actor").order_by("at", "id")

@@ -1,0 +1,592 @@
+"""Every write to an incident goes through here: browser, API, admin, demo and tasks alike.
+
+Each service is one transaction: it locks the incident, checks its guard on the locked row,
+writes the change and its IncidentEvent rows, and tells the SLA engine what changed.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from org.models import ServiceSupportModel, Team
+from sla.services import sla_on_incident_changed, sla_on_incident_created, sla_on_public_reply
+from tracker.exceptions import DomainError, StaleObject, TransitionNotAllowed
+from tracker.models import next_number
+from tracker.tasks import enqueue_on_commit
+
+from .models import (
+    KEY_PREFIX,
+    OPEN_STATUSES,
+    Comment,
+    HoldReason,
+    Incident,
+    IncidentEvent,
+    IncidentType,
+    Level,
+    Priority,
+    ResolutionCode,
+    Status,
+    TimeEntry,
+)
+
+# ITIL impact × urgency -> priority (P1 highest).
+PRIORITY_MATRIX = {
+    (Level.HIGH, Level.HIGH): Priority.P1,
+    (Level.HIGH, Level.MEDIUM): Priority.P2,
+    (Level.HIGH, Level.LOW): Priority.P3,
+    (Level.MEDIUM, Level.HIGH): Priority.P2,
+    (Level.MEDIUM, Level.MEDIUM): Priority.P3,
+    (Level.MEDIUM, Level.LOW): Priority.P4,
+    (Level.LOW, Level.HIGH): Priority.P3,
+    (Level.LOW, Level.MEDIUM): Priority.P4,
+    (Level.LOW, Level.LOW): Priority.P5,
+}
+
+# The one lifecycle. Reopen is resolved -> in_progress; cancel only before work is done.
+ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    Status.NEW: (Status.IN_PROGRESS, Status.ON_HOLD, Status.RESOLVED, Status.CANCELLED),
+    Status.IN_PROGRESS: (Status.ON_HOLD, Status.RESOLVED, Status.CANCELLED),
+    Status.ON_HOLD: (Status.IN_PROGRESS, Status.RESOLVED),
+    Status.RESOLVED: (Status.IN_PROGRESS, Status.CLOSED),
+    Status.CLOSED: (),
+    Status.CANCELLED: (),
+}
+
+# Fields whose change the SLA engine hears about.
+SLA_FIELDS = {"status", "hold_reason", "priority", "service", "customer", "type", "team", "tier"}
+# Fields a worker may edit directly.
+EDITABLE_FIELDS = ("title", "description", "contact", "impact", "urgency", "service", "customer", "type")
+
+MAX_MINUTES_PER_ENTRY = 24 * 60
+
+
+def priority_for(impact: str, urgency: str) -> str:
+    return PRIORITY_MATRIX[(Level(impact), Level(urgency))]
+
+
+def allowed_next_statuses(status: str) -> tuple[str, ...]:
+    return ALLOWED_TRANSITIONS.get(status, ())
+
+
+def _display(value) -> str:
+    """How a field value is kept in history: primary keys as the object's name."""
+    return "" if value is None else str(value)
+
+
+# ---------------------------------------------------------------- internals
+def _lock(incident, expected_version=None) -> Incident:
+    locked = (
+        Incident.objects.select_for_update(of=("self",))
+        .select_related("service", "team", "assignee", "customer")
+        .get(pk=incident.pk)
+    )
+    if expected_version is not None and int(expected_version) != locked.version:
+        raise StaleObject(
+            f"{locked.key} was changed by someone else since you loaded it "
+            f"(version {expected_version}, now {locked.version}). Reload and try again."
+        )
+    return locked
+
+
+def _event(incident, *, actor, at, event, field="", old="", new="", note=""):
+    return IncidentEvent.objects.create(
+        incident=incident,
+        at=at,
+        actor=actor,
+        event=event,
+        field=field,
+        old=_display(old),
+        new=_display(new),
+        note=note or "",
+    )
+
+
+def _apply(incident, *, actor, at, values: dict, event="field_changed", note="") -> dict:
+    """Set fields, write one history row per changed field, bump the version.
+
+    Returns {field: (old, new)} of what actually changed.
+    """
+    changes = {}
+    for field, new in values.items():
+        old = getattr(incident, field)
+        if old == new:
+            continue
+        setattr(incident, field, new)
+        changes[field] = (old, new)
+        _event(incident, actor=actor, at=at, event=event, field=field, old=old, new=new, note=note)
+    if changes:
+        incident.version += 1
+        incident.save()
+        sla_changes = {
+            f: ((o.pk if hasattr(o, "pk") else o), (n.pk if hasattr(n, "pk") else n))
+            for f, (o, n) in changes.items()
+            if f in SLA_FIELDS
+        }
+        if sla_changes:
+            sla_on_incident_changed(incident=incident, changes=sla_changes, at=at, actor=actor)
+    return changes
+
+
+def _require(errors: dict, field: str, value, message: str):
+    if value in (None, "") or (isinstance(value, str) and not value.strip()):
+        errors[field] = [message]
+
+
+def _is_team_member(user, team) -> bool:
+    return user is not None and team is not None and team.members.filter(pk=user.pk).exists()
+
+
+# ---------------------------------------------------------------- create
+@transaction.atomic
+def incident_create(
+    *,
+    actor,
+    title,
+    service,
+    impact=Level.MEDIUM,
+    urgency=Level.MEDIUM,
+    description="",
+    type=IncidentType.INCIDENT,  # noqa: A002 - the contract's name
+    customer=None,
+    contact="",
+    at=None,
+) -> Incident:
+    at = at or timezone.now()
+    errors: dict = {}
+    _require(errors, "title", title, "Give the incident a short title.")
+    if service is None:
+        errors["service"] = ["Choose the affected service."]
+    if impact not in Level.values:
+        errors["impact"] = [f"Impact must be one of: {', '.join(Level.values)}."]
+    if urgency not in Level.values:
+        errors["urgency"] = [f"Urgency must be one of: {', '.join(Level.values)}."]
+    if type not in IncidentType.values:
+        errors["type"] = [f"Type must be one of: {', '.join(IncidentType.values)}."]
+    if title and len(title) > 200:
+        errors["title"] = ["Keep the title under 200 characters."]
+    if errors:
+        raise ValidationError(errors)
+
+    prefix = KEY_PREFIX[IncidentType(type)]
+    team = service.support_team
+    incident = Incident.objects.create(
+        key=f"{prefix}-{1000 + next_number(prefix)}",
+        type=type,
+        title=title.strip(),
+        description=description or "",
+        service=service,
+        customer=customer,
+        reporter=actor,
+        contact=contact or "",
+        impact=impact,
+        urgency=urgency,
+        priority=priority_for(impact, urgency),
+        status=Status.NEW,
+        team=team,
+        tier=team.tier,
+        created_at=at,
+    )
+    _event(incident, actor=actor, at=at, event="created", new=f"{incident.priority} · {team.name}")
+    sla_on_incident_created(incident=incident, at=at)
+    return incident
+
+
+# ---------------------------------------------------------------- lifecycle
+@transaction.atomic
+def incident_transition(
+    *,
+    incident,
+    actor,
+    status,
+    reason="",
+    resolution_code="",
+    note="",
+    expected_version=None,
+    at=None,
+) -> Incident:
+    """Move an incident along ALLOWED_TRANSITIONS.
+
+    on_hold needs a hold reason, resolved a resolution code, cancelled a reason; reopening
+    (resolved -> in_progress) clears the resolution.
+    """
+    at = at or timezone.now()
+    if status not in Status.values:
+        raise ValidationError(
+            {"status": [f"Unknown status “{status}”. Use one of: {', '.join(Status.values)}."]}
+        )
+    incident = _lock(incident, expected_version)
+    current = incident.status
+    allowed = allowed_next_statuses(current)
+    if status not in allowed:
+        nexts = ", ".join(allowed) if allowed else "none (it is final)"
+        raise TransitionNotAllowed(
+            f"{incident.key} cannot go from {current} to {status}. Allowed next states: {nexts}."
+        )
+
+    values: dict = {"status": status}
+    event_note = (note or "").strip()
+    if status == Status.ON_HOLD:
+        if reason not in HoldReason.values:
+            raise ValidationError(
+                {"reason": [f"Say what the incident waits on: {', '.join(HoldReason.values)}."]}
+            )
+        values["hold_reason"] = reason
+    else:
+        values["hold_reason"] = ""
+    if status == Status.RESOLVED:
+        if resolution_code not in ResolutionCode.values:
+            raise ValidationError(
+                {"resolution_code": [f"Choose a resolution code: {', '.join(ResolutionCode.values)}."]}
+            )
+        values.update(resolution_code=resolution_code, resolution_note=event_note, resolved_at=at)
+    if status == Status.CANCELLED:
+        if not (reason or "").strip():
+            raise ValidationError({"reason": ["Say why the incident is cancelled."]})
+        values["cancel_reason"] = reason.strip()
+        event_note = event_note or reason.strip()
+    if status == Status.CLOSED:
+        values["closed_at"] = at
+    if current == Status.RESOLVED and status == Status.IN_PROGRESS:
+        values.update(resolution_code="", resolution_note="", resolved_at=None)
+    _apply(incident, actor=actor, at=at, values=values, note=event_note)
+    return incident
+
+
+@transaction.atomic
+def incident_auto_close(*, incident_id, cutoff, at=None) -> bool:
+    """Close one incident resolved before `cutoff`; a no-op when it changed meanwhile.
+
+    The conditional UPDATE makes a second run (or a concurrent reopen) harmless.
+    """
+    at = at or timezone.now()
+    closed = Incident.objects.filter(pk=incident_id, status=Status.RESOLVED, resolved_at__lte=cutoff).update(
+        status=Status.CLOSED, closed_at=at, version=F("version") + 1, updated_at=at
+    )
+    if not closed:
+        return False
+    incident = Incident.objects.get(pk=incident_id)
+    _event(
+        incident,
+        actor=None,
+        at=at,
+        event="field_changed",
+        field="status",
+        old=Status.RESOLVED,
+        new=Status.CLOSED,
+        note="Closed automatically after the resolution was not disputed.",
+    )
+    sla_on_incident_changed(
+        incident=incident, changes={"status": (Status.RESOLVED, Status.CLOSED)}, at=at, actor=None
+    )
+    return True
+
+
+# ---------------------------------------------------------------- assignment
+@transaction.atomic
+def incident_assign(*, incident, actor, assignee, expected_version=None, at=None) -> Incident:
+    at = at or timezone.now()
+    incident = _lock(incident, expected_version)
+    if assignee is not None and not (
+        _is_team_member(assignee, incident.team) or incident.participants.filter(pk=assignee.pk).exists()
+    ):
+        raise ValidationError(
+            {
+                "assignee": [
+                    f"{assignee} is not a member of {incident.team} nor a participant of {incident.key}."
+                ]
+            }
+        )
+    _apply(incident, actor=actor, at=at, values={"assignee": assignee})
+    return incident
+
+
+@transaction.atomic
+def incident_take(*, incident, actor, expected_version=None, at=None) -> Incident:
+    """The caller takes the incident: it is assigned to them and work starts."""
+    at = at or timezone.now()
+    incident = _lock(incident, expected_version)
+    if not incident.is_open:
+        raise TransitionNotAllowed(f"{incident.key} is {incident.status}; only open incidents can be taken.")
+    values: dict = {"assignee": actor}
+    if incident.status == Status.NEW:
+        values.update(status=Status.IN_PROGRESS)
+    _apply(incident, actor=actor, at=at, values=values)
+    return incident
+
+
+# ---------------------------------------------------------------- conversation and time
+@transaction.atomic
+def incident_comment(*, incident, actor, body, public=False, at=None) -> Comment:
+    at = at or timezone.now()
+    if not (body or "").strip():
+        raise ValidationError({"body": ["Write something first."]})
+    incident = _lock(incident)
+    comment = Comment.objects.create(
+        incident=incident, author=actor, body=body.strip(), public=bool(public), created_at=at
+    )
+    _event(incident, actor=actor, at=at, event="replied" if public else "noted")
+    if public:
+        if incident.responded_at is None:
+            Incident.objects.filter(pk=incident.pk).update(responded_at=at)
+            incident.responded_at = at
+        sla_on_public_reply(incident=incident, at=at)
+    return comment
+
+
+@transaction.atomic
+def incident_log_time(*, incident, actor, minutes, note="", at=None) -> TimeEntry:
+    at = at or timezone.now()
+    try:
+        minutes = int(minutes)
+    except (TypeError, ValueError):
+        raise ValidationError({"minutes": ["Enter whole minutes."]}) from None
+    if minutes <= 0 or minutes > MAX_MINUTES_PER_ENTRY:
+        raise ValidationError({"minutes": [f"Enter between 1 and {MAX_MINUTES_PER_ENTRY} minutes."]})
+    if note and len(note) > 300:
+        raise ValidationError({"note": ["Keep the note under 300 characters."]})
+    incident = _lock(incident)
+    entry = TimeEntry.objects.create(
+        incident=incident, user=actor, minutes=minutes, note=note or "", created_at=at
+    )
+    _event(incident, actor=actor, at=at, event="time_logged", new=f"{minutes} min", note=note or "")
+    return entry
+
+
+# ---------------------------------------------------------------- fields and priority
+@transaction.atomic
+def incident_update(*, incident, actor, data: dict, expected_version=None, at=None) -> Incident:
+    """Edit the descriptive fields. Impact or urgency recompute the priority unless a
+    manager has overridden it."""
+    at = at or timezone.now()
+    unknown = set(data) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({f: ["This field cannot be edited here."] for f in sorted(unknown)})
+    errors: dict = {}
+    if "title" in data:
+        _require(errors, "title", data["title"], "The title cannot be empty.")
+    for field in ("impact", "urgency"):
+        if field in data and data[field] not in Level.values:
+            errors[field] = [f"Choose one of: {', '.join(Level.values)}."]
+    if "type" in data and data["type"] not in IncidentType.values:
+        errors["type"] = [f"Choose one of: {', '.join(IncidentType.values)}."]
+    if "service" in data and data["service"] is None:
+        errors["service"] = ["Choose the affected service."]
+    if errors:
+        raise ValidationError(errors)
+    incident = _lock(incident, expected_version)
+    values = dict(data)
+    impact = values.get("impact", incident.impact)
+    urgency = values.get("urgency", incident.urgency)
+    if not incident.priority_override_reason:
+        values["priority"] = priority_for(impact, urgency)
+    _apply(incident, actor=actor, at=at, values=values)
+    return incident
+
+
+@transaction.atomic
+def incident_set_priority(*, incident, actor, priority, reason, expected_version=None, at=None) -> Incident:
+    """A manager overrides the matrix priority; the reason is kept on the incident and in history."""
+    at = at or timezone.now()
+    errors: dict = {}
+    if priority not in Priority.values:
+        errors["priority"] = [f"Choose one of: {', '.join(Priority.values)}."]
+    _require(errors, "reason", reason, "Say why the priority differs from the matrix.")
+    if errors:
+        raise ValidationError(errors)
+    incident = _lock(incident, expected_version)
+    if incident.priority == priority:
+        raise ValidationError({"priority": [f"{incident.key} is already {priority}."]})
+    _apply(
+        incident,
+        actor=actor,
+        at=at,
+        values={"priority": priority, "priority_override_reason": reason.strip()},
+        note=reason.strip(),
+    )
+    return incident
+
+
+# ---------------------------------------------------------------- escalation and swarming
+@transaction.atomic
+def incident_escalate(*, incident, actor, team, note, expected_version=None, at=None) -> Incident:
+    """Functional escalation: hand the incident to another team with a mandatory note.
+
+    A higher tier is an escalation, a lower one a de-escalation, the same tier a transfer.
+    Swarm incidents are never handed off. `actor` is None when the SLA engine escalates.
+    """
+    at = at or timezone.now()
+    errors: dict = {}
+    _require(errors, "note", note, "Say why the incident is escalated; the next team reads this first.")
+    if team is None:
+        errors["team"] = ["Choose the team to hand the incident to."]
+    if errors:
+        raise ValidationError(errors)
+    incident = _lock(incident, expected_version)
+    if not incident.is_open:
+        raise TransitionNotAllowed(
+            f"{incident.key} is {incident.status}; only open incidents can be escalated."
+        )
+    if incident.service.support_model == ServiceSupportModel.SWARM:
+        raise DomainError(
+            f"{incident.service} is supported by swarming: no hand-offs, ask people to join instead.",
+            code="swarm_no_handoff",
+        )
+    if team.pk == incident.team_id:
+        raise ValidationError({"team": [f"{incident.key} is already with {team}."]})
+    old_tier = incident.tier
+    kind = "escalated" if team.tier > old_tier else "de_escalated" if team.tier < old_tier else "transferred"
+    old_team = incident.team
+    values: dict = {"team": team, "tier": team.tier}
+    if incident.assignee_id and not _is_team_member(incident.assignee, team):
+        values["assignee"] = None
+    _event(incident, actor=actor, at=at, event=kind, old=old_team, new=team, note=note.strip())
+    _apply(incident, actor=actor, at=at, values=values)
+    return incident
+
+
+@transaction.atomic
+def incident_declare_major(*, incident, actor, note="", at=None) -> Incident:
+    """Hierarchical escalation: flag a major incident and notify the managers.
+
+    Idempotent: declaring an incident that is already major changes nothing.
+    """
+    at = at or timezone.now()
+    incident = _lock(incident)
+    if incident.is_major:
+        return incident
+    if not incident.is_open:
+        raise TransitionNotAllowed(
+            f"{incident.key} is {incident.status}; only open incidents can be declared major."
+        )
+    incident.major_declared_at = at
+    _apply(incident, actor=actor, at=at, values={"is_major": True}, event="declared_major", note=note or "")
+    from .tasks import incidents_notify_major
+
+    enqueue_on_commit(incidents_notify_major, incident.pk)
+    return incident
+
+
+@transaction.atomic
+def incident_swarm_join(*, incident, actor, at=None) -> Incident:
+    at = at or timezone.now()
+    incident = _lock(incident)
+    if incident.service.support_model != ServiceSupportModel.SWARM:
+        raise DomainError(
+            f"{incident.service} uses tiered support; escalate instead of joining.", code="not_a_swarm"
+        )
+    if not incident.is_open:
+        raise TransitionNotAllowed(f"{incident.key} is {incident.status}; only open incidents can be joined.")
+    if incident.participants.filter(pk=actor.pk).exists():
+        return incident
+    incident.participants.add(actor)
+    _event(incident, actor=actor, at=at, event="joined_swarm", new=actor)
+    return incident
+
+
+@transaction.atomic
+def incident_swarm_leave(*, incident, actor, at=None) -> Incident:
+    at = at or timezone.now()
+    incident = _lock(incident)
+    if not incident.participants.filter(pk=actor.pk).exists():
+        return incident
+    incident.participants.remove(actor)
+    _event(incident, actor=actor, at=at, event="left_swarm", old=actor)
+    return incident
+
+
+# ---------------------------------------------------------------- links
+@transaction.atomic
+def incident_merge_duplicate(*, incident, actor, parent, note="", at=None) -> Incident:
+    """Merge `incident` into `parent`: it is resolved as a duplicate and points at the parent."""
+    at = at or timezone.now()
+    if parent is None:
+        raise ValidationError({"parent": ["Choose the incident this one duplicates."]})
+    if parent.pk == incident.pk:
+        raise ValidationError({"parent": ["An incident cannot duplicate itself."]})
+    # Lock both in primary-key order so two opposite merges cannot deadlock.
+    locked = {
+        i.pk: i
+        for i in Incident.objects.select_for_update(of=("self",))
+        .select_related("service", "team")
+        .filter(pk__in=[incident.pk, parent.pk])
+        .order_by("pk")
+    }
+    incident, parent = locked[incident.pk], locked[parent.pk]
+    if parent.parent_id:
+        raise ValidationError({"parent": [f"{parent.key} is itself a duplicate of another incident."]})
+    if parent.status == Status.CANCELLED:
+        raise ValidationError({"parent": [f"{parent.key} is cancelled."]})
+    if Status.RESOLVED not in allowed_next_statuses(incident.status):
+        raise TransitionNotAllowed(
+            f"{incident.key} is {incident.status}; only open incidents can be merged into another."
+        )
+    text = (note or "").strip() or f"Duplicate of {parent.key}."
+    _apply(
+        incident,
+        actor=actor,
+        at=at,
+        values={
+            "parent": parent,
+            "status": Status.RESOLVED,
+            "hold_reason": "",
+            "resolution_code": ResolutionCode.DUPLICATE,
+            "resolution_note": text,
+            "resolved_at": at,
+        },
+        note=text,
+    )
+    _event(parent, actor=actor, at=at, event="duplicate_merged", new=incident.key, note=text)
+    return incident
+
+
+@transaction.atomic
+def incident_link_cause(*, incident, actor, card=None, release=None, at=None) -> Incident:
+    """Record the card or release that caused the incident (either may be cleared with None)."""
+    at = at or timezone.now()
+    incident = _lock(incident)
+    _apply(
+        incident,
+        actor=actor,
+        at=at,
+        values={"caused_by_card": card, "caused_by_release": release},
+        event="cause_linked",
+    )
+    return incident
+
+
+# ---------------------------------------------------------------- used by the SLA engine
+def next_tier_team(incident) -> Team | None:
+    """The team one tier up from the incident's team (for an automatic escalation)."""
+    if incident.tier >= 3:
+        return None
+    if incident.tier == 2 and incident.service.team_id:
+        return incident.service.team
+    return (
+        Team.objects.filter(tier=incident.tier + 1, is_development=False).order_by("name").first()
+        or Team.objects.filter(tier__gt=incident.tier).order_by("tier", "name").first()
+    )
+
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "OPEN_STATUSES",
+    "PRIORITY_MATRIX",
+    "incident_assign",
+    "incident_auto_close",
+    "incident_comment",
+    "incident_create",
+    "incident_declare_major",
+    "incident_escalate",
+    "incident_link_cause",
+    "incident_log_time",
+    "incident_merge_duplicate",
+    "incident_set_priority",
+    "incident_swarm_join",
+    "incident_swarm_leave",
+    "incident_take",
+    "incident_transition",
+    "incident_update",
+    "next_tier_team",
+    "priority_for",
+]
