@@ -1,0 +1,179 @@
+"""The sweep fires every warning and breach exactly once, and catches up after downtime."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.utils import timezone
+
+from incidents.models import Incident, IncidentEvent
+from sla import services
+from sla.models import SLAEvent, SLATimer, TimerState
+from tests.factories import ServiceFactory, UserFactory
+from tracker.celery import app
+
+from .factories import PolicyFactory
+
+
+@pytest.fixture
+def eager_celery():
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+def seed_due_timers(n, *, now, spread=timedelta(0), warn=False):
+    """n incidents, each with a running resolution timer already due."""
+    service = ServiceFactory()
+    policy = PolicyFactory(priority="P2")
+    incidents = Incident.objects.bulk_create(
+        [
+            Incident(
+                key=f"INC-S{i}",
+                title=f"Due {i}",
+                service=service,
+                team=service.support_team,
+                priority="P2",
+                created_at=now - timedelta(days=1),
+            )
+            for i in range(n)
+        ]
+    )
+    step = spread / n if n else spread
+    SLATimer.objects.bulk_create(
+        [
+            SLATimer(
+                incident=inc,
+                metric="resolution",
+                policy=policy,
+                target_minutes=240,
+                started_at=now - timedelta(days=1),
+                due_at=now - timedelta(seconds=1) - step * i,
+                warn_at=(now - timedelta(hours=2) - step * i) if warn else None,
+            )
+            for i, inc in enumerate(incidents)
+        ]
+    )
+    return incidents
+
+
+@pytest.mark.django_db(transaction=True)
+def test_four_concurrent_sweeps_fire_each_breach_exactly_once(eager_celery):
+    assert connection.vendor == "postgresql"
+    UserFactory(roles=["manager"], email="boss@example.com")
+    now = timezone.now()
+    seed_due_timers(1000, now=now)
+    mail.outbox.clear()
+    errors = []
+    barrier = threading.Barrier(4)
+
+    def sweeper():
+        try:
+            barrier.wait()
+            services.sla_sweep_tick(now=now, batch_size=50)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweeper) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert SLAEvent.objects.filter(kind="breach").count() == 1000
+    assert SLATimer.objects.filter(state=TimerState.BREACHED).count() == 1000
+    assert IncidentEvent.objects.filter(event="sla_breach").count() == 1000
+    assert len(mail.outbox) == 1000
+    assert SLAEvent.objects.filter(handled_at__isnull=True).count() == 0
+
+    # Run again, and deliver every action task a second time: nothing new.
+    assert services.sla_sweep_tick(now=now)["breaches"] == 0
+    for event_id in SLAEvent.objects.values_list("pk", flat=True)[:100]:
+        assert services.sla_event_handle(event_id=event_id) is False
+    assert SLAEvent.objects.count() == 1000
+    assert len(mail.outbox) == 1000
+
+
+@pytest.mark.django_db
+def test_catch_up_after_an_hour_of_downtime_records_true_due_instants(django_capture_on_commit_callbacks):
+    now = timezone.now()
+    seed_due_timers(120, now=now, spread=timedelta(hours=1), warn=True)
+    expected = dict(SLATimer.objects.values_list("pk", "due_at"))
+    with django_capture_on_commit_callbacks():
+        counts = services.sla_sweep_tick(now=now, batch_size=25, dispatch=False)
+    assert counts["breaches"] == 120 and counts["warnings"] == 120
+    for pk, breached_at, due_at in SLATimer.objects.values_list("pk", "breached_at", "due_at"):
+        assert breached_at == due_at == expected[pk]
+    for event in SLAEvent.objects.filter(kind="breach").select_related("timer"):
+        assert event.at == event.timer.due_at
+        assert event.detected_at == now
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sweeper_dying_mid_batch_loses_nothing(monkeypatch):
+    now = timezone.now()
+    seed_due_timers(30, now=now)
+    real_emit = services._emit
+    calls = {"n": 0}
+
+    def dying_emit(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise SystemExit("worker killed")
+        return real_emit(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_emit", dying_emit)
+    with pytest.raises(SystemExit):
+        services.sla_sweep_tick(now=now, batch_size=10, dispatch=False)
+    assert SLATimer.objects.filter(state=TimerState.BREACHED).count() == 10
+    assert SLAEvent.objects.count() == 10
+    monkeypatch.setattr(services, "_emit", real_emit)
+    assert services.sla_sweep_tick(now=now, batch_size=10, dispatch=False)["breaches"] == 20
+    assert SLAEvent.objects.count() == 30
+
+
+@pytest.mark.django_db
+def test_not_yet_due_and_paused_timers_are_left_alone():
+    now = timezone.now()
+    seed_due_timers(3, now=now + timedelta(minutes=5))
+    paused = SLATimer.objects.first()
+    SLATimer.objects.filter(pk=paused.pk).update(state=TimerState.PAUSED, due_at=now - timedelta(hours=1))
+    assert services.sla_sweep_tick(now=now, dispatch=False)["breaches"] == 0
+
+
+@pytest.mark.django_db
+def test_breach_actions_escalate_one_tier_and_declare_major(django_capture_on_commit_callbacks):
+    from org.models import Team
+
+    now = timezone.now()
+    seed_due_timers(1, now=now)
+    timer = SLATimer.objects.select_related("incident", "policy").get()
+    Team.objects.create(name="Second line", tier=2)
+    timer.policy.escalate_on_breach = True
+    timer.policy.declare_major_on_breach = True
+    timer.policy.save()
+    with django_capture_on_commit_callbacks(execute=False):
+        services.sla_sweep_tick(now=now, dispatch=False)
+    event = SLAEvent.objects.get()
+    assert services.sla_event_handle(event_id=event.pk) is True
+    incident = Incident.objects.get()
+    assert incident.tier == 2
+    assert incident.is_major
+    assert services.sla_event_handle(event_id=event.pk) is False
+    assert IncidentEvent.objects.filter(incident=incident, event="escalated").count() == 1
+
+
+@pytest.mark.django_db
+def test_sweep_query_uses_the_partial_index():
+    now = timezone.now()
+    sql, params = services.sweep_candidates("breach", now, 1000).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("SET enable_seqscan = on")
+    assert "sla_timer_due_running" in plan
