@@ -1,7 +1,7 @@
 from django.utils import timezone
 from rest_framework import serializers
 
-from sla.models import SLATimer
+from sla.models import BusinessCalendar, SLAPolicy, SLATimer
 from sla.selectors import timer_at_risk, timer_remaining_seconds
 
 
@@ -49,3 +49,42 @@ class SLATimerSerializer(serializers.ModelSerializer):
 
     def get_paused_cause(self, timer) -> str | None:
         return timer.pause_cause or None if timer.paused_at is not None else None
+
+
+class BusinessCalendarSerializer(serializers.ModelSerializer):
+    """Contract: {id, name, timezone, always_open, hours, holidays, country?}. The service
+    validates and normalises hours, zone, dates and country (400 with field messages)."""
+
+    hours = serializers.JSONField(required=False)
+    holidays = serializers.JSONField(required=False)
+
+    class Meta:
+        model = BusinessCalendar
+        fields = ["id", "name", "timezone", "always_open", "hours", "holidays", "country", "subdivision"]
+
+
+class SLAPolicySerializer(serializers.ModelSerializer):
+    """Contract: {id, name, priority, service?, customer?, response_minutes,
+    resolution_minutes, calendar, warn_percent} plus type, pause conditions and actions."""
+
+    pause_on = serializers.JSONField(required=False)
+
+    class Meta:
+        model = SLAPolicy
+        fields = [
+            "id",
+            "name",
+            "priority",
+            "service",
+            "customer",
+            "incident_type",
+            "response_minutes",
+            "resolution_minutes",
+            "calendar",
+            "warn_percent",
+            "pause_on",
+            "notify_on_breach",
+            "escalate_on_breach",
+            "declare_major_on_breach",
+            "active",
+        ]

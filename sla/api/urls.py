@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from .views import BusinessCalendarViewSet, SLAPolicyViewSet
+
+router = SimpleRouter()
+router.register("calendars", BusinessCalendarViewSet, basename="sla-calendar")
+router.register("policies", SLAPolicyViewSet, basename="sla-policy")
+
+urlpatterns = router.urls

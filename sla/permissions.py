@@ -1,0 +1,12 @@
+"""Who may do what with SLA settings: one set of predicates for browser and API."""
+
+from accounts.roles import Role, has_role, is_staff_member
+
+
+def can_view_sla_settings(user) -> bool:
+    return is_staff_member(user)
+
+
+def can_manage_sla(user) -> bool:
+    """Calendars and policies are maintained by managers (and admins)."""
+    return has_role(user, Role.MANAGER)
