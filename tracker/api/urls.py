@@ -11,6 +11,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("", include("escalation.api.urls")),
     path("", include("org.api.urls")),
     path("", include("incidents.api.urls")),
     path("sla/", include("sla.api.urls")),

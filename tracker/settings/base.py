@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "boards",
     "sprints",
     "changes",
+    "escalation",
 ]
 
 MIDDLEWARE = [
