@@ -38,6 +38,12 @@ class EscalationResult:
     sprint: Sprint | None
     sprint_impact: dict | None
 
+    @property
+    def sla_due(self):
+        """The incident's resolution due instant as a datetime, for display."""
+        due = (self.sprint_impact or {}).get("sla_due_at")
+        return datetime.fromisoformat(due) if due else None
+
 
 class _Preview(Exception):
     """Raised to roll back a dry run once its result is known."""

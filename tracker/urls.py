@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("api/v1/", include("tracker.api.urls")),
+    path("incidents/", include("escalation.urls")),
     path("incidents/", include("incidents.urls")),
     path("sla/", include("sla.urls")),
     path("boards/", include("boards.urls")),
