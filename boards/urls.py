@@ -1,4 +1,17 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "boards"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.board_list, name="list"),
+    path("<int:pk>/", views.board_detail, name="detail"),
+    path("<int:pk>/version/", views.board_version, name="version"),
+    path("<int:pk>/metrics/", views.board_metrics, name="metrics"),
+    path("<int:pk>/cards/new/", views.card_create, name="card_create"),
+    path("cards/<int:pk>/", views.card_detail, name="card"),
+    path("cards/<int:pk>/move/", views.card_move, name="card_move"),
+    path("cards/<int:pk>/pull/", views.card_pull, name="card_pull"),
+    path("cards/<int:pk>/block/", views.card_block, name="card_block"),
+    path("cards/<int:pk>/unblock/", views.card_unblock, name="card_unblock"),
+]

@@ -1,0 +1,121 @@
+"""Browser forms for cards. They parse and label input; the rules live in boards.services."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from accounts.roles import Role
+
+from .models import Card, CardType, ClassOfService, Column, Lane, ReasonCode, ReasonKind, Release
+
+
+def _board_users():
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=[Role.DEVELOPER, Role.PRODUCT_OWNER, Role.MANAGER])
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.display_name
+
+
+class CardCreateForm(forms.Form):
+    title = forms.CharField(max_length=200, label="Title")
+    type = forms.ChoiceField(choices=CardType.choices, initial=CardType.STORY, label="Type")
+    lane = forms.ModelChoiceField(
+        queryset=Lane.objects.none(), label="Lane", required=False, empty_label="Default"
+    )
+    column = forms.ModelChoiceField(
+        queryset=Column.objects.none(), label="Column", required=False, empty_label="Default (by policy)"
+    )
+    estimate = forms.DecimalField(
+        max_digits=6, decimal_places=1, min_value=0, required=False, label="Estimate"
+    )
+
+    def __init__(self, *args, board, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lane"].queryset = Lane.objects.filter(board=board)
+        self.fields["column"].queryset = Column.objects.filter(board=board)
+
+
+class CardEditForm(forms.Form):
+    title = forms.CharField(max_length=200, label="Title")
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, label="Description"
+    )
+    type = forms.ChoiceField(choices=CardType.choices, label="Type")
+    class_of_service = forms.ChoiceField(choices=ClassOfService.choices, label="Class of service")
+    estimate = forms.DecimalField(
+        max_digits=6, decimal_places=1, min_value=0, required=False, label="Estimate"
+    )
+    assignee = UserChoiceField(queryset=get_user_model().objects.none(), required=False, label="Assignee")
+    sprint = forms.ModelChoiceField(queryset=None, required=False, label="Sprint", empty_label="No sprint")
+    release = forms.ModelChoiceField(queryset=Release.objects.none(), required=False, label="Release")
+    due_date = forms.DateField(
+        required=False, label="Due date", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.CharField(
+        max_length=300,
+        required=False,
+        label="Reason for a sprint or estimate change",
+        help_text="Logged with the sprint's scope change when the sprint has started.",
+    )
+
+    def __init__(self, *args, card: Card, **kwargs):
+        from sprints.models import Sprint
+
+        if not args and "data" not in kwargs:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "title": card.title,
+                    "description": card.description,
+                    "type": card.type,
+                    "class_of_service": card.class_of_service,
+                    "estimate": card.estimate,
+                    "assignee": card.assignee_id,
+                    "sprint": card.sprint_id,
+                    "release": card.release_id,
+                    "due_date": card.due_date,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = _board_users()
+        self.fields["sprint"].queryset = Sprint.objects.filter(board=card.board).exclude(state="closed")
+        self.fields["release"].queryset = Release.objects.filter(board=card.board)
+
+
+class CardMoveForm(forms.Form):
+    column = forms.ModelChoiceField(queryset=Column.objects.none(), label="Column", empty_label=None)
+    lane = forms.ModelChoiceField(queryset=Lane.objects.none(), label="Lane", empty_label=None)
+    position = forms.IntegerField(
+        min_value=0,
+        required=False,
+        label="Position in the cell",
+        help_text="0 is the top; empty: the bottom.",
+    )
+    override_reason = forms.ModelChoiceField(
+        queryset=ReasonCode.objects.none(),
+        required=False,
+        label="WIP override reason",
+        help_text="Needed only when the move would exceed the column's WIP maximum.",
+    )
+
+    def __init__(self, *args, card: Card, **kwargs):
+        kwargs.setdefault("initial", {"column": card.column_id, "lane": card.lane_id})
+        super().__init__(*args, **kwargs)
+        self.fields["column"].queryset = Column.objects.filter(board_id=card.board_id)
+        self.fields["lane"].queryset = Lane.objects.filter(board_id=card.board_id)
+        self.fields["override_reason"].queryset = ReasonCode.objects.filter(
+            kind=ReasonKind.WIP_OVERRIDE, active=True
+        )
+
+
+class CardBlockForm(forms.Form):
+    reason = forms.ModelChoiceField(
+        queryset=ReasonCode.objects.filter(kind=ReasonKind.BLOCK, active=True), label="Block reason"
+    )
+    note = forms.CharField(max_length=500, required=False, label="Note")
