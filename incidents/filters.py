@@ -13,18 +13,26 @@ SLA_STATE_CHOICES = [(s, s.replace("_", " ").capitalize()) for s in SLA_STATES]
 
 
 class IncidentFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=STATUS_CHOICES, method="filter_status", label="Status")
-    priority = django_filters.ChoiceFilter(choices=Priority.choices, label="Priority")
-    team = django_filters.ModelChoiceFilter(queryset=Team.objects.all(), label="Team")
-    service = django_filters.ModelChoiceFilter(queryset=Service.objects.all(), label="Service")
-    customer = django_filters.ModelChoiceFilter(queryset=Customer.objects.all(), label="Customer")
+    status = django_filters.ChoiceFilter(
+        empty_label="Any status", choices=STATUS_CHOICES, method="filter_status", label="Status"
+    )
+    priority = django_filters.ChoiceFilter(empty_label="Any", choices=Priority.choices, label="Priority")
+    team = django_filters.ModelChoiceFilter(empty_label="Any", queryset=Team.objects.all(), label="Team")
+    service = django_filters.ModelChoiceFilter(
+        empty_label="Any", queryset=Service.objects.all(), label="Service"
+    )
+    customer = django_filters.ModelChoiceFilter(
+        empty_label="Any", queryset=Customer.objects.all(), label="Customer"
+    )
     assignee = django_filters.CharFilter(
         method="filter_assignee",
         label="Assignee",
         validators=[RegexValidator(r"^(me|none|\d+)$", "Use a user id, “me” or “none”.")],
     )
-    sla_state = django_filters.ChoiceFilter(choices=SLA_STATE_CHOICES, method="filter_sla", label="SLA state")
-    type = django_filters.ChoiceFilter(choices=IncidentType.choices, label="Type")
+    sla_state = django_filters.ChoiceFilter(
+        empty_label="Any", choices=SLA_STATE_CHOICES, method="filter_sla", label="SLA state"
+    )
+    type = django_filters.ChoiceFilter(empty_label="Any", choices=IncidentType.choices, label="Type")
     tier = django_filters.TypedChoiceFilter(choices=[(1, "1"), (2, "2"), (3, "3")], coerce=int, label="Tier")
     is_major = django_filters.BooleanFilter(label="Major incident")
     search = django_filters.CharFilter(method="filter_text", label="Text")

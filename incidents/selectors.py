@@ -103,8 +103,36 @@ def incident_get(*, key: str) -> Incident:
     return incident_list(for_detail=True).get(key__iexact=key)
 
 
+# Bookkeeping fields that change alongside a visible one (the status change carries the note).
+TIMELINE_HIDDEN_FIELDS = {
+    "resolved_at",
+    "closed_at",
+    "resolution_note",
+    "priority_override_reason",
+    "cancel_reason",
+}
+HANDOFF_EVENTS = {"escalated", "de_escalated", "transferred"}
+
+
+def _labelled(event, choices):
+    field = Incident._meta.get_field(event.field) if event.field else None
+    event.field_label = (field.verbose_name if field else event.event.replace("_", " ")).capitalize()
+    mapping = choices.get(event.field, {})
+    event.old_label = mapping.get(event.old, event.old) or "—"
+    event.new_label = mapping.get(event.new, event.new) or "—"
+    if event.field == "assignee" and not event.new:
+        event.new_label = "nobody (unassigned)"
+    return event
+
+
 def incident_timeline(incident) -> list[dict]:
-    """Replies, notes and history in time order. Comment events are shown as the comment."""
+    """Replies, notes and history in time order. Comment events are shown as the comment;
+    the team/tier changes of a hand-off are shown as the hand-off."""
+    choices = {
+        f.name: {str(k): str(v) for k, v in f.choices}
+        for f in Incident._meta.get_fields()
+        if getattr(f, "choices", None)
+    }
     items = [
         {"kind": "comment", "at": c.created_at, "obj": c}
         for c in Comment.objects.filter(incident=incident).select_related("author")
@@ -114,7 +142,13 @@ def incident_timeline(incident) -> list[dict]:
         .exclude(event__in=("replied", "noted"))
         .select_related("actor")
     )
-    items += [{"kind": "event", "at": e.at, "obj": e} for e in events]
+    events = list(events)
+    handoffs = {e.at for e in events if e.event in HANDOFF_EVENTS}
+    items += [
+        {"kind": "event", "at": e.at, "obj": _labelled(e, choices)}
+        for e in events
+        if e.field not in TIMELINE_HIDDEN_FIELDS and not (e.at in handoffs and e.field in ("team", "tier"))
+    ]
     items.sort(key=lambda i: (i["at"], 0 if i["kind"] == "event" else 1))
     return items
 

@@ -113,8 +113,18 @@ def _apply(incident, *, actor, at, values: dict, event="field_changed", note="")
         if old == new:
             continue
         setattr(incident, field, new)
+        # The note belongs to the action, so it is kept once, on its first change.
+        _event(
+            incident,
+            actor=actor,
+            at=at,
+            event=event,
+            field=field,
+            old=old,
+            new=new,
+            note="" if changes else note,
+        )
         changes[field] = (old, new)
-        _event(incident, actor=actor, at=at, event=event, field=field, old=old, new=new, note=note)
     if changes:
         incident.version += 1
         incident.save()

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from accounts.models import User
 from boards.models import Card, Release
 from org.models import Customer, Service, Team
-from sla.selectors import timer_remaining_seconds
+from sla.api.serializers import SLATimerSerializer
 
 from ..models import (
     Comment,
@@ -20,18 +20,6 @@ from ..models import (
     Status,
     TimeEntry,
 )
-
-
-class IncidentSLASerializer(serializers.Serializer):
-    metric = serializers.CharField()
-    state = serializers.CharField()
-    due_at = serializers.DateTimeField()
-    warn_at = serializers.DateTimeField()
-    remaining_seconds = serializers.SerializerMethodField()
-    breached_at = serializers.DateTimeField()
-
-    def get_remaining_seconds(self, timer):
-        return timer_remaining_seconds(timer, self.context.get("now") or timezone.now())
 
 
 class LinkedCardSerializer(serializers.Serializer):
@@ -75,7 +63,7 @@ class IncidentSerializer(serializers.ModelSerializer):
 
     def get_sla(self, incident):
         ctx = {"now": self.context.setdefault("now", timezone.now())}
-        return IncidentSLASerializer(incident.sla_timers.all(), many=True, context=ctx).data
+        return SLATimerSerializer(incident.sla_timers.all(), many=True, context=ctx).data
 
     def get_participants(self, incident):
         return [u.pk for u in incident.participants.all()]

@@ -59,3 +59,18 @@ def log_incident(org):
         return services.incident_create(actor=actor or org.desk, **data)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def sla_policies(db):
+    """24×7 policies for every priority, so incidents get real timers through the SLA hooks."""
+    from tests.sla.factories import CalendarFactory, PolicyFactory
+
+    calendar = CalendarFactory(name="24x7", always_open=True, timezone="UTC")
+    targets = {"P1": (15, 240), "P2": (30, 480), "P3": (60, 1440), "P4": (240, 2880), "P5": (480, 5760)}
+    return [
+        PolicyFactory(
+            name=f"{p} default", priority=p, calendar=calendar, response_minutes=r, resolution_minutes=res
+        )
+        for p, (r, res) in targets.items()
+    ]
