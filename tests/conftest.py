@@ -115,6 +115,8 @@ def celery_worker_process(django_db_setup, django_db_blocker):
             "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
             f"{db['PORT'] or 5432}/{db['NAME']}",
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            # A short SLA sweep period so tests see beat-driven breaches quickly.
+            "SLA_SWEEP_SECONDS": os.environ.get("SLA_SWEEP_SECONDS", "2"),
         }
     )
     from tracker.celery import app
