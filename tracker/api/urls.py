@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("boards.api.urls")),
     path("", include("sprints.api.urls")),
     path("", include("changes.api.urls")),
+    path("", include("dashboards.api.urls")),
 ]

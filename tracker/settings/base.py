@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "sprints",
     "changes",
     "escalation",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
