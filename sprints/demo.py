@@ -77,7 +77,7 @@ CURRENT = {
     "planned": [
         ("Payout schedule in the portal", 5, "in_progress"),
         ("Monthly payout option", 3, "done"),
-        ("Payout preview e-mail", 3, "ready"),
+        ("Payout preview e-mail", 3, "done"),
         ("Payout schedule API for partners", 3, "ready"),
         ("Payout holiday calendar admin", 2, "ready"),
     ],
@@ -158,7 +158,10 @@ def seed(ctx, log):
     board = _board(ctx, team, po)
 
     today = timezone.localdate()
-    current_start = today - timedelta(days=today.weekday() + 7)  # Monday of last week
+    # The active sprint started on the Monday on or before five days ago: today is in its
+    # second week, with work done, support work added and the rest still to come.
+    five_ago = today - timedelta(days=5)
+    current_start = five_ago - timedelta(days=five_ago.weekday())
     starts = [current_start - timedelta(days=14 * n) for n in (3, 2, 1)]
     carried = {}  # title -> card carried over from the previous sprint
 
@@ -193,7 +196,7 @@ def seed(ctx, log):
             planned.append(card)
         services.cards_rerank(cards=planned, actor=po)
         services.sprint_start(sprint=sprint, actor=po, at=_at(start, 9))
-        for i, ((title, _e, finished), card) in enumerate(zip(spec["planned"], planned, strict=True)):
+        for i, ((_title, _e, finished), card) in enumerate(zip(spec["planned"], planned, strict=True)):
             if finished:
                 dev = devs[i % len(devs)]
                 _finish(
@@ -259,7 +262,7 @@ def seed(ctx, log):
         if state in ("in_progress", "done"):
             _move(card, board, ColumnCategory.IN_PROGRESS, dev, when(i))
         if state == "done":
-            _move(card, board, ColumnCategory.DONE, dev, when(i + 2, 15))
+            _move(card, board, ColumnCategory.DONE, dev, when(i, 16))
     for j, (title, estimate, source, day, state) in enumerate(CURRENT["unplanned"]):
         added = when(day)
         card = card_create(
@@ -300,5 +303,5 @@ def seed(ctx, log):
         for title, est in BACKLOG
     ]
     backlog += list(carried.values())
-    services.cards_rerank(cards=backlog, actor=po)
+    services.cards_rank_top(cards=backlog, actor=po)
     log(f"{len(HISTORY) + 2} sprints for {team.name} (3 closed, 1 active, 1 in planning)")

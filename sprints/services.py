@@ -205,6 +205,20 @@ def cards_rerank(*, cards, actor):
 
 
 @transaction.atomic
+def cards_rank_top(*, cards, actor):
+    """Put `cards`, in this order, above every other card of their boards."""
+    locked = cards_rerank(cards=cards, actor=actor)
+    if not locked:
+        return locked
+    boards = {c.board_id for c in locked}
+    top = min(Card.objects.filter(board_id__in=boards).values_list("backlog_rank", flat=True))
+    for i, card in enumerate(locked):
+        card.backlog_rank = top - (len(locked) - i) * RANK_GAP
+    Card.objects.bulk_update(locked, ["backlog_rank"])
+    return locked
+
+
+@transaction.atomic
 def card_plan(*, card: Card, sprint, actor, reason="", position="bottom"):
     """The planning page's move: into `sprint` (or back to the backlog when None), placed
     at the top or bottom of its new list."""

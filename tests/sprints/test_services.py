@@ -264,3 +264,13 @@ def test_hours_team_counts_logged_support_time(sprint, team, make_card, po_user)
     panel = selectors.sprint_panel(sprint).panel
     assert panel.unplanned_by_source == {"support_time": D("2.5")}
     assert panel.completed == D("2.5")
+
+
+def test_rerank_and_rank_top(sprint, make_card, po_user):
+    a, b, c = make_card(backlog_rank=10), make_card(backlog_rank=20), make_card(backlog_rank=30)
+    services.cards_rerank(cards=[c, a], actor=po_user)
+    a.refresh_from_db(), c.refresh_from_db()
+    assert (c.backlog_rank, a.backlog_rank) == (10, 30)  # their own ranks, swapped; b untouched
+    services.cards_rank_top(cards=[b], actor=po_user)
+    b.refresh_from_db()
+    assert b.backlog_rank < 10

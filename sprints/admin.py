@@ -1,0 +1,73 @@
+"""Admin for sprints: reading and small edits; lifecycle actions go through the services."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+
+from tracker.exceptions import DomainError
+
+from . import services
+from .models import ScopeChange, Sprint, SprintCommitment, SprintMember
+
+
+class SprintMemberInline(admin.TabularInline):
+    model = SprintMember
+    extra = 0
+    fields = ["user", "days_off", "hours_per_day", "focus_factor"]
+    # Availability is edited on the sprint page or the API, where the service checks it.
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Sprint)
+class SprintAdmin(admin.ModelAdmin):
+    list_display = ["name", "team", "state", "start", "end", "support_member", "committed", "velocity"]
+    list_filter = ["state", "team"]
+    search_fields = ["name", "goal"]
+    readonly_fields = ["state", "committed", "capacity_at_start", "velocity", "started_at", "closed_at"]
+    inlines = [SprintMemberInline]
+    actions = ["start_sprints", "close_sprints"]
+
+    def _run(self, request, queryset, fn, verb):
+        for sprint in queryset:
+            try:
+                fn(sprint=sprint, actor=request.user)
+            except (DomainError, ValidationError) as exc:
+                self.message_user(request, f"{sprint.name}: {getattr(exc, 'detail', exc)}", messages.ERROR)
+            else:
+                self.message_user(request, f"{sprint.name} {verb}.")
+
+    @admin.action(description="Start the selected sprints")
+    def start_sprints(self, request, queryset):
+        self._run(request, queryset, services.sprint_start, "started")
+
+    @admin.action(description="Close the selected sprints (unfinished cards to the backlog)")
+    def close_sprints(self, request, queryset):
+        self._run(request, queryset, services.sprint_close, "closed")
+
+
+@admin.register(ScopeChange)
+class ScopeChangeAdmin(admin.ModelAdmin):
+    list_display = ["at", "sprint", "card", "change", "source", "estimate_delta", "actor"]
+    list_filter = ["change", "source"]
+    list_select_related = ["sprint", "card", "actor"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SprintCommitment)
+class SprintCommitmentAdmin(admin.ModelAdmin):
+    list_display = ["sprint", "card", "estimate"]
+    list_select_related = ["sprint", "card"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
