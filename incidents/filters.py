@@ -8,7 +8,7 @@ from org.models import Customer, Service, Team
 from .models import OPEN_STATUSES, Incident, IncidentType, Priority, Status
 from .selectors import SLA_STATES, filter_search, filter_sla_state
 
-STATUS_CHOICES = [("open", "Open (new, in progress, on hold)"), *Status.choices]
+STATUS_CHOICES = [("open", "Open"), *Status.choices]
 SLA_STATE_CHOICES = [(s, s.replace("_", " ").capitalize()) for s in SLA_STATES]
 
 

@@ -62,8 +62,13 @@ class IncidentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_sla(self, incident):
-        ctx = {"now": self.context.setdefault("now", timezone.now())}
-        return SLATimerSerializer(incident.sla_timers.all(), many=True, context=ctx).data
+        # One timer serializer for the whole list: building a ModelSerializer per row costs
+        # more than the rows themselves.
+        child = getattr(self, "_sla_child", None)
+        if child is None:
+            child = SLATimerSerializer(context={"now": self.context.setdefault("now", timezone.now())})
+            self._sla_child = child
+        return [child.to_representation(timer) for timer in incident.sla_timers.all()]
 
     def get_participants(self, incident):
         return [u.pk for u in incident.participants.all()]
