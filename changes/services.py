@@ -17,6 +17,9 @@ from sprints.models import Sprint, SprintState, WorkSource
 from sprints.services import card_sprint_set
 from tracker.exceptions import TransitionNotAllowed
 from tracker.models import next_number
+from webhooks.models import Event
+from webhooks.payloads import change_payload
+from webhooks.services import webhook_emit
 
 from .models import TRIAGE_STATUSES, ChangeEvent, ChangeRequest, ChangeStatus, Decision, Kind, Source
 
@@ -212,6 +215,7 @@ def change_request_triage(
     change.decided_at = now
     change.save()
     _event(change, actor, f"triage_{decision}", old=old_status, new=change.status, note=reason, at=now)
+    webhook_emit(Event.CHANGE_DECIDED, change_payload(change), at=now)
     return change
 
 

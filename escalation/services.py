@@ -24,6 +24,9 @@ from sprints.models import Sprint, SprintState, WorkSource
 from sprints.services import card_sprint_set
 from tracker.exceptions import DomainError, TransitionNotAllowed
 from tracker.tasks import enqueue_on_commit
+from webhooks.models import Event
+from webhooks.payloads import card_payload, incident_payload
+from webhooks.services import webhook_emit
 
 from .models import Escalation, Outcome, Placement
 
@@ -306,6 +309,11 @@ def incident_escalate_to_development(
         sprint=sprint,
         estimate=card.estimate,
         note=note or "",
+    )
+    webhook_emit(
+        Event.INCIDENT_ESCALATED,
+        {**incident_payload(incident), "card": card_payload(card), "placement": placement},
+        at=now,
     )
     impact = None
     if sprint is not None:

@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include("sprints.api.urls")),
     path("", include("changes.api.urls")),
     path("", include("dashboards.api.urls")),
+    path("", include("webhooks.api.urls")),
 ]

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "changes",
     "escalation",
     "dashboards",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -200,6 +201,7 @@ SLA_SWEEP_SECONDS = float(env("SLA_SWEEP_SECONDS", "30"))
 CELERY_BEAT_SCHEDULE: dict = {
     "tracker-heartbeat": {"task": "tracker.tasks.heartbeat", "schedule": timedelta(minutes=5)},
     "sla-sweep": {"task": "sla.tasks.sla_sweep", "schedule": timedelta(seconds=SLA_SWEEP_SECONDS)},
+    "webhooks-retry": {"task": "webhooks.tasks.webhooks_retry_due", "schedule": timedelta(seconds=60)},
     "incidents-auto-close": {
         "task": "incidents.tasks.incidents_auto_close",
         "schedule": timedelta(minutes=15),

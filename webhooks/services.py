@@ -1,0 +1,218 @@
+"""Emitting events and delivering them.
+
+`webhook_emit` is called by other services inside their transactions: it writes one
+Delivery per interested subscription (rolled back with the caller) and queues the sends
+after commit. `delivery_attempt` sends one delivery at most once at a time: it claims the
+row with SKIP LOCKED and acts only on a pending row, so a task delivered twice cannot send
+twice. Failures back off exponentially; the beat sweep picks up anything a lost publish
+or a broker outage left behind.
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+import urllib.error
+import urllib.request
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from tracker.tasks import enqueue_on_commit
+
+from .models import Delivery, DeliveryStatus, Event, Subscription, validate_webhook_url
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_CAP_SECONDS = 3600
+DISABLE_AFTER_FAILED_DELIVERIES = 10
+TIMEOUT_SECONDS = 5
+USER_AGENT = "Tandem-Webhooks/1"
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def body_of(delivery: Delivery) -> bytes:
+    envelope = {
+        "id": str(delivery.delivery_id),
+        "event": delivery.event,
+        "created_at": delivery.created_at.isoformat(),
+        "data": delivery.payload,
+    }
+    return json.dumps(envelope, cls=DjangoJSONEncoder, sort_keys=True).encode()
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS))
+
+
+def webhook_emit(event: str, data: dict, *, at=None) -> list[Delivery]:
+    """Record `event` for every subscription that wants it; sent after the caller commits."""
+    if event not in Event.values:
+        raise ValueError(f"unknown webhook event {event}")
+    now = at or timezone.now()
+    subscriptions = [s for s in Subscription.objects.filter(active=True) if s.wants(event)]
+    if not subscriptions:
+        return []
+    payload = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    deliveries = Delivery.objects.bulk_create(
+        [
+            Delivery(subscription=s, event=event, payload=payload, created_at=now, next_attempt_at=now)
+            for s in subscriptions
+        ]
+    )
+    from .tasks import webhook_deliver
+
+    for delivery in deliveries:
+        enqueue_on_commit(webhook_deliver, delivery.pk)
+    return deliveries
+
+
+def _post(url: str, body: bytes, headers: dict) -> int:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - http(s) only, validated
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def delivery_attempt(delivery_id: int) -> str | None:
+    """Try one pending delivery. Returns its new status, or None when there was nothing to do
+    (already delivered, given up, not due yet, or being sent by another worker)."""
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(pk=delivery_id, status=DeliveryStatus.PENDING)
+            .first()
+        )
+        if delivery is None:
+            return None
+        now = timezone.now()
+        if delivery.next_attempt_at and delivery.next_attempt_at > now + timedelta(seconds=1):
+            return None
+        subscription = Subscription.objects.get(pk=delivery.subscription_id)
+        body = body_of(delivery)
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "X-Tandem-Event": delivery.event,
+            "X-Tandem-Delivery": str(delivery.delivery_id),
+            "X-Tandem-Signature": sign(subscription.secret, body),
+        }
+        # The row stays locked while we send: a duplicate task skips it instead of re-sending.
+        code, error = None, ""
+        try:
+            code = _post(subscription.url, body, headers)
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            error = str(getattr(exc, "reason", exc))[:300]
+        delivery.attempts += 1
+        delivery.response_code = code
+        delivery.last_error = error or ("" if code and 200 <= code < 300 else f"HTTP {code}")
+        if code is not None and 200 <= code < 300:
+            delivery.status = DeliveryStatus.DELIVERED
+            delivery.delivered_at = timezone.now()
+            delivery.next_attempt_at = None
+            Subscription.objects.filter(pk=subscription.pk).update(consecutive_failures=0)
+        elif delivery.attempts >= MAX_ATTEMPTS:
+            delivery.status = DeliveryStatus.FAILED
+            delivery.next_attempt_at = None
+            _count_failure(subscription)
+        else:
+            delivery.next_attempt_at = timezone.now() + backoff(delivery.attempts)
+        delivery.save()
+        if delivery.status == DeliveryStatus.PENDING:
+            countdown = (delivery.next_attempt_at - timezone.now()).total_seconds()
+            transaction.on_commit(lambda: _retry_later(delivery.pk, countdown))
+        return delivery.status
+
+
+def _retry_later(delivery_id, countdown):
+    from .tasks import webhook_deliver
+
+    try:
+        webhook_deliver.apply_async(args=[delivery_id], countdown=max(countdown, 0), retry=False)
+    except (OperationalError, OSError):
+        logger.warning("could not schedule webhook retry %s now; the beat sweep will", delivery_id)
+
+
+def _count_failure(subscription: Subscription):
+    locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    locked.consecutive_failures += 1
+    if locked.consecutive_failures >= DISABLE_AFTER_FAILED_DELIVERIES:
+        locked.active = False
+        locked.disabled_reason = (
+            f"Disabled automatically after {locked.consecutive_failures} deliveries failed in a row."
+        )
+    locked.save(update_fields=["consecutive_failures", "active", "disabled_reason"])
+
+
+@transaction.atomic
+def delivery_redeliver(*, delivery: Delivery) -> Delivery:
+    """Send a delivery again on demand, as a new attempt series with the same id and body."""
+    delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+    delivery.status = DeliveryStatus.PENDING
+    delivery.attempts = 0
+    delivery.next_attempt_at = timezone.now()
+    delivery.save(update_fields=["status", "attempts", "next_attempt_at"])
+    from .tasks import webhook_deliver
+
+    enqueue_on_commit(webhook_deliver, delivery.pk)
+    return delivery
+
+
+def due_delivery_ids(limit=500) -> list[int]:
+    return list(
+        Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now())
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def _validate_subscription(*, url=None, events=None):
+    errors = {}
+    if events is not None:
+        unknown = [e for e in events if e not in Event.values]
+        if unknown:
+            errors["events"] = [f"Unknown events: {', '.join(unknown)}. Known: {', '.join(Event.values)}."]
+    if url is not None:
+        try:
+            validate_webhook_url(url)
+        except ValidationError as exc:
+            errors["url"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def subscription_create(*, url, actor, events=(), secret=None, description="", active=True) -> Subscription:
+    _validate_subscription(url=url, events=events)
+    subscription = Subscription(
+        url=url, events=list(events), created_by=actor, description=description, active=active
+    )
+    if secret:
+        subscription.secret = secret
+    subscription.save()
+    return subscription
+
+
+@transaction.atomic
+def subscription_update(*, subscription: Subscription, **fields) -> Subscription:
+    """Change a subscription; re-activating it clears the failure count."""
+    _validate_subscription(url=fields.get("url"), events=fields.get("events"))
+    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    for name, value in fields.items():
+        setattr(subscription, name, value)
+    if fields.get("active"):
+        subscription.consecutive_failures = 0
+        subscription.disabled_reason = ""
+    subscription.save()
+    return subscription
