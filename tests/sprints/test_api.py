@@ -197,5 +197,6 @@ def test_capacity_endpoint_query_count_does_not_grow_with_cards(api, po_user, te
         assert r.status_code == 200
         counts.append(len(ctx.captured_queries))
         services.sprint_close(sprint=s, actor=po_user)
+    print("capacity API query counts (10, 300 cards):", counts)
     assert counts[0] == counts[1], counts
     assert counts[1] <= 12

@@ -201,4 +201,5 @@ def test_sprint_page_and_plan_page_query_counts_do_not_grow_with_cards(
             _measure(client, reverse("sprints:list")),
         )
         services.sprint_close(sprint=s, actor=po_user)
+    print("query counts (detail, plan, capacity panel, list):", counts)
     assert counts[10] == counts[300], counts
