@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
+from django.views.decorators.http import require_POST
+from rest_framework.authtoken.models import Token
 
 from .forms import ProfileForm, ThrottledAuthenticationForm
 
@@ -20,4 +22,21 @@ def profile(request):
         form.save()
         messages.success(request, "Your profile was saved.")
         return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    token = Token.objects.filter(user=request.user).first()
+    return render(request, "accounts/profile.html", {"form": form, "token": token})
+
+
+@require_POST
+def token_create(request):
+    """A new API token for the signed-in user (replacing any previous one)."""
+    Token.objects.filter(user=request.user).delete()
+    Token.objects.create(user=request.user)
+    messages.success(request, "A new API token was created; the old one no longer works.")
+    return redirect("accounts:profile")
+
+
+@require_POST
+def token_revoke(request):
+    Token.objects.filter(user=request.user).delete()
+    messages.success(request, "Your API token was revoked.")
+    return redirect("accounts:profile")

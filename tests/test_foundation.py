@@ -182,3 +182,19 @@ def test_docker_compose_file_is_valid():
     assert result.returncode == 0, result.stderr
     for service in ("postgres:", "redis:", "web:", "worker:", "beat:"):
         assert service in result.stdout
+
+
+@pytest.mark.django_db
+def test_users_create_replace_and_revoke_their_own_token(client, desk_user):
+    from rest_framework.authtoken.models import Token
+
+    client.force_login(desk_user)
+    assert client.post(reverse("accounts:token_create")).status_code == 302
+    first = Token.objects.get(user=desk_user).key
+    assert first in client.get(reverse("accounts:profile")).content.decode()
+    client.post(reverse("accounts:token_create"))
+    assert Token.objects.get(user=desk_user).key != first
+    assert client.get("/api/v1/", HTTP_AUTHORIZATION=f"Token {first}").status_code == 401
+    client.post(reverse("accounts:token_revoke"))
+    assert not Token.objects.filter(user=desk_user).exists()
+    assert client.get(reverse("accounts:token_revoke")).status_code == 405

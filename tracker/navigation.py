@@ -25,6 +25,7 @@ NAV_ITEMS = (
     NavItem("Triage", "changes:triage", ("product_owner", "manager")),
     NavItem("Dashboards", "dashboards:sla", ("manager",)),
     NavItem("SLA settings", "sla:settings", ("manager",)),
+    NavItem("Webhooks", "webhooks:list", ("manager",)),
 )
 
 

@@ -15,4 +15,5 @@ urlpatterns = [
     path("boards/", include("boards.urls")),
     path("sprints/", include("sprints.urls")),
     path("changes/", include("changes.urls")),
+    path("webhooks/", include("webhooks.urls")),
 ]

@@ -1,5 +1,5 @@
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -15,6 +15,7 @@ from ..permissions import can_escalate_to_development
 from ..services import escalation_preview, incident_escalate_to_development
 
 
+@extend_schema_field({"oneOf": [{"type": "boolean"}, {"type": "integer"}], "nullable": True})
 class IntoSprintField(serializers.Field):
     """`true` for the team's active sprint, `false` for the backlog, or a sprint id."""
 

@@ -160,3 +160,20 @@ def test_change_decision_and_escalation_emit_events(manager_user, receiver, engi
     change_request_triage(change=change, decision="defer", actor=po_user, reason="Later")
     (delivery,) = Delivery.objects.all()
     assert delivery.payload["key"] == change.key and delivery.payload["status"] == "deferred"
+
+
+def test_browser_page_for_managers_only(client, make_user, receiver):
+    manager = make_user("manager")
+    client.force_login(make_user("developer"))
+    assert client.get("/webhooks/").status_code == 403
+    client.force_login(manager)
+    bad = client.post("/webhooks/", {"url": "not a url", "description": "typed"})
+    assert bad.status_code == 400 and "typed" in bad.content.decode()
+    assert client.post("/webhooks/", {"url": receiver.url, "events": ["card.done"]}).status_code == 302
+    sub = Subscription.objects.get()
+    webhook_emit("card.done", {"id": 1})
+    page = client.get("/webhooks/").content.decode()
+    assert sub.secret in page and "card.done" in page
+    client.post(f"/webhooks/{sub.pk}/toggle/")
+    sub.refresh_from_db()
+    assert sub.active is False
