@@ -254,7 +254,7 @@ def _emit(
                 actor=None,
                 event=f"sla_{kind}",
                 field=metric,
-                new=at.isoformat(),
+                new=at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00"),
                 note=f"{metric.capitalize()} SLA {word}.",
             )
             for _tid, inc, metric, at in rows
@@ -296,6 +296,8 @@ def sweep_candidates(kind: str, now: datetime, limit: int):
 
 
 def _sweep_batch(kind: str, now: datetime, limit: int, dispatch: bool) -> int:
+    if connection.vendor == "postgresql":
+        return _sweep_batch_postgresql(kind, now, limit, dispatch)
     with transaction.atomic():
         ids = list(sweep_candidates(kind, now, limit))
         if not ids:
@@ -310,11 +312,77 @@ def _sweep_batch(kind: str, now: datetime, limit: int, dispatch: bool) -> int:
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [*ids, now])
-            rows = cursor.fetchall()
-        if connection.vendor == "sqlite":
-            rows = [(r[0], r[1], r[2], _aware(r[3])) for r in rows]
+            rows = [(r[0], r[1], r[2], _aware(r[3])) for r in cursor.fetchall()]
         _emit(kind, rows, now, dispatch=dispatch)
         return len(ids)
+
+
+def _timeline_insert_sql(kind: str) -> tuple[str, list]:
+    """INSERT ... SELECT of the incident timeline rows from the `moved` CTE, filling any
+    other NOT NULL column of IncidentEvent with its model default."""
+    from incidents.models import IncidentEvent
+
+    word = "breached" if kind == SLAEventKind.BREACH else "at risk (warning threshold passed)"
+    special = {
+        "incident": ("moved.incident_id", None),
+        "at": ("moved.instant", None),
+        "event": ("%s", f"sla_{kind}"),
+        "field": ("moved.metric", None),
+        "new": ("to_char(moved.instant AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"')", None),
+        "note": ("initcap(moved.metric) || %s", f" SLA {word}."),
+    }
+    columns, exprs, params = [], [], []
+    for f in IncidentEvent._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        if f.name in special:
+            expr, value = special[f.name]
+        elif f.null:
+            continue
+        else:
+            expr, value = "%s", f.get_db_prep_save(f.get_default(), connection)
+        columns.append(connection.ops.quote_name(f.column))
+        exprs.append(expr)
+        if value is not None:
+            params.append(value)
+    sql = (
+        f"INSERT INTO {IncidentEvent._meta.db_table} ({', '.join(columns)}) "  # noqa: S608
+        f"SELECT {', '.join(exprs)} FROM moved"
+    )
+    return sql, params
+
+
+def _sweep_batch_postgresql(kind: str, now: datetime, limit: int, dispatch: bool) -> int:
+    """One set-based statement per batch: lock the due rows (skipping those another
+    sweeper holds), move them with the guard, append the events and the timeline."""
+    instant_col, _set_col, guard, assignment = _SWEEP_COLUMNS[kind]
+    table = SLATimer._meta.db_table
+    timeline_sql, timeline_params = _timeline_insert_sql(kind)
+    sql = f"""
+        WITH picked AS (
+            SELECT id FROM {table}
+            WHERE {guard} AND {instant_col} <= %s
+            ORDER BY {instant_col} LIMIT %s
+            FOR UPDATE SKIP LOCKED
+        ), moved AS (
+            UPDATE {table} t SET {assignment}
+            FROM picked WHERE t.id = picked.id AND t.{guard.replace(" AND ", " AND t.")}
+            RETURNING t.id, t.incident_id, t.metric, t.{instant_col} AS instant
+        ), events AS (
+            INSERT INTO {SLAEvent._meta.db_table} (timer_id, kind, at, detected_at)
+            SELECT id, %s, instant, %s FROM moved
+            RETURNING id
+        ), timeline AS ({timeline_sql})
+        SELECT id FROM events
+    """  # noqa: S608 (table and column names are constants)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [now, limit, kind, now, *timeline_params])
+        ids = [r[0] for r in cursor.fetchall()]
+        if ids and dispatch:
+            from .tasks import sla_handle_events
+
+            enqueue_on_commit(sla_handle_events, ids)
+    return len(ids)
 
 
 def _aware(value):

@@ -4,6 +4,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core import mail
 from django.db import connection
 from django.utils import timezone
@@ -12,16 +13,26 @@ from incidents.models import Incident, IncidentEvent
 from sla import services
 from sla.models import SLAEvent, SLATimer, TimerState
 from tests.factories import ServiceFactory, UserFactory
-from tracker.celery import app
 
 from .factories import PolicyFactory
 
 
 @pytest.fixture
-def eager_celery():
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
+def eager_celery(monkeypatch):
+    """Run the action task right after each batch commits, in the sweeping thread, as an
+    eager Celery would (a real worker may be running against this database too)."""
+    from django.db import transaction
+
+    def run_on_commit(task, *args, **kwargs):
+        transaction.on_commit(lambda: task.run(*args, **kwargs))
+
+    monkeypatch.setattr(services, "enqueue_on_commit", run_on_commit)
+
+
+def future_now():
+    """A "now" a day ahead: rows due then are not yet due in real time, so a real worker
+    sweeping the same test database (tests/sla/test_real_worker.py) leaves them alone."""
+    return timezone.now() + timedelta(days=1)
 
 
 def seed_due_timers(n, *, now, spread=timedelta(0), warn=False):
@@ -62,8 +73,10 @@ def seed_due_timers(n, *, now, spread=timedelta(0), warn=False):
 @pytest.mark.django_db(transaction=True)
 def test_four_concurrent_sweeps_fire_each_breach_exactly_once(eager_celery):
     assert connection.vendor == "postgresql"
+    # Transactional tests flush the role groups a data migration made: make sure it exists.
+    Group.objects.get_or_create(name="manager")
     UserFactory(roles=["manager"], email="boss@example.com")
-    now = timezone.now()
+    now = future_now()
     seed_due_timers(1000, now=now)
     mail.outbox.clear()
     errors = []
@@ -100,7 +113,7 @@ def test_four_concurrent_sweeps_fire_each_breach_exactly_once(eager_celery):
 
 @pytest.mark.django_db
 def test_catch_up_after_an_hour_of_downtime_records_true_due_instants(django_capture_on_commit_callbacks):
-    now = timezone.now()
+    now = future_now()
     seed_due_timers(120, now=now, spread=timedelta(hours=1), warn=True)
     expected = dict(SLATimer.objects.values_list("pk", "due_at"))
     with django_capture_on_commit_callbacks():
@@ -115,30 +128,32 @@ def test_catch_up_after_an_hour_of_downtime_records_true_due_instants(django_cap
 
 @pytest.mark.django_db(transaction=True)
 def test_a_sweeper_dying_mid_batch_loses_nothing(monkeypatch):
-    now = timezone.now()
+    now = future_now()
     seed_due_timers(30, now=now)
-    real_emit = services._emit
     calls = {"n": 0}
 
-    def dying_emit(*args, **kwargs):
+    def dying_enqueue(task, *args, **kwargs):
+        # Called inside the batch's transaction, after its statement ran: dying here
+        # is a worker killed before commit.
         calls["n"] += 1
         if calls["n"] == 2:
             raise SystemExit("worker killed")
-        return real_emit(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_emit", dying_emit)
+    monkeypatch.setattr(services, "enqueue_on_commit", dying_enqueue)
     with pytest.raises(SystemExit):
-        services.sla_sweep_tick(now=now, batch_size=10, dispatch=False)
+        services.sla_sweep_tick(now=now, batch_size=10)
     assert SLATimer.objects.filter(state=TimerState.BREACHED).count() == 10
     assert SLAEvent.objects.count() == 10
-    monkeypatch.setattr(services, "_emit", real_emit)
-    assert services.sla_sweep_tick(now=now, batch_size=10, dispatch=False)["breaches"] == 20
+    assert IncidentEvent.objects.filter(event="sla_breach").count() == 10
+    monkeypatch.setattr(services, "enqueue_on_commit", lambda *a, **k: None)
+    assert services.sla_sweep_tick(now=now, batch_size=10)["breaches"] == 20
     assert SLAEvent.objects.count() == 30
+    assert IncidentEvent.objects.filter(event="sla_breach").count() == 30
 
 
 @pytest.mark.django_db
 def test_not_yet_due_and_paused_timers_are_left_alone():
-    now = timezone.now()
+    now = future_now()
     seed_due_timers(3, now=now + timedelta(minutes=5))
     paused = SLATimer.objects.first()
     SLATimer.objects.filter(pk=paused.pk).update(state=TimerState.PAUSED, due_at=now - timedelta(hours=1))
@@ -149,7 +164,7 @@ def test_not_yet_due_and_paused_timers_are_left_alone():
 def test_breach_actions_escalate_one_tier_and_declare_major(django_capture_on_commit_callbacks):
     from org.models import Team
 
-    now = timezone.now()
+    now = future_now()
     seed_due_timers(1, now=now)
     timer = SLATimer.objects.select_related("incident", "policy").get()
     Team.objects.create(name="Second line", tier=2)
@@ -169,7 +184,7 @@ def test_breach_actions_escalate_one_tier_and_declare_major(django_capture_on_co
 
 @pytest.mark.django_db
 def test_sweep_query_uses_the_partial_index():
-    now = timezone.now()
+    now = future_now()
     sql, params = services.sweep_candidates("breach", now, 1000).query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
