@@ -76,8 +76,7 @@ class CalendarForm(forms.Form):
             self.fields[name] = forms.CharField(
                 required=False,
                 label=DAY_LABELS[day],
-                help_text="Empty for no working time. 22:00-06:00 runs past midnight.",
-                widget=forms.TextInput(attrs={"placeholder": "09:00-17:00", "class": "hours"}),
+                widget=forms.TextInput(attrs={"placeholder": "closed", "class": "hours"}),
             )
         self.order_fields(["name", "timezone", "always_open", *[f"hours_{d}" for d in WEEKDAYS]])
 
@@ -129,7 +128,7 @@ class PolicyForm(forms.ModelForm):
     pause_on = forms.MultipleChoiceField(
         choices=[(r, HOLD_LABELS[r]) for r in HOLD_REASONS],
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "checkbox-list"}),
         label="Pause the resolution clock when",
     )
     incident_type = forms.ChoiceField(
