@@ -11,8 +11,17 @@ from incidents import services
 from tests.factories import CustomerFactory, DevTeamFactory, ServiceFactory, TeamFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def role_groups(db):
+    """Role groups come from a data migration; a transactional test before us flushes them."""
+    from django.contrib.auth.models import Group
+
+    for role in Role.values:
+        Group.objects.get_or_create(name=role)
+
+
 @pytest.fixture
-def org(db):
+def org(role_groups):
     desk = UserFactory(username="desk", roles=[Role.SERVICE_DESK])
     engineer = UserFactory(username="engineer", roles=[Role.SUPPORT_ENGINEER])
     developer = UserFactory(username="developer", roles=[Role.DEVELOPER])

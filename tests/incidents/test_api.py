@@ -340,3 +340,11 @@ def test_incident_factory_rows_serialize(api, org):
     api.as_user(org.desk)
     assert api.get("/api/v1/incidents/").json()["count"] == 1
     assert json.dumps(api.get("/api/v1/incidents/").json())
+
+
+def test_admin_lists_incidents_read_only(client, org, log_incident):
+    incident = log_incident()
+    client.force_login(org.admin)
+    assert client.get("/admin/incidents/incident/").status_code == 200
+    assert client.get(f"/admin/incidents/incident/{incident.pk}/change/").status_code == 200
+    assert client.get("/admin/incidents/incident/add/").status_code == 403

@@ -83,3 +83,39 @@ def test_desk_logs_replies_escalates_and_tier_two_resolves(
     assert incident.status == "resolved" and incident.assignee == org.engineer
     assert page.get_by_text("Rotated the expired gateway certificate.").first.is_visible()
     screenshot(page, "incidents-detail-resolved")
+
+
+def test_demo_queue_filters_with_htmx_and_swarm_page(page, live_server, login, screenshot, password):
+    from incidents import demo as incidents_demo
+    from tracker import demo
+
+    ctx = demo.seed_organisation(lambda m: None)
+    incidents_demo.seed(ctx, lambda m: None)
+    ctx.users["tariq"].set_password(password)
+    ctx.users["tariq"].save()
+    login(page, ctx.users["tariq"])
+    page.goto(f"{live_server.url}/incidents/?tab=all")
+    rows_before = page.locator("table.queue tbody tr").count()
+    assert rows_before > 10
+    assert page.locator("table.queue .sla").count() > 5
+    screenshot(page, "incidents-queue-demo")
+    # Filtering swaps the results in place (htmx) and keeps the URL shareable.
+    page.get_by_label("Priority").select_option("P1")
+    page.wait_for_function("() => location.search.includes('priority=P1')")
+    page.wait_for_load_state("networkidle")
+    keys = page.locator("table.queue tbody td:first-child a").all_inner_texts()
+    assert keys and all(Incident.objects.get(key=k).priority == "P1" for k in keys), keys
+    # A swarm incident: tariq joins from the page.
+    swarm = (
+        Incident.objects.filter(service__support_model="swarm", status="new")
+        .exclude(participants=ctx.users["tariq"])
+        .first()
+    )
+    page.goto(f"{live_server.url}/incidents/{swarm.key}/")
+    page.get_by_role("button", name="Join the swarm").click()
+    page.wait_for_load_state("networkidle")
+    assert swarm.participants.filter(pk=ctx.users["tariq"].pk).exists()
+    major = Incident.objects.get(title=incidents_demo.FIRST_TITLE)
+    page.goto(f"{live_server.url}/incidents/{major.key}/")
+    assert page.get_by_text("Major incident").first.is_visible()
+    screenshot(page, "incidents-detail-demo-major")
