@@ -48,6 +48,12 @@ PAYMENTS_TITLES = [
     "Dispute evidence upload",
     "Ledger double-entry consistency check",
     "Faster payment status polling",
+    "Merchant onboarding KYC document checks",
+    "BACS direct debit mandate cancellation",
+    "Payment links with expiry",
+    "Surcharge rules per card scheme",
+    "Tokenised card-on-file for subscriptions",
+    "Monthly fee invoice run",
 ]
 PORTAL_TITLES = [
     "Customer portal: download invoices as PDF",
@@ -68,6 +74,12 @@ PORTAL_TITLES = [
     "Onboarding checklist for new customers",
     "Upgrade front-end build tooling",
     "Cookie consent per EU guidance",
+    "Portal audit trail of user actions",
+    "Bulk invoice download as ZIP",
+    "Keyboard shortcuts for power users",
+    "Mobile layout for statements",
+    "Customer satisfaction survey after ticket close",
+    "Show SLA target on customer tickets",
 ]
 DEFECT_TITLES = [
     "Payout report totals off by one cent",
@@ -101,7 +113,7 @@ def _board(ctx, log):
         columns=[
             {"name": "Backlog", "category": ColumnCategory.BACKLOG},
             {"name": "Ready", "category": ColumnCategory.READY, "wip_max": 8},
-            {"name": "In progress", "category": ColumnCategory.IN_PROGRESS, "wip_min": 2, "wip_max": 4},
+            {"name": "In progress", "category": ColumnCategory.IN_PROGRESS, "wip_min": 2, "wip_max": 3},
             {"name": "Review", "category": ColumnCategory.IN_PROGRESS, "wip_max": 3},
             {"name": "Done", "category": ColumnCategory.DONE},
         ],
@@ -135,6 +147,7 @@ class _Simulation:
         self.titles = {"payments": list(PAYMENTS_TITLES), "portal": list(PORTAL_TITLES)}
         self.defects, self.prod_defects = list(DEFECT_TITLES), list(PROD_DEFECT_TITLES)
         self.work_days = {}
+        self.review_since = {}
         self.unblock_on = {}
         self.created = 0
 
@@ -189,6 +202,16 @@ class _Simulation:
             except WipLimitExceeded:
                 break
 
+    def pull_expedite(self, at):
+        in_flight = Card.objects.filter(board=self.board, column__in=[self.doing, self.review])
+        for card in [c for c in self.cards(self.ready) if c.type == CardType.PRODUCTION_DEFECT]:
+            # expedite: the least loaded developer drops what they do, over the WIP limit if need be
+            dev = min(self.devs, key=lambda d: (in_flight.filter(assignee=d).count(), self.rng.random()))
+            services.card_pull(
+                card=card, actor=dev, override_reason=self.wip_reasons.get("production-incident"), at=at
+            )
+            self.work_days[card.pk] = 1
+
     def pull(self, at):
         in_flight = Card.objects.filter(board=self.board, column__in=[self.doing, self.review])
         for dev in self.rng.sample(self.devs, len(self.devs)):
@@ -211,8 +234,7 @@ class _Simulation:
         for card in self.cards(self.review):
             if card.blocked:
                 continue
-            age = (day - timezone.localtime(card.started_at).date()).days
-            if age >= self.work_days.get(card.pk, 2) + 1 and self.rng.random() < 0.8:
+            if day > self.review_since.get(card.pk, day - timedelta(days=1)) and self.rng.random() < 0.85:
                 services.card_move(card=card, column=self.done, actor=card.assignee, at=at_done)
         for card in self.cards(self.doing):
             if card.blocked:
@@ -222,6 +244,7 @@ class _Simulation:
                     services.card_move(card=card, column=self.review, actor=card.assignee, at=at_review)
                 except WipLimitExceeded:
                     continue
+                self.review_since[card.pk] = day
 
     def blocks(self, day, at):
         for card_id, until in list(self.unblock_on.items()):
@@ -240,25 +263,29 @@ class _Simulation:
     def run(self, log):
         today = timezone.localdate()
         start = today - timedelta(days=DAYS)
-        for _ in range(16):
+        for _ in range(14):
             self.new_card(_at(start, 8, 30))
         day = start
         while day <= today:
             if day.weekday() < 5:
                 if self.created < TARGET_CARDS:
-                    for i in range(self.rng.choice([1, 2, 2, 3])):
+                    for i in range(self.rng.choice([1, 1, 2, 2, 2, 3])):
                         if self.created < TARGET_CARDS - 1:
                             self.new_card(_at(day, 9, i * 5))
                 if self.prod_defects and day.toordinal() % 8 == 0 and day < today:
                     self.production_defect(_at(day, 9, 40))
+                self.pull_expedite(_at(day, 9, 41))
+                if day < today:
+                    self.progress(day, _at(day, 9, 45), _at(day, 9, 50))
                 self.replenish(_at(day, 9, 50))
                 self.blocks(day, _at(day, 10, 15))
                 self.pull(_at(day, 10, 30))
-                if day < today:
-                    self.progress(day, _at(day, 15, 0), _at(day, 16, 30))
             day += timedelta(days=1)
-        while self.created < TARGET_CARDS:
+        while self.created < TARGET_CARDS - 1:
             self.new_card(_at(today, 8, 0))
+        # this morning's escalation: waits at the top of Ready in the expedite lane
+        self.prod_defects.append("Payouts delayed for Dutch merchants")
+        self.production_defect(timezone.now() - timedelta(hours=2))
         log(f"{self.created} cards with {DAYS} days of history")
 
 

@@ -38,6 +38,8 @@ def _column_head(col) -> str:
         limits.append(f"min {col['wip_min']}")
     if col["wip_max"] is not None:
         limits.append(f"max {col['wip_max']}")
+    if col["category"] == ColumnCategory.DONE:
+        limits.append("last 14 days shown")
     limits_html = f'<span class="col-limits">{" · ".join(limits)}</span>' if limits else ""
     return (
         f'<div class="{" ".join(classes)}" id="col-{col["id"]}" data-column="{col["id"]}">'

@@ -8,7 +8,18 @@ from django.utils import timezone
 
 from sla.models import SLATimer, TimerMetric, TimerState
 
-from .models import Board, Card, CardIncident, CardMove, Column, Lane, ReasonCode, ReasonKind, Release
+from .models import (
+    Board,
+    Card,
+    CardIncident,
+    CardMove,
+    Column,
+    ColumnCategory,
+    Lane,
+    ReasonCode,
+    ReasonKind,
+    Release,
+)
 
 CARD_VALUES = (
     "id",
@@ -176,9 +187,19 @@ def board_card_filter(qs, filters):
     return qs
 
 
-def board_page_cards(board, filters) -> list[dict]:
-    """The cards shown on the board page, as plain dicts with the assignee's name."""
-    qs = board_card_filter(Card.objects.filter(board=board, cancelled_at__isnull=True), filters)
+DONE_SHOWN_DAYS = 14
+
+
+def board_page_cards(board, filters, now=None) -> list[dict]:
+    """The cards shown on the board page, as plain dicts with the assignee's name.
+
+    Done columns show what finished in the last two weeks; older work is in the metrics
+    and the releases, and would only make the board long."""
+    recent = (now or timezone.now()) - timedelta(days=DONE_SHOWN_DAYS)
+    qs = Card.objects.filter(board=board, cancelled_at__isnull=True).exclude(
+        column__category=ColumnCategory.DONE, done_at__lt=recent
+    )
+    qs = board_card_filter(qs, filters)
     return list(
         cards_with_sla(qs)
         .order_by("rank", "id")

@@ -231,13 +231,12 @@
     if (ageing && document.getElementById("ageing-chart")) {
       new Chart(document.getElementById("ageing-chart"), {
         type: "scatter",
-        data: { datasets: [{ label: "cards in progress", backgroundColor: "#7a5af8",
-          data: ageing.map(function (a) { return { x: Math.max(0, ageingColumns.indexOf(a.column)), y: a.age, key: a.key }; }) }] },
+        data: { labels: ageingColumns, datasets: [{ label: "cards in progress", backgroundColor: "#7a5af8", pointRadius: 5,
+          data: ageing.map(function (a) { return { x: a.column, y: a.age, key: a.key }; }) }] },
         options: {
           maintainAspectRatio: false, animation: false,
           scales: {
-            x: { type: "linear", min: -0.5, max: Math.max(ageingColumns.length - 0.5, 0.5),
-                 ticks: { stepSize: 1, callback: function (v) { return ageingColumns[v] || ""; } } },
+            x: { type: "category", labels: ageingColumns, offset: true },
             y: { beginAtZero: true, title: { display: true, text: "age (days)" } }
           },
           plugins: { tooltip: { callbacks: { label: function (ctx) { return ctx.raw.key + ": " + ctx.raw.y + " d"; } } } }
