@@ -15,9 +15,15 @@ class IncidentCreateForm(forms.Form):
     title = forms.CharField(
         max_length=200,
         widget=forms.TextInput(attrs={"autofocus": True, "placeholder": "What is broken, in a few words"}),
+        error_messages={"required": "Give the incident a short title."},
     )
     service = forms.ModelChoiceField(
-        queryset=Service.objects.order_by("name"), empty_label="Choose a service…"
+        queryset=Service.objects.order_by("name"),
+        empty_label="Choose a service…",
+        error_messages={
+            "required": "Choose the affected service.",
+            "invalid_choice": "That service does not exist (any more); choose another.",
+        },
     )
     type = forms.ChoiceField(choices=IncidentType.choices, initial=IncidentType.INCIDENT)
     impact = forms.ChoiceField(
