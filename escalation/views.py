@@ -69,3 +69,9 @@ def preview(request, key):
     return render(
         request, "escalation/_impact.html", {"incident": incident, "preview": result, "problem": problem}
     )
+
+
+def panel(request, key):
+    """htmx: the incident page's development panel, re-rendered with the card's live state."""
+    incident = get_object_or_404(Incident, key=key)
+    return render(request, "escalation/_panel_wrapper.html", {"incident": incident})

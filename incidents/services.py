@@ -76,11 +76,11 @@ def _display(value) -> str:
 
 # ---------------------------------------------------------------- internals
 def _lock(incident, expected_version=None) -> Incident:
-    locked = (
-        Incident.objects.select_for_update(of=("self",))
-        .select_related("service", "team", "assignee", "customer")
-        .get(pk=incident.pk)
-    )
+    # Lock the row alone, then read it with its relations: a FOR UPDATE over joins re-checks
+    # a concurrently changed row against the *old* joined rows (PostgreSQL's EvalPlanQual),
+    # so an incident whose team or assignee just changed would vanish from the result.
+    Incident.objects.select_for_update().filter(pk=incident.pk).values_list("pk", flat=True).get()
+    locked = Incident.objects.select_related("service", "team", "assignee", "customer").get(pk=incident.pk)
     if expected_version is not None and int(expected_version) != locked.version:
         raise StaleObject(
             f"{locked.key} was changed by someone else since you loaded it "

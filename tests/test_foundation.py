@@ -56,7 +56,7 @@ def test_login_page_is_public_and_labelled(client):
     assert '<label for="id_password">' in body
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_role_groups_exist_with_contract_names():
     assert set(Group.objects.values_list("name", flat=True)) >= {
         "service_desk",
