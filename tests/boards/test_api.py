@@ -339,3 +339,37 @@ def test_expedite_policy_via_api(api, developer_user):
     assert r.json()["lane"] == lane_of(board, LaneKind.EXPEDITE).pk
     assert r.json()["class_of_service"] == "expedite"
     assert services.card_create  # the same service path
+
+
+def test_board_endpoint_postgres_json_matches_python_rows(api, desk_user):
+    from django.utils.dateparse import parse_datetime
+
+    from boards import selectors
+    from incidents.models import Incident
+    from sla.models import SLATimer
+    from tests.factories import ServiceFactory
+
+    board = BoardFactory()
+    now = timezone.now()
+    card = CardFactory(board=board, estimate=2.5, blocked=True, blocked_since=now, title='Quote " and <b>')
+    CardFactory(board=board)
+    service = ServiceFactory()
+    inc = Incident.objects.create(
+        key="INC-J1", title="t", service=service, team=service.support_team, created_at=now
+    )
+    CardIncident.objects.create(card=card, incident=inc, created_at=now)
+    SLATimer.objects.create(incident=inc, metric="resolution", state="running", started_at=now, due_at=now)
+    r = api.as_user(desk_user).get(f"/api/v1/boards/{board.pk}/")
+    assert r["Content-Type"] == "application/json"
+    body = r.json()
+    expected = selectors.board_api(board)["cards"]  # the Python path (used on SQLite)
+    assert len(body["cards"]) == 2
+    assert CARD_FIELDS - {"description"} <= set(body["cards"][0])
+    for got, want in zip(body["cards"], expected, strict=True):
+        assert set(got) == set(want)
+        for name, value in want.items():
+            if hasattr(value, "isoformat") and name != "due_date":
+                assert parse_datetime(got[name]) == value, name
+            else:
+                assert got[name] == value, name
+    assert body["cards"][0]["incidents"] == [inc.pk] and body["cards"][0]["sla_due_at"]
