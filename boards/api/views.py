@@ -6,6 +6,8 @@ from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
@@ -77,6 +79,7 @@ def _card_out(card_id):
 
 # ------------------------------------------------------------------ boards
 class BoardListCreateApi(BoardsApiView):
+    @extend_schema(operation_id="boardlistcreate_get", responses=OpenApiTypes.OBJECT)
     def get(self, request):
         qs = selectors.board_list().order_by("name")
         paginator = self.pagination_class()
@@ -93,6 +96,9 @@ class BoardListCreateApi(BoardsApiView):
         ]
         return paginator.get_paginated_response(rows)
 
+    @extend_schema(
+        operation_id="boardlistcreate_post", request=s.BoardCreateSerializer, responses=OpenApiTypes.OBJECT
+    )
     def post(self, request):
         self.check(permissions.can_create_board(request.user))
         data = self.parse(s.BoardCreateSerializer)
@@ -112,6 +118,7 @@ class BoardListCreateApi(BoardsApiView):
 
 
 class BoardDetailApi(BoardsApiView):
+    @extend_schema(operation_id="boarddetail_get", responses=OpenApiTypes.OBJECT)
     def get(self, request, pk):
         board = get_object_or_404(Board.objects.prefetch_related("teams"), pk=pk)
         data = selectors.board_api(board, cards_json=True)
@@ -142,6 +149,7 @@ class CardFilter(filters.FilterSet):
 
 
 class CardListCreateApi(BoardsApiView):
+    @extend_schema(operation_id="cardlistcreate_get", responses=OpenApiTypes.OBJECT)
     def get(self, request):
         fs = CardFilter(request.query_params, queryset=Card.objects.order_by("board_id", "rank", "id"))
         if not fs.is_valid():
@@ -150,6 +158,9 @@ class CardListCreateApi(BoardsApiView):
         rows = {r["id"]: r for r in selectors.card_api_rows(Card.objects.filter(pk__in=ids))}
         return paginator.get_paginated_response([rows[pk] for pk in ids if pk in rows])
 
+    @extend_schema(
+        operation_id="cardlistcreate_post", request=s.CardCreateSerializer, responses=OpenApiTypes.OBJECT
+    )
     def post(self, request):
         data = self.parse(s.CardCreateSerializer)
         board = _lookup(Board, data["board"], "board", label="board")
@@ -179,10 +190,14 @@ class CardListCreateApi(BoardsApiView):
 
 
 class CardDetailApi(BoardsApiView):
+    @extend_schema(operation_id="carddetail_get", responses=OpenApiTypes.OBJECT)
     def get(self, request, pk):
         get_object_or_404(Card, pk=pk)
         return Response(_card_out(pk))
 
+    @extend_schema(
+        operation_id="carddetail_patch", request=s.CardPatchSerializer, responses=OpenApiTypes.OBJECT
+    )
     def patch(self, request, pk):
         card = get_object_or_404(Card, pk=pk)
         self.check(permissions.can_edit_card(request.user, card))
@@ -208,6 +223,7 @@ class CardDetailApi(BoardsApiView):
 
 
 class CardMoveApi(BoardsApiView):
+    @extend_schema(operation_id="cardmove_post", request=s.CardMoveSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request, pk):
         card = get_object_or_404(Card, pk=pk)
         self.check(permissions.can_move_card(request.user, card))
@@ -224,6 +240,7 @@ class CardMoveApi(BoardsApiView):
 
 
 class CardPullApi(BoardsApiView):
+    @extend_schema(operation_id="cardpull_post", request=s.CardPullSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request, pk):
         card = get_object_or_404(Card, pk=pk)
         self.check(permissions.can_pull_card(request.user, card))
@@ -237,6 +254,9 @@ class CardPullApi(BoardsApiView):
 
 
 class CardBlockApi(BoardsApiView):
+    @extend_schema(
+        operation_id="cardblock_post", request=s.CardBlockSerializer, responses=OpenApiTypes.OBJECT
+    )
     def post(self, request, pk):
         card = get_object_or_404(Card, pk=pk)
         self.check(permissions.can_block_card(request.user, card))
@@ -251,6 +271,7 @@ class CardBlockApi(BoardsApiView):
 
 
 class CardUnblockApi(BoardsApiView):
+    @extend_schema(operation_id="cardunblock_post", request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request, pk):
         card = get_object_or_404(Card, pk=pk)
         self.check(permissions.can_block_card(request.user, card))
@@ -271,6 +292,7 @@ def _release_out(release, card_count=None):
 
 
 class ReleaseListCreateApi(BoardsApiView):
+    @extend_schema(operation_id="releaselistcreate_get", responses=OpenApiTypes.OBJECT)
     def get(self, request):
         qs = Release.objects.annotate(card_count=Count("cards")).order_by("board_id", "-planned_for", "name")
         if request.query_params.get("board", "").isdigit():
@@ -279,6 +301,11 @@ class ReleaseListCreateApi(BoardsApiView):
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response([_release_out(r) for r in page])
 
+    @extend_schema(
+        operation_id="releaselistcreate_post",
+        request=s.ReleaseCreateSerializer,
+        responses=OpenApiTypes.OBJECT,
+    )
     def post(self, request):
         data = self.parse(s.ReleaseCreateSerializer)
         board = _lookup(Board, data["board"], "board", label="board")
@@ -292,6 +319,7 @@ class ReleaseListCreateApi(BoardsApiView):
 class ReleaseDetailApi(BoardsApiView):
     """A release with what it contained, so support can read it."""
 
+    @extend_schema(operation_id="releasedetail_get", responses=OpenApiTypes.OBJECT)
     def get(self, request, pk):
         release = get_object_or_404(Release, pk=pk)
         cards = list(release.cards.order_by("key").values("id", "key", "title", "type", "done_at"))
@@ -299,6 +327,7 @@ class ReleaseDetailApi(BoardsApiView):
 
 
 class ReleaseDeployApi(BoardsApiView):
+    @extend_schema(operation_id="releasedeploy_post", request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request, pk):
         release = get_object_or_404(Release, pk=pk)
         self.check(permissions.can_manage_releases(request.user, release.board))
@@ -307,6 +336,7 @@ class ReleaseDeployApi(BoardsApiView):
 
 
 class ReasonCodeListApi(BoardsApiView):
+    @extend_schema(operation_id="reasoncodelist_get", responses=OpenApiTypes.OBJECT)
     def get(self, request):
         qs = ReasonCode.objects.filter(active=True).order_by("kind", "label")
         kind = request.query_params.get("kind")
