@@ -13,9 +13,17 @@ logger = logging.getLogger(__name__)
 @shared_task(ignore_result=True)
 def sla_sweep():
     """Beat, every SLA_SWEEP_SECONDS: fire warnings and breaches that fell due."""
-    counts = services.sla_sweep_tick()
+    from django.conf import settings
+
+    from tracker.tasks import enqueue
+
+    # Each run stays within one period; after downtime, a backlog left over is shared out
+    # to another worker at once (SKIP LOCKED keeps concurrent sweepers apart).
+    counts = services.sla_sweep_tick(max_seconds=settings.SLA_SWEEP_SECONDS)
     if counts["warnings"] or counts["breaches"]:
         logger.info("sla sweep: %s", counts)
+    if counts["more"]:
+        enqueue(sla_sweep)
     return counts
 
 

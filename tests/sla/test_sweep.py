@@ -192,3 +192,19 @@ def test_sweep_query_uses_the_partial_index():
         plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("SET enable_seqscan = on")
     assert "sla_timer_due_running" in plan
+
+
+def test_sweep_task_shares_out_a_backlog(monkeypatch):
+    from sla import tasks
+
+    queued = []
+    monkeypatch.setattr(services, "sla_sweep_tick", lambda **kw: {"warnings": 0, "breaches": 5, "more": True})
+    monkeypatch.setattr("tracker.tasks.enqueue", lambda task, *a, **k: queued.append(task.name))
+    tasks.sla_sweep.run()
+    assert queued == ["sla.tasks.sla_sweep"]
+    queued.clear()
+    monkeypatch.setattr(
+        services, "sla_sweep_tick", lambda **kw: {"warnings": 0, "breaches": 0, "more": False}
+    )
+    tasks.sla_sweep.run()
+    assert queued == []
