@@ -2,6 +2,7 @@
 
 Definitions (tested on hand-built data in tests/dashboards):
 - The period selects incidents by their creation instant, `start <= created_at < end`.
+- Only timers under a policy count (an incident no policy matched has no target).
 - A timer is *breached* when a breach was recorded (even if it was later stopped), *met*
   when it stopped without one; running and paused timers are not decided yet and count in
   neither. Compliance = met / (met + breached) × 100, or None when nothing was decided.
@@ -26,7 +27,7 @@ def sla_metrics(*, start: datetime, end: datetime, incidents=None) -> dict:
     incidents = Incident.objects.all() if incidents is None else incidents
     in_period = incidents.filter(created_at__gte=start, created_at__lt=end)
     timers = (
-        SLATimer.objects.filter(incident__in=in_period.values("pk"))
+        SLATimer.objects.filter(incident__in=in_period.values("pk"), policy__isnull=False)
         .values("metric")
         .annotate(
             breached=Count("pk", filter=Q(breached_at__isnull=False)),

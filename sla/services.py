@@ -51,15 +51,16 @@ def sla_on_incident_created(*, incident, at):
     """Start the response and resolution timers of a new incident at its creation."""
     policy = _policy_for_incident(incident)
     if policy is None:
-        logger.info("no SLA policy matches %s (%s): no timers", incident.key, incident.priority)
-        return
+        # Every incident has both clocks; without a policy they have no target (no due
+        # instant) until a policy that matches is created or the incident changes.
+        logger.info("no SLA policy matches %s (%s): timers without target", incident.key, incident.priority)
     start = incident.created_at or at
     timers = [
         SLATimer.objects.create(
             incident=incident,
             metric=metric,
             policy=policy,
-            target_minutes=_target(policy, metric),
+            target_minutes=_target(policy, metric) if policy else 0,
             started_at=start,
         )
         for metric in (TimerMetric.RESPONSE, TimerMetric.RESOLUTION)
@@ -618,7 +619,28 @@ def policy_create(*, actor=None, **data) -> SLAPolicy:
     policy = SLAPolicy(**{k: v for k, v in data.items() if k in POLICY_FIELDS})
     _clean_policy(policy)
     policy.save()
+    _adopt_policy(policy)
     return policy
+
+
+def _adopt_policy(policy: SLAPolicy, limit=10_000):
+    """Timers still without a policy (none matched when their incident was logged) take a
+    newly created or re-activated policy that matches them, from their original start."""
+    if not policy.active:
+        return
+    waiting = SLATimer.objects.filter(policy__isnull=True, is_active=True, incident__priority=policy.priority)
+    if policy.service_id:
+        waiting = waiting.filter(incident__service_id=policy.service_id)
+    if policy.customer_id:
+        waiting = waiting.filter(incident__customer_id=policy.customer_id)
+    if policy.incident_type:
+        waiting = waiting.filter(incident__type=policy.incident_type)
+    from incidents.models import Incident
+
+    now = timezone.now()
+    ids = waiting.values_list("incident_id", flat=True).distinct()[:limit]
+    for incident in Incident.objects.filter(pk__in=list(ids)).order_by("pk"):
+        sla_on_incident_changed(incident=incident, changes={"priority": (incident.priority,) * 2}, at=now)
 
 
 @transaction.atomic
@@ -629,4 +651,5 @@ def policy_update(*, policy: SLAPolicy, actor=None, **data) -> SLAPolicy:
             setattr(policy, field, value)
     _clean_policy(policy)
     policy.save()
+    _adopt_policy(policy)
     return policy

@@ -60,7 +60,7 @@ def _user(username, first, last, roles, tz):
     if created:
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
-    user.groups.add(*Group.objects.filter(name__in=roles))
+    user.groups.add(*(Group.objects.get_or_create(name=name)[0] for name in roles))
     return user
 
 

@@ -27,9 +27,21 @@ def _incident(n, created, resolved=None, **kwargs):
     )
 
 
+def _policy():
+    from sla.models import BusinessCalendar, SLAPolicy
+
+    calendar, _ = BusinessCalendar.objects.get_or_create(name="24x7", defaults={"always_open": True})
+    policy, _ = SLAPolicy.objects.get_or_create(
+        name="any",
+        defaults={"priority": "P3", "response_minutes": 60, "resolution_minutes": 240, "calendar": calendar},
+    )
+    return policy
+
+
 def _timer(incident, metric, *, stopped_after=None, breached_after=None, active=None):
     return SLATimer.objects.create(
         incident=incident,
+        policy=_policy(),
         metric=metric,
         started_at=incident.created_at,
         due_at=incident.created_at + timedelta(hours=4),

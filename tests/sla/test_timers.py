@@ -137,10 +137,22 @@ def test_most_specific_policy_wins(policy):
     assert timers(inc)["resolution"].policy == by_service
 
 
-def test_no_policy_no_timers():
+def test_no_policy_gives_timers_without_target_until_a_policy_is_created(policy):
+    from sla.services import policy_create
+
     inc = make_incident(created_at=at(13, 9), priority="P5")
     sla_on_incident_created(incident=inc, at=inc.created_at)
-    assert not inc.sla_timers.exists()
+    t = timers(inc)
+    assert set(t) == {"response", "resolution"}
+    assert t["resolution"].policy is None and t["resolution"].due_at is None
+    assert t["resolution"].state == TimerState.RUNNING
+
+    p5 = policy_create(
+        name="P5 later", priority="P5", response_minutes=60, resolution_minutes=120, calendar=policy.calendar
+    )
+    t = timers(inc)
+    assert t["resolution"].policy == p5
+    assert t["resolution"].due_at is not None  # recomputed from the original start
 
 
 def test_on_hold_in_a_24x7_calendar_pauses_across_the_weekend():
