@@ -346,6 +346,7 @@ def card_move(
         raise TransitionNotAllowed(f"{card.key} was cancelled; it cannot be moved.")
     lane_id = lane.pk if lane is not None else card.lane_id
     from_column_id, from_lane_id = card.column_id, card.lane_id
+    was_done = Column.objects.filter(pk=from_column_id, category=ColumnCategory.DONE).exists()
 
     used_reason = None
     if column.pk != from_column_id:
@@ -370,7 +371,22 @@ def card_move(
             override_reason=used_reason,
             note=note[:300],
         )
+        _after_move(card, column=column, was_done=was_done, actor=actor, at=now)
     return card
+
+
+def _after_move(card: Card, *, column: Column, was_done: bool, actor, at):
+    """What a move sets off elsewhere: integrations hear of it, and a card reaching done
+    sends the incidents waiting on it back to support (in this same transaction)."""
+    from escalation.services import escalations_on_card_done
+    from webhooks.models import Event
+    from webhooks.payloads import card_payload
+    from webhooks.services import webhook_emit
+
+    webhook_emit(Event.CARD_MOVED, card_payload(card), at=at)
+    if column.category == ColumnCategory.DONE and not was_done:
+        webhook_emit(Event.CARD_DONE, card_payload(card), at=at)
+        escalations_on_card_done(card=card, actor=actor, at=at)
 
 
 @transaction.atomic
@@ -503,7 +519,45 @@ def release_mark_deployed(*, release: Release, actor, at=None) -> Release:
         raise TransitionNotAllowed(f"{release.name} was already deployed.")
     release.deployed_at = at or timezone.now()
     release.save(update_fields=["deployed_at"])
+    from escalation.services import escalations_on_release_deployed
+
+    escalations_on_release_deployed(release=release, actor=actor, at=release.deployed_at)
     return release
+
+
+@transaction.atomic
+def card_cancel(*, card: Card, actor, reason="", at=None) -> Card:
+    """Drop a card: it leaves its sprint (logged) and the incidents waiting on it go back
+    to the support queue. A cancelled card stays on record but no longer moves."""
+    now = at or timezone.now()
+    card = Card.objects.select_for_update().get(pk=card.pk)
+    if card.cancelled_at is not None:
+        raise TransitionNotAllowed(f"{card.key} is already cancelled.")
+    if Column.objects.filter(pk=card.column_id, category=ColumnCategory.DONE).exists():
+        raise TransitionNotAllowed(f"{card.key} is done; a finished card cannot be cancelled.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say why the card is cancelled; support reads this."]})
+    if card.sprint_id:
+        from sprints.services import card_sprint_set
+
+        card_sprint_set(card=card, sprint=None, actor=actor, reason=f"Cancelled: {reason}")
+    card.cancelled_at = now
+    card.save(update_fields=["cancelled_at", "updated_at"])
+    CardMove.objects.create(
+        card=card,
+        at=now,
+        actor=actor,
+        from_column_id=card.column_id,
+        to_column_id=card.column_id,
+        from_lane_id=card.lane_id,
+        to_lane_id=card.lane_id,
+        note=f"cancelled: {reason}"[:300],
+    )
+    from escalation.services import escalations_on_card_cancelled
+
+    escalations_on_card_cancelled(card=card, actor=actor, at=now)
+    return card
 
 
 def reason_code_ensure(*, kind, code, label) -> ReasonCode:

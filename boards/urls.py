@@ -14,4 +14,5 @@ urlpatterns = [
     path("cards/<int:pk>/pull/", views.card_pull, name="card_pull"),
     path("cards/<int:pk>/block/", views.card_block, name="card_block"),
     path("cards/<int:pk>/unblock/", views.card_unblock, name="card_unblock"),
+    path("cards/<int:pk>/cancel/", views.card_cancel, name="card_cancel"),
 ]

@@ -300,3 +300,17 @@ def card_unblock(request, pk):
     else:
         messages.success(request, f"{card.key} is unblocked.")
     return redirect("boards:card", pk=card.pk)
+
+
+@require_POST
+@board_reader
+def card_cancel(request, pk):
+    card = _card(pk)
+    _require(permissions.can_edit_card(request.user, card))
+    try:
+        services.card_cancel(card=card, actor=request.user, reason=request.POST.get("reason", ""))
+    except (ValidationError, DomainError) as exc:
+        messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(request, f"{card.key} is cancelled; linked incidents are back with support.")
+    return redirect("boards:card", pk=card.pk)

@@ -102,3 +102,7 @@ class ReleaseCreateSerializer(serializers.Serializer):
     board = serializers.IntegerField()
     name = serializers.CharField(max_length=60)
     planned_for = serializers.DateField(required=False, allow_null=True)
+
+
+class CardCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("cards/<int:pk>/pull/", views.CardPullApi.as_view(), name="api-card-pull"),
     path("cards/<int:pk>/block/", views.CardBlockApi.as_view(), name="api-card-block"),
     path("cards/<int:pk>/unblock/", views.CardUnblockApi.as_view(), name="api-card-unblock"),
+    path("cards/<int:pk>/cancel/", views.CardCancelApi.as_view(), name="api-card-cancel"),
     path("releases/", views.ReleaseListCreateApi.as_view(), name="api-releases"),
     path("releases/<int:pk>/", views.ReleaseDetailApi.as_view(), name="api-release"),
     path("releases/<int:pk>/deploy/", views.ReleaseDeployApi.as_view(), name="api-release-deploy"),

@@ -270,6 +270,20 @@ class CardBlockApi(BoardsApiView):
         return Response(_card_out(pk))
 
 
+class CardCancelApi(BoardsApiView):
+    """Cancel a card: it leaves its sprint and linked incidents return to the support queue."""
+
+    @extend_schema(
+        operation_id="cardcancel_post", request=s.CardCancelSerializer, responses=OpenApiTypes.OBJECT
+    )
+    def post(self, request, pk):
+        card = get_object_or_404(Card, pk=pk)
+        self.check(permissions.can_edit_card(request.user, card))
+        data = self.parse(s.CardCancelSerializer)
+        services.card_cancel(card=card, actor=request.user, reason=data["reason"])
+        return Response(_card_out(pk))
+
+
 class CardUnblockApi(BoardsApiView):
     @extend_schema(operation_id="cardunblock_post", request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request, pk):
