@@ -14,6 +14,9 @@ from sla.services import sla_on_incident_changed, sla_on_incident_created, sla_o
 from tracker.exceptions import DomainError, StaleObject, TransitionNotAllowed
 from tracker.models import next_number
 from tracker.tasks import enqueue_on_commit
+from webhooks.models import Event
+from webhooks.payloads import incident_payload
+from webhooks.services import webhook_emit
 
 from .models import (
     KEY_PREFIX,
@@ -128,6 +131,9 @@ def _apply(incident, *, actor, at, values: dict, event="field_changed", note="")
     if changes:
         incident.version += 1
         incident.save()
+        webhook_emit(
+            Event.INCIDENT_UPDATED, {**incident_payload(incident), "changed": sorted(changes)}, at=at
+        )
         sla_changes = {
             f: ((o.pk if hasattr(o, "pk") else o), (n.pk if hasattr(n, "pk") else n))
             for f, (o, n) in changes.items()
@@ -199,6 +205,7 @@ def incident_create(
     )
     _event(incident, actor=actor, at=at, event="created", new=f"{incident.priority} · {team.name}")
     sla_on_incident_created(incident=incident, at=at)
+    webhook_emit(Event.INCIDENT_CREATED, incident_payload(incident), at=at)
     return incident
 
 

@@ -261,6 +261,14 @@ def _emit(
             for _tid, inc, metric, at in rows
         ]
     )
+    from webhooks.models import Event
+    from webhooks.services import webhook_emit_many
+
+    webhook_emit_many(
+        Event.SLA_BREACH if kind == SLAEventKind.BREACH else Event.SLA_WARNING,
+        [{"incident": inc, "metric": metric, "timer": tid, "at": at} for tid, inc, metric, at in rows],
+        at=now,
+    )
     ids = [e.pk for e in events]
     if dispatch:
         from .tasks import sla_handle_events

@@ -100,10 +100,13 @@ def api():
 
 
 # ------------------------------------------------------------------ real Celery worker
-@pytest.fixture(scope="session")
+@pytest.fixture
 def celery_worker_process(django_db_setup, django_db_blocker):
-    """A real `celery worker` (and beat when asked) on the real Redis broker, using the
-    test database. Tests that use it must use `transactional_db` so rows are committed."""
+    """A real `celery worker` with beat on the real Redis broker, using the test database.
+    Tests that use it must use `transactional_db` so rows are committed.
+
+    Per test, not per session: a beat left running would sweep (and change) the rows of
+    every later test."""
     from django.conf import settings
     from django.db import connection
 

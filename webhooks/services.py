@@ -56,16 +56,25 @@ def backoff(attempts: int) -> timedelta:
 
 def webhook_emit(event: str, data: dict, *, at=None) -> list[Delivery]:
     """Record `event` for every subscription that wants it; sent after the caller commits."""
+    return webhook_emit_many(event, [data], at=at)
+
+
+def webhook_emit_many(event: str, items: list[dict], *, at=None) -> list[Delivery]:
+    """The same for many events of one kind (an SLA sweep's batch): one query for the
+    subscriptions, one insert, one task per delivery."""
     if event not in Event.values:
         raise ValueError(f"unknown webhook event {event}")
+    if not items:
+        return []
     now = at or timezone.now()
     subscriptions = [s for s in Subscription.objects.filter(active=True) if s.wants(event)]
     if not subscriptions:
         return []
-    payload = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    payloads = [json.loads(json.dumps(data, cls=DjangoJSONEncoder)) for data in items]
     deliveries = Delivery.objects.bulk_create(
         [
             Delivery(subscription=s, event=event, payload=payload, created_at=now, next_attempt_at=now)
+            for payload in payloads
             for s in subscriptions
         ]
     )

@@ -177,3 +177,28 @@ def test_browser_page_for_managers_only(client, make_user, receiver):
     client.post(f"/webhooks/{sub.pk}/toggle/")
     sub.refresh_from_db()
     assert sub.active is False
+
+
+def test_incident_lifecycle_and_sla_breaches_emit_events(manager_user, receiver, desk_user):
+    from datetime import timedelta
+
+    from incidents.services import incident_create, incident_take
+    from sla.models import BusinessCalendar, SLAPolicy
+    from sla.services import sla_sweep_tick
+    from tests.factories import ServiceFactory, TeamFactory
+
+    subscription_create(url=receiver.url, events=[], actor=manager_user)
+    calendar = BusinessCalendar.objects.create(name="24x7", always_open=True, hours={})
+    SLAPolicy.objects.create(
+        name="P3", priority="P3", response_minutes=1, resolution_minutes=2, calendar=calendar, pause_on=[]
+    )
+    service = ServiceFactory(support_team=TeamFactory(members=[desk_user]))
+    incident = incident_create(
+        actor=desk_user, title="Down", service=service, at=timezone.now() - timedelta(minutes=10)
+    )
+    incident_take(incident=incident, actor=desk_user)
+    sla_sweep_tick()
+    events = sorted(Delivery.objects.values_list("event", flat=True))
+    assert events.count("incident.created") == 1
+    assert "incident.updated" in events
+    assert "sla.breach" in events
