@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from boards import permissions, selectors, services
 from boards.models import Board, Card, CardType, Column, Lane, ReasonCode, ReasonKind, Release
 from org.models import Team
+from tracker.api.pagination import CursorPagination
 
 from . import serializers as s
 
@@ -37,12 +38,6 @@ class BoardsApiView(APIView):
         ser = serializer_class(data=self.request.data, **kwargs)
         ser.is_valid(raise_exception=True)
         return ser.validated_data
-
-    def paginate_ids(self, qs):
-        """Paginate ids only; rows are then read values-based in a fixed number of queries."""
-        paginator = self.pagination_class()
-        ids = paginator.paginate_queryset(qs.values_list("id", flat=True), self.request, view=self)
-        return paginator, list(ids)
 
     @property
     def pagination_class(self):
@@ -154,7 +149,10 @@ class CardListCreateApi(BoardsApiView):
         fs = CardFilter(request.query_params, queryset=Card.objects.order_by("board_id", "rank", "id"))
         if not fs.is_valid():
             raise ValidationError(fs.errors)
-        paginator, ids = self.paginate_ids(fs.qs)
+        # Keyset pages over the three ordering columns only; rows are then read values-based.
+        paginator = CursorPagination()
+        page = paginator.paginate_queryset(fs.qs.only("id", "board_id", "rank"), request, view=self)
+        ids = [card.pk for card in page]
         rows = {r["id"]: r for r in selectors.card_api_rows(Card.objects.filter(pk__in=ids))}
         return paginator.get_paginated_response([rows[pk] for pk in ids if pk in rows])
 

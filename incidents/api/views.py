@@ -11,6 +11,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from tracker.api.pagination import CursorPagination, PageNumberPagination
+
 from .. import permissions as perms
 from .. import services
 from ..filters import IncidentFilter
@@ -37,6 +39,14 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     filterset_class = IncidentFilter
     ordering_fields = ["created_at", "updated_at", "priority", "sla_due_at", "key", "status"]
     lookup_value_regex = r"\d+"
+
+    @property
+    def paginator(self):
+        # The incident list can be deep: keyset pages. An incident's own comments, time and
+        # history are short: page numbers.
+        if not hasattr(self, "_paginator"):
+            self._paginator = CursorPagination() if self.action == "list" else PageNumberPagination()
+        return self._paginator
 
     def get_queryset(self):
         qs = incident_list(for_detail=self.action != "list")

@@ -189,9 +189,9 @@ def test_card_filters(api, desk_user):
     CardFactory(board=board, type="story")
     CardFactory()
     api.as_user(desk_user)
-    assert api.get(f"/api/v1/cards/?board={board.pk}").json()["count"] == 2
-    assert api.get(f"/api/v1/cards/?board={board.pk}&type=defect").json()["count"] == 1
-    assert api.get(f"/api/v1/cards/?board={board.pk}&blocked=false").json()["count"] == 1
+    assert len(api.get(f"/api/v1/cards/?board={board.pk}").json()["results"]) == 2
+    assert len(api.get(f"/api/v1/cards/?board={board.pk}&type=defect").json()["results"]) == 1
+    assert len(api.get(f"/api/v1/cards/?board={board.pk}&blocked=false").json()["results"]) == 1
     assert api.get("/api/v1/cards/?type=bogus").status_code == 400
 
 
