@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from boards.models import Board, Card, CardType, ClassOfService
 from boards.services import card_create
+from notifications.services import notify_change_decided
 from org.models import Team
 from sprints.models import Sprint, SprintState, WorkSource
 from sprints.services import card_sprint_set
@@ -216,6 +217,7 @@ def change_request_triage(
     change.save()
     _event(change, actor, f"triage_{decision}", old=old_status, new=change.status, note=reason, at=now)
     webhook_emit(Event.CHANGE_DECIDED, change_payload(change), at=now)
+    notify_change_decided(change=change, actor=actor)
     return change
 
 

@@ -18,12 +18,12 @@ from boards.models import Card, CardType, ClassOfService, ColumnCategory, LaneKi
 from boards.services import card_create, card_link_incident
 from incidents.models import Comment, HoldReason, Incident, IncidentEvent, Priority, ResolutionCode, Status
 from incidents.services import incident_assign, incident_escalate, incident_transition
+from notifications.services import notify_fix_returned
 from org.models import ServiceSupportModel, Team
 from sla.models import SLATimer, TimerMetric
 from sprints.models import Sprint, SprintState, WorkSource
 from sprints.services import card_sprint_set
 from tracker.exceptions import DomainError, TransitionNotAllowed
-from tracker.tasks import enqueue_on_commit
 from webhooks.models import Event
 from webhooks.payloads import card_payload, incident_payload
 from webhooks.services import webhook_emit
@@ -283,7 +283,7 @@ def incident_escalate_to_development(
             incident=incident,
             actor=actor,
             team=team,
-            note=f"Escalated to development as {card.key}." + (f" {note}" if note else ""),
+            note=f"Escalated to development as {card.key}.",
             at=now,
         )
     if incident.status == Status.ON_HOLD and incident.hold_reason != HoldReason.AWAITING_DEVELOPMENT:
@@ -337,16 +337,18 @@ def escalation_preview(**kwargs) -> EscalationResult:
 def _return_to_support(escalation: Escalation, *, actor, at, outcome, message):
     incident = _lock_incident(escalation.incident_id, "service", "team")
     _system_note(incident, message, at)
-    _event(
-        incident, actor=actor, at=at, event=f"development_{outcome}", new=escalation.card.key, note=message
-    )
+    _event(incident, actor=actor, at=at, event=f"development_{outcome}", new=escalation.card.key)
     if incident.is_open:
         if (
             incident.team_id != escalation.from_team_id
             and incident.service.support_model != ServiceSupportModel.SWARM
         ):
             incident = incident_escalate(
-                incident=incident, actor=actor, team=escalation.from_team, note=message, at=at
+                incident=incident,
+                actor=actor,
+                team=escalation.from_team,
+                note=f"Back from development ({escalation.card.key}).",
+                at=at,
             )
         if incident.status == Status.ON_HOLD or incident.status == Status.NEW:
             incident = incident_transition(incident=incident, actor=actor, status=Status.IN_PROGRESS, at=at)
@@ -371,9 +373,7 @@ def _return_to_support(escalation: Escalation, *, actor, at, outcome, message):
     escalation.outcome = outcome
     escalation.returned_at = at
     escalation.save(update_fields=["outcome", "returned_at"])
-    from .tasks import notify_fix_returned
-
-    enqueue_on_commit(notify_fix_returned, escalation.pk)
+    notify_fix_returned(escalation=escalation)
 
 
 def _open_escalations(cards):

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from notifications.services import notify_assigned, notify_handoff, notify_reply
 from org.models import ServiceSupportModel, Team
 from sla.services import sla_on_incident_changed, sla_on_incident_created, sla_on_public_reply
 from tracker.exceptions import DomainError, StaleObject, TransitionNotAllowed
@@ -314,7 +315,8 @@ def incident_assign(*, incident, actor, assignee, expected_version=None, at=None
                 ]
             }
         )
-    _apply(incident, actor=actor, at=at, values={"assignee": assignee})
+    if _apply(incident, actor=actor, at=at, values={"assignee": assignee}):
+        notify_assigned(incident=incident, actor=actor)
     return incident
 
 
@@ -348,6 +350,7 @@ def incident_comment(*, incident, actor, body, public=False, at=None) -> Comment
             Incident.objects.filter(pk=incident.pk).update(responded_at=at)
             incident.responded_at = at
         sla_on_public_reply(incident=incident, at=at)
+        notify_reply(comment=comment)
     return comment
 
 
@@ -459,6 +462,7 @@ def incident_escalate(*, incident, actor, team, note, expected_version=None, at=
         values["assignee"] = None
     _event(incident, actor=actor, at=at, event=kind, old=old_team, new=team, note=note.strip())
     _apply(incident, actor=actor, at=at, values=values)
+    notify_handoff(incident=incident, actor=actor, note=note.strip())
     return incident
 
 

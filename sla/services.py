@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from notifications.services import notify_sla_event
 from tracker.tasks import enqueue_on_commit
 
 from . import calendar as bcal
@@ -460,11 +461,11 @@ def sla_event_handle(*, event_id: int, now: datetime | None = None) -> bool:
         incident = timer.incident
         if event.kind == SLAEventKind.BREACH:
             if policy is None or policy.notify_on_breach:
-                _mail_event(event, incident, managers=True)
+                notify_sla_event(event=event, managers=True)
             if policy is not None and timer.is_active and incident.is_open:
                 _breach_escalations(event, incident, policy)
         elif timer.breached_at is None or timer.breached_at > now:
-            _mail_event(event, incident, managers=False)
+            notify_sla_event(event=event, managers=False)
         event.handled_at = now
         event.save(update_fields=["handled_at"])
     return True

@@ -16,4 +16,5 @@ urlpatterns = [
     path("sprints/", include("sprints.urls")),
     path("changes/", include("changes.urls")),
     path("webhooks/", include("webhooks.urls")),
+    path("notifications/", include("notifications.urls")),
 ]

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "escalation",
     "dashboards",
     "webhooks",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -87,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tracker.context_processors.navigation",
+                "notifications.context_processors.bell",
             ],
         },
     },
@@ -152,11 +154,15 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "tracker.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "tracker.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "tracker.api.exceptions.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["tracker.api.throttling.ApiUserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"login": env("LOGIN_THROTTLE_RATE", "20/min")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# Requests per user (per address when anonymous) to the API; read per request by
+# tracker.api.throttling, so tests and operators can change it.
+API_THROTTLE_RATE = env("API_THROTTLE_RATE", "1000/min")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tandem API",
@@ -171,6 +177,20 @@ SPECTACULAR_SETTINGS = {
     # The schema is checked by its own test (`spectacular --fail-on-warn`), not by
     # `check --deploy`, which is about deployment safety.
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
+    # Choice sets that share a field name get their own component names.
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentTypeEnum": "incidents.models.IncidentType",
+        "IncidentStatusEnum": "incidents.models.Status",
+        "PriorityEnum": "incidents.models.Priority",
+        "LevelEnum": "incidents.models.Level",
+        "CardTypeEnum": "boards.models.CardType",
+        "ChangeSourceEnum": "changes.models.Source",
+        "ChangeKindEnum": "changes.models.Kind",
+        "ChangeStatusEnum": "changes.models.ChangeStatus",
+        "ReasonKindEnum": "boards.models.ReasonKind",
+        "SprintStateEnum": "sprints.models.SprintState",
+        "DeliveryStatusEnum": "webhooks.models.DeliveryStatus",
+    },
 }
 
 # ---------------------------------------------------------------- Celery
