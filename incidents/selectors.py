@@ -114,8 +114,12 @@ TIMELINE_HIDDEN_FIELDS = {
 HANDOFF_EVENTS = {"escalated", "de_escalated", "transferred"}
 
 
+_INCIDENT_FIELDS = {f.name for f in Incident._meta.get_fields()}
+
+
 def _labelled(event, choices):
-    field = Incident._meta.get_field(event.field) if event.field else None
+    # Not every event's `field` is an incident field (SLA events name their metric).
+    field = Incident._meta.get_field(event.field) if event.field in _INCIDENT_FIELDS else None
     event.field_label = (field.verbose_name if field else event.event.replace("_", " ")).capitalize()
     mapping = choices.get(event.field, {})
     event.old_label = mapping.get(event.old, event.old) or "—"

@@ -101,3 +101,22 @@ def test_api_contract_shape_and_errors(api, engineer_user, log_incident, board, 
         f"/api/v1/incidents/{other.pk}/escalate-to-development/", "[1,2", content_type="application/json"
     )
     assert garbage.status_code == 400
+
+
+def test_incident_page_shows_sla_events_and_development_panel(client, engineer_user, log_incident, board):
+    from incidents.models import IncidentEvent
+    from sla.services import sla_sweep_tick
+
+    incident = log_incident()
+    IncidentEvent.objects.create(
+        incident=incident,
+        at=incident.created_at,
+        event="sla_breach",
+        field="resolution",
+        new="2026-01-01T00:00",
+    )
+    sla_sweep_tick()
+    client.force_login(engineer_user)
+    html = client.get(reverse("incidents:detail", args=[incident.key])).content.decode()
+    assert "Resolution SLA breached" in html
+    assert "Escalate to development" in html and "Raise a change request" in html
