@@ -49,13 +49,15 @@ CARD_VALUES = (
 
 
 def sla_due_subquery():
-    """The earliest due instant of the running (or paused) resolution timers of the
-    incidents linked to the card — one correlated subquery, never a query per card."""
+    """The earliest due instant of the resolution timers still counting (running, or
+    breached but not yet resolved) of the incidents linked to the card — one correlated
+    subquery, never a query per card."""
     return Subquery(
         SLATimer.objects.filter(
             incident__card_links__card=OuterRef("pk"),
             metric=TimerMetric.RESOLUTION,
-            state__in=[TimerState.RUNNING, TimerState.PAUSED],
+            # A breached clock still runs until the incident is resolved: the card shows it overdue.
+            state__in=[TimerState.RUNNING, TimerState.PAUSED, TimerState.BREACHED],
             is_active=True,
             due_at__isnull=False,
         )

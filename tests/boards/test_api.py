@@ -373,3 +373,28 @@ def test_board_endpoint_postgres_json_matches_python_rows(api, desk_user):
             else:
                 assert got[name] == value, name
     assert body["cards"][0]["incidents"] == [inc.pk] and body["cards"][0]["sla_due_at"]
+
+
+def test_sla_due_at_shows_a_breached_clock_that_still_runs(api, desk_user):
+    from incidents.models import Incident
+    from sla.models import SLATimer
+    from tests.factories import ServiceFactory
+
+    card = CardFactory()
+    service = ServiceFactory()
+    now = timezone.now()
+    overdue = now - timedelta(hours=2)
+    for i, (state, active, due) in enumerate(
+        [("breached", True, overdue), ("breached", False, now - timedelta(hours=9)), ("running", True, now)]
+    ):
+        inc = Incident.objects.create(
+            key=f"INC-B{i}", title="t", service=service, team=service.support_team, created_at=now
+        )
+        CardIncident.objects.create(card=card, incident=inc, created_at=now)
+        SLATimer.objects.create(
+            incident=inc, metric="resolution", state=state, is_active=active, started_at=now, due_at=due
+        )
+    from django.utils.dateparse import parse_datetime
+
+    body = api.as_user(desk_user).get(f"/api/v1/cards/{card.pk}/").json()
+    assert parse_datetime(body["sla_due_at"]) == overdue  # the resolved (stopped) breach is left out
