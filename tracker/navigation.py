@@ -24,6 +24,7 @@ NAV_ITEMS = (
     NavItem("Changes", "changes:list"),
     NavItem("Triage", "changes:triage", ("product_owner", "manager")),
     NavItem("Dashboards", "dashboards:sla", ("manager",)),
+    NavItem("Delivery", "dashboards:delivery", ("manager",)),
     NavItem("SLA settings", "sla:settings", ("manager",)),
     NavItem("Webhooks", "webhooks:list", ("manager",)),
 )

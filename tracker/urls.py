@@ -17,4 +17,5 @@ urlpatterns = [
     path("changes/", include("changes.urls")),
     path("webhooks/", include("webhooks.urls")),
     path("notifications/", include("notifications.urls")),
+    path("dashboards/", include("dashboards.urls")),
 ]
