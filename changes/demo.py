@@ -4,6 +4,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from incidents.models import OPEN_STATUSES, Incident
+
 from .models import ChangeRequest, Kind, Source
 from .services import change_request_create, change_request_triage
 
@@ -88,8 +90,14 @@ def seed(ctx, log):
         return
     team = ctx.teams["Payments Dev"]
     now = timezone.now()
-    for title, source, kind, justification, requester, days, decision, reason in REQUESTS:
+    # Open incidents on the team's services back up the support-raised requests.
+    open_incidents = list(
+        Incident.objects.filter(service__team=team, status__in=OPEN_STATUSES).order_by("created_at")[:6]
+    )
+    for n, (title, source, kind, justification, requester, days, decision, reason) in enumerate(REQUESTS):
+        linked = open_incidents[2 * n : 2 * n + 2] if source == Source.SUPPORT or n < 2 else []
         change = change_request_create(
+            incidents=linked,
             title=title,
             actor=ctx.users[requester],
             source=source,
