@@ -19,15 +19,34 @@ from incidents.models import Incident
 from sla.models import SLATimer, TimerMetric
 
 
+def _prefixed(condition: Q, prefix="incident__") -> Q:
+    """The same condition on a related incident: Q(team_id=1) → Q(incident__team_id=1)."""
+    out = Q(_connector=condition.connector, _negated=condition.negated)
+    for child in condition.children:
+        out.children.append(
+            _prefixed(child, prefix) if isinstance(child, Q) else (prefix + child[0], child[1])
+        )
+    return out
+
+
 def _seconds(duration):
     return None if duration is None else round(duration.total_seconds())
 
 
-def sla_metrics(*, start: datetime, end: datetime, incidents=None) -> dict:
-    incidents = Incident.objects.all() if incidents is None else incidents
-    in_period = incidents.filter(created_at__gte=start, created_at__lt=end)
+def sla_metrics(*, start: datetime, end: datetime, incidents=None, incident_q: Q | None = None) -> dict:
+    """`incidents` narrows by a queryset; `incident_q`, a condition on Incident fields, does
+    the same through a plain join (faster on large tables)."""
+    base = Incident.objects.all() if incidents is None else incidents
+    if incident_q is not None:
+        base = base.filter(incident_q)
+    in_period = base.filter(created_at__gte=start, created_at__lt=end)
+    joined = Q(incident__created_at__gte=start, incident__created_at__lt=end)
+    if incident_q is not None:
+        joined &= _prefixed(incident_q)
+    if incidents is not None:
+        joined &= Q(incident__in=in_period.values("pk"))
     timers = (
-        SLATimer.objects.filter(incident__in=in_period.values("pk"), policy__isnull=False)
+        SLATimer.objects.filter(joined, policy__isnull=False)
         .values("metric")
         .annotate(
             breached=Count("pk", filter=Q(breached_at__isnull=False)),
@@ -45,9 +64,7 @@ def sla_metrics(*, start: datetime, end: datetime, incidents=None) -> dict:
             "breached": row["breached"],
             "compliance": None if decided == 0 else round(row["met"] * 100 / decided, 1),
         }
-    mtta = SLATimer.objects.filter(
-        incident__in=in_period.values("pk"), metric=TimerMetric.RESPONSE, stopped_at__isnull=False
-    ).aggregate(
+    mtta = SLATimer.objects.filter(joined, metric=TimerMetric.RESPONSE, stopped_at__isnull=False).aggregate(
         mean=Avg(ExpressionWrapper(F("stopped_at") - F("incident__created_at"), output_field=DurationField()))
     )["mean"]
     mttr = in_period.filter(resolved_at__isnull=False).aggregate(

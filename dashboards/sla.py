@@ -66,8 +66,7 @@ def _pct(part, whole):
 
 
 def period_timers(scope: Scope):
-    incidents = scope.incidents().filter(created_at__gte=scope.start, created_at__lt=scope.end)
-    return SLATimer.objects.filter(incident__in=incidents.values("pk"), policy__isnull=False)
+    return SLATimer.objects.filter(scope.created_q("incident__"), policy__isnull=False)
 
 
 def compliance_by(scope: Scope, dimension: str) -> list[dict]:
@@ -226,8 +225,8 @@ def paused_by_cause(scope: Scope, now=None) -> list[dict]:
     )
     rows = (
         PausePeriod.objects.filter(
+            scope.q("timer__incident__"),
             timer__metric=TimerMetric.RESOLUTION,
-            timer__incident__in=scope.incidents().values("pk"),
             started_at__lt=end,
         )
         .exclude(cause=PauseCause.STOPPED)
@@ -255,7 +254,7 @@ def breaches(scope: Scope):
     """Timers breached in the period, newest first (a queryset: slice it or stream it)."""
     return (
         SLATimer.objects.filter(
-            incident__in=scope.incidents().values("pk"),
+            scope.q("incident__"),
             breached_at__gte=scope.start,
             breached_at__lt=scope.end,
         )
@@ -269,7 +268,7 @@ def at_risk_now(scope: Scope, now=None):
     now = now or timezone.now()
     return (
         SLATimer.objects.filter(
-            incident__in=scope.incidents().values("pk"),
+            scope.q("incident__"),
             state=TimerState.RUNNING,
             warn_at__lte=now,
         )
@@ -280,7 +279,7 @@ def at_risk_now(scope: Scope, now=None):
 
 def sla_dashboard(scope: Scope, now=None) -> dict:
     now = now or timezone.now()
-    headline = sla_metrics(start=scope.start, end=scope.end, incidents=scope.incidents())
+    headline = sla_metrics(start=scope.start, end=scope.end, incident_q=scope.q())
     breach_qs = breaches(scope)
     risk_qs = at_risk_now(scope, now)
     return {

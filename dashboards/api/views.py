@@ -1,5 +1,6 @@
 from datetime import UTC, datetime, time, timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -76,17 +77,15 @@ class SLAMetricsApi(APIView):
         start = _instant(params["from"], "from") if params.get("from") else end - timedelta(days=DEFAULT_DAYS)
         if start >= end:
             raise ValidationError({"from": ["The start must be before the end."]})
-        from incidents.models import Incident
-
-        incidents = Incident.objects.all()
+        condition = Q()
         for field in ("team", "service"):
             if params.get(field):
                 if not params[field].isdigit():
                     raise ValidationError({field: ["Give the id as a whole number."]})
-                incidents = incidents.filter(**{f"{field}_id": int(params[field])})
+                condition &= Q(**{f"{field}_id": int(params[field])})
         if params.get("priority"):
-            incidents = incidents.filter(priority=params["priority"])
-        body = sla_metrics(start=start, end=end, incidents=incidents)
+            condition &= Q(priority=params["priority"])
+        body = sla_metrics(start=start, end=end, incident_q=condition)
         body["from"] = start.isoformat()
         body["to"] = end.isoformat()
         return Response(body)
