@@ -43,6 +43,7 @@ from .metrics import sla_metrics
 
 WEEKLY_AFTER_DAYS = 62
 LIST_LIMIT = 25
+AT_RISK_LIMIT = 10
 DIMENSIONS = {
     "priority": ("incident__priority", None),
     "team": ("incident__team_id", "incident__team__name"),
@@ -294,6 +295,8 @@ def sla_dashboard(scope: Scope, now=None) -> dict:
         "paused": paused_by_cause(scope, now),
         "breaches": list(breach_qs[:LIST_LIMIT]),
         "breach_count": breach_qs.count(),
-        "at_risk": list(risk_qs[:LIST_LIMIT]),
+        "breached_incidents": breach_qs.order_by().values("incident_id").distinct().count(),
+        "at_risk": list(risk_qs[:AT_RISK_LIMIT]),
+        "now": now,
         "at_risk_count": risk_qs.count(),
     }

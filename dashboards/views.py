@@ -3,6 +3,7 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import F, Max
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -30,6 +31,16 @@ def _require_manager(user):
 def _scope_or_400(request):
     """The page's period and filters; scope is None (and the page answers 400) when bad."""
     return scope_for(request.GET)
+
+
+def _default_team():
+    """The development team that closed a sprint most recently (else the first by name)."""
+    return (
+        Team.objects.filter(is_development=True)
+        .annotate(last_closed=Max("sprints__closed_at"))
+        .order_by(F("last_closed").desc(nulls_last=True), "name")
+        .first()
+    )
 
 
 def _recent_scope(days):
@@ -71,7 +82,7 @@ def sla_at_risk(request):
         request,
         "dashboards/_at_risk.html",
         {
-            "at_risk": list(qs[: sla.LIST_LIMIT]),
+            "at_risk": list(qs[: sla.AT_RISK_LIMIT]),
             "at_risk_count": qs.count(),
             "query": urlencode(scope.query()),
             "queue_at_risk": urlencode(scope.queue_query(sla_state="at_risk", status="open")),
@@ -111,9 +122,11 @@ def delivery(request):
     elif request.GET:
         return render(request, "dashboards/delivery.html", {"form": form}, status=400)
     if team is None:
-        team = Team.objects.filter(is_development=True).order_by("name").first()
+        team = _default_team()
     if board is None and team is not None:
         board = Board.objects.filter(teams=team).order_by("pk").first()
+    if not form.is_bound:
+        form = DeliveryFilterForm(initial={"team": team, "board": board, "days": days})
     data = delivery_dashboard(team, board, days=days)
     scope = _recent_scope(days)
     leads = lead_time_summary(scope) if scope else None
@@ -241,7 +254,7 @@ def _export_delivery(request, table):
     data = form.cleaned_data if request.GET else {}
     days = data.get("days") or 42
     if table == "velocity":
-        team = data.get("team") or Team.objects.filter(is_development=True).order_by("name").first()
+        team = data.get("team") or _default_team()
         history = delivery_dashboard(team, None)["history"] if team else []
         sources = sorted({key for h in history for key in h["by_source"]})
         header = ["Sprint", "Capacity", "Committed", "Planned", "Velocity", "Unplanned", "Support share %"]

@@ -30,3 +30,9 @@ def hours(delta):
     if delta is None:
         return "—"
     return f"{delta.total_seconds() / 3600:.1f}"
+
+
+@register.filter
+def words(value):
+    """A code like "emergency_change" as words: "Emergency change"."""
+    return str(value).replace("_", " ").capitalize()

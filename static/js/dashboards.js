@@ -2,7 +2,7 @@
 (function () {
   "use strict";
   var PALETTE = ["#2e5bff", "#12b76a", "#f79009", "#d92d20", "#7a5af8", "#06aed4", "#667085", "#ee46bc"];
-  var SEGMENT_COLOURS = ["#b2ccff", "#2e5bff", "#fdb022", "#f79009", "#12b76a"];
+  var SEGMENT_COLOURS = ["#b2ccff", "#2e5bff", "#fdb022", "#7a5af8", "#12b76a"];
 
   function data(id) {
     var el = document.getElementById(id);

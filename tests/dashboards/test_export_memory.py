@@ -53,7 +53,9 @@ def test_exporting_100000_incidents_keeps_memory_bounded(client, manager_user):
         tracemalloc.stop()
     assert lines == ROWS + 1
     grown = peak - baseline
-    print(f"\nexported {lines - 1} rows, {size / 1e6:.1f} MB of CSV; peak Python memory +{grown / 1e6:.2f} MB")
+    print(
+        f"\nexported {lines - 1} rows, {size / 1e6:.1f} MB of CSV; peak Python memory +{grown / 1e6:.2f} MB"
+    )
     # the CSV itself is ~14 MB; holding the rows would take far more than that
     assert size > 10_000_000
     assert grown < 4_000_000

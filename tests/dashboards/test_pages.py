@@ -78,7 +78,10 @@ def seed(world, n):
     PausePeriod.objects.bulk_create(
         [
             PausePeriod(
-                timer=t, cause=PauseCause.CUSTOMER, started_at=t.started_at, ended_at=t.started_at + timedelta(hours=1)
+                timer=t,
+                cause=PauseCause.CUSTOMER,
+                started_at=t.started_at,
+                ended_at=t.started_at + timedelta(hours=1),
             )
             for t in timers[1::10]
         ]
@@ -115,7 +118,9 @@ def test_only_managers_see_dashboards(client, engineer_user, manager_user, world
 
 def test_bad_filters_answer_400_with_field_messages(client, manager_user, world):
     client.force_login(manager_user)
-    response = client.get(reverse("dashboards:sla"), {"start": "2026-05-01", "end": "2026-04-01", "team": "x"})
+    response = client.get(
+        reverse("dashboards:sla"), {"start": "2026-05-01", "end": "2026-04-01", "team": "x"}
+    )
     assert response.status_code == 400
     body = response.content.decode()
     assert "The start must be on or before the end." in body
@@ -176,8 +181,9 @@ def test_numbers_link_to_the_incidents_behind_them(client, manager_user, world):
     expected = SLATimer.objects.filter(metric="response", breached_at__isnull=False).count()
     assert f"{expected} incidents" in breached.content.decode()
     csv_text = b"".join(
-        client.get(reverse("dashboards:export", args=["incidents"]), {"show": "breached", "metric": "response"})
-        .streaming_content
+        client.get(
+            reverse("dashboards:export", args=["incidents"]), {"show": "breached", "metric": "response"}
+        ).streaming_content
     ).decode()
     rows = list(csv.reader(io.StringIO(csv_text)))
     assert rows[0][:3] == ["Key", "Title", "Type"] and len(rows) == expected + 1
@@ -206,7 +212,7 @@ def test_queue_export_applies_the_queue_filters(client, engineer_user, world):
 
 def test_csv_cells_that_look_like_formulas_are_defused(client, manager_user, world):
     seed(world, 1)
-    Incident.objects.update(title="=HYPERLINK(\"http://evil\")")
+    Incident.objects.update(title='=HYPERLINK("http://evil")')
     client.force_login(manager_user)
     text = b"".join(
         client.get(reverse("dashboards:export", args=["incidents"]), {"show": "created"}).streaming_content
