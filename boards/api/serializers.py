@@ -1,8 +1,9 @@
 """Input parsing for the boards API. Output is built by boards.selectors (values-based)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from boards.models import CardType, ClassOfService, ColumnCategory, LaneKind
+from boards.models import CardType, ClassOfService, ColumnCategory, LaneKind, ReasonKind
 
 
 class ColumnInSerializer(serializers.Serializer):
@@ -25,6 +26,7 @@ class BoardCreateSerializer(serializers.Serializer):
     lanes = LaneInSerializer(many=True)
 
 
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string", "minLength": 1}]})
 class ReasonRefField(serializers.Field):
     """A reason code given by id or by its code."""
 
@@ -106,3 +108,145 @@ class ReleaseCreateSerializer(serializers.Serializer):
 
 class CardCancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
+
+
+# ------------------------------------------------------------------ response shapes
+# The boards API builds its output values-based (boards.selectors); these serializers only
+# describe that output in the OpenAPI schema, so it is checked like every other endpoint.
+class CardOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    key = serializers.CharField()
+    board = serializers.IntegerField()
+    title = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    type = serializers.ChoiceField(choices=CardType.choices)
+    class_of_service = serializers.ChoiceField(choices=ClassOfService.choices)
+    estimate = serializers.FloatField(allow_null=True)
+    assignee = serializers.IntegerField(allow_null=True)
+    column = serializers.IntegerField()
+    lane = serializers.IntegerField()
+    rank = serializers.IntegerField()
+    sprint = serializers.IntegerField(allow_null=True)
+    release = serializers.IntegerField(allow_null=True)
+    due_date = serializers.DateField(allow_null=True)
+    blocked = serializers.BooleanField()
+    block_reason = serializers.IntegerField(allow_null=True)
+    block_note = serializers.CharField(allow_blank=True)
+    blocked_since = serializers.DateTimeField(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    done_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    incidents = serializers.ListField(child=serializers.IntegerField(), help_text="Linked incident ids.")
+    sla_due_at = serializers.DateTimeField(
+        allow_null=True, help_text="Earliest resolution due time of the linked incidents."
+    )
+
+
+class BoardCardOutSerializer(serializers.Serializer):
+    """A card as the board endpoint lists it (the slim shape)."""
+
+    id = serializers.IntegerField()
+    key = serializers.CharField()
+    board = serializers.IntegerField()
+    title = serializers.CharField()
+    type = serializers.ChoiceField(choices=CardType.choices)
+    class_of_service = serializers.ChoiceField(choices=ClassOfService.choices)
+    estimate = serializers.FloatField(allow_null=True)
+    assignee = serializers.IntegerField(allow_null=True)
+    column = serializers.IntegerField()
+    lane = serializers.IntegerField()
+    rank = serializers.IntegerField()
+    sprint = serializers.IntegerField(allow_null=True)
+    release = serializers.IntegerField(allow_null=True)
+    due_date = serializers.DateField(allow_null=True)
+    blocked = serializers.BooleanField()
+    block_reason = serializers.IntegerField(allow_null=True)
+    blocked_since = serializers.DateTimeField(allow_null=True)
+    incidents = serializers.ListField(child=serializers.IntegerField())
+    sla_due_at = serializers.DateTimeField(allow_null=True)
+
+
+class BoardSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    key_prefix = serializers.CharField()
+    teams = serializers.ListField(child=serializers.IntegerField())
+    card_count = serializers.IntegerField()
+
+
+class ColumnOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    category = serializers.ChoiceField(choices=ColumnCategory.choices)
+    wip_min = serializers.IntegerField(allow_null=True)
+    wip_max = serializers.IntegerField(allow_null=True)
+    count = serializers.IntegerField(help_text="Cards in the column now.")
+
+
+class LaneOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=LaneKind.choices)
+
+
+class BoardOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    key_prefix = serializers.CharField()
+    teams = serializers.ListField(child=serializers.IntegerField())
+    columns = ColumnOutSerializer(many=True)
+    lanes = LaneOutSerializer(many=True)
+    cards = BoardCardOutSerializer(many=True)
+
+
+class ReleaseOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    board = serializers.IntegerField()
+    name = serializers.CharField()
+    planned_for = serializers.DateField(allow_null=True)
+    deployed_at = serializers.DateTimeField(allow_null=True)
+    card_count = serializers.IntegerField(allow_null=True)
+
+
+class ReleaseCardSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    key = serializers.CharField()
+    title = serializers.CharField()
+    type = serializers.ChoiceField(choices=CardType.choices)
+    done_at = serializers.DateTimeField(allow_null=True)
+
+
+class ReleaseDetailOutSerializer(ReleaseOutSerializer):
+    cards = ReleaseCardSerializer(many=True)
+
+
+class ReasonCodeOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=ReasonKind.choices)
+    code = serializers.CharField()
+    label = serializers.CharField()
+
+
+class ReasonCodeListSerializer(serializers.Serializer):
+    results = ReasonCodeOutSerializer(many=True)
+    next = serializers.CharField(allow_null=True)
+    count = serializers.IntegerField()
+
+
+class CardPageSerializer(serializers.Serializer):
+    results = CardOutSerializer(many=True)
+    next = serializers.URLField(allow_null=True, help_text="The next page, or null on the last page.")
+
+
+class _NumberedPage(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+
+
+class BoardPageSerializer(_NumberedPage):
+    results = BoardSummarySerializer(many=True)
+
+
+class ReleasePageSerializer(_NumberedPage):
+    results = ReleaseOutSerializer(many=True)

@@ -6,8 +6,7 @@ from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
@@ -20,6 +19,19 @@ from org.models import Team
 from tracker.api.pagination import CursorPagination
 
 from . import serializers as s
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", int, description="Page number (from 1)."),
+    OpenApiParameter("page_size", int, description="Rows per page (at most 500)."),
+]
+CARD_LIST_PARAMETERS = [
+    *[OpenApiParameter(name, int) for name in ("board", "column", "lane", "sprint", "release", "assignee")],
+    OpenApiParameter("type", enum=CardType.values),
+    OpenApiParameter("blocked", bool),
+    OpenApiParameter("cursor", str, description="Opaque position from the `next` link of the previous page."),
+    OpenApiParameter("page_size", int, description="Rows per page (default 50, at most 500)."),
+]
+RELEASE_LIST_PARAMETERS = [OpenApiParameter("board", int), *PAGE_PARAMETERS]
 
 
 class CanReadBoards(BasePermission):
@@ -74,7 +86,9 @@ def _card_out(card_id):
 
 # ------------------------------------------------------------------ boards
 class BoardListCreateApi(BoardsApiView):
-    @extend_schema(operation_id="boardlistcreate_get", responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        operation_id="boardlistcreate_get", parameters=PAGE_PARAMETERS, responses=s.BoardPageSerializer
+    )
     def get(self, request):
         qs = selectors.board_list().order_by("name")
         paginator = self.pagination_class()
@@ -92,7 +106,9 @@ class BoardListCreateApi(BoardsApiView):
         return paginator.get_paginated_response(rows)
 
     @extend_schema(
-        operation_id="boardlistcreate_post", request=s.BoardCreateSerializer, responses=OpenApiTypes.OBJECT
+        operation_id="boardlistcreate_post",
+        request=s.BoardCreateSerializer,
+        responses={201: s.BoardOutSerializer},
     )
     def post(self, request):
         self.check(permissions.can_create_board(request.user))
@@ -113,7 +129,7 @@ class BoardListCreateApi(BoardsApiView):
 
 
 class BoardDetailApi(BoardsApiView):
-    @extend_schema(operation_id="boarddetail_get", responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="boarddetail_get", responses=s.BoardOutSerializer)
     def get(self, request, pk):
         board = get_object_or_404(Board.objects.prefetch_related("teams"), pk=pk)
         data = selectors.board_api(board, cards_json=True)
@@ -144,7 +160,9 @@ class CardFilter(filters.FilterSet):
 
 
 class CardListCreateApi(BoardsApiView):
-    @extend_schema(operation_id="cardlistcreate_get", responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        operation_id="cardlistcreate_get", parameters=CARD_LIST_PARAMETERS, responses=s.CardPageSerializer
+    )
     def get(self, request):
         fs = CardFilter(request.query_params, queryset=Card.objects.order_by("board_id", "rank", "id"))
         if not fs.is_valid():
@@ -157,7 +175,9 @@ class CardListCreateApi(BoardsApiView):
         return paginator.get_paginated_response([rows[pk] for pk in ids if pk in rows])
 
     @extend_schema(
-        operation_id="cardlistcreate_post", request=s.CardCreateSerializer, responses=OpenApiTypes.OBJECT
+        operation_id="cardlistcreate_post",
+        request=s.CardCreateSerializer,
+        responses={201: s.CardOutSerializer},
     )
     def post(self, request):
         data = self.parse(s.CardCreateSerializer)
@@ -188,13 +208,13 @@ class CardListCreateApi(BoardsApiView):
 
 
 class CardDetailApi(BoardsApiView):
-    @extend_schema(operation_id="carddetail_get", responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="carddetail_get", responses=s.CardOutSerializer)
     def get(self, request, pk):
         get_object_or_404(Card, pk=pk)
         return Response(_card_out(pk))
 
     @extend_schema(
-        operation_id="carddetail_patch", request=s.CardPatchSerializer, responses=OpenApiTypes.OBJECT
+        operation_id="carddetail_patch", request=s.CardPatchSerializer, responses=s.CardOutSerializer
     )
     def patch(self, request, pk):
         card = get_object_or_404(Card, pk=pk)
@@ -221,7 +241,7 @@ class CardDetailApi(BoardsApiView):
 
 
 class CardMoveApi(BoardsApiView):
-    @extend_schema(operation_id="cardmove_post", request=s.CardMoveSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="cardmove_post", request=s.CardMoveSerializer, responses=s.CardOutSerializer)
     def post(self, request, pk):
         card = get_object_or_404(Card, pk=pk)
         self.check(permissions.can_move_card(request.user, card))
@@ -238,7 +258,7 @@ class CardMoveApi(BoardsApiView):
 
 
 class CardPullApi(BoardsApiView):
-    @extend_schema(operation_id="cardpull_post", request=s.CardPullSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="cardpull_post", request=s.CardPullSerializer, responses=s.CardOutSerializer)
     def post(self, request, pk):
         card = get_object_or_404(Card, pk=pk)
         self.check(permissions.can_pull_card(request.user, card))
@@ -253,7 +273,7 @@ class CardPullApi(BoardsApiView):
 
 class CardBlockApi(BoardsApiView):
     @extend_schema(
-        operation_id="cardblock_post", request=s.CardBlockSerializer, responses=OpenApiTypes.OBJECT
+        operation_id="cardblock_post", request=s.CardBlockSerializer, responses=s.CardOutSerializer
     )
     def post(self, request, pk):
         card = get_object_or_404(Card, pk=pk)
@@ -272,7 +292,7 @@ class CardCancelApi(BoardsApiView):
     """Cancel a card: it leaves its sprint and linked incidents return to the support queue."""
 
     @extend_schema(
-        operation_id="cardcancel_post", request=s.CardCancelSerializer, responses=OpenApiTypes.OBJECT
+        operation_id="cardcancel_post", request=s.CardCancelSerializer, responses=s.CardOutSerializer
     )
     def post(self, request, pk):
         card = get_object_or_404(Card, pk=pk)
@@ -283,7 +303,7 @@ class CardCancelApi(BoardsApiView):
 
 
 class CardUnblockApi(BoardsApiView):
-    @extend_schema(operation_id="cardunblock_post", request=None, responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="cardunblock_post", request=None, responses=s.CardOutSerializer)
     def post(self, request, pk):
         card = get_object_or_404(Card, pk=pk)
         self.check(permissions.can_block_card(request.user, card))
@@ -304,7 +324,11 @@ def _release_out(release, card_count=None):
 
 
 class ReleaseListCreateApi(BoardsApiView):
-    @extend_schema(operation_id="releaselistcreate_get", responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        operation_id="releaselistcreate_get",
+        parameters=RELEASE_LIST_PARAMETERS,
+        responses=s.ReleasePageSerializer,
+    )
     def get(self, request):
         qs = Release.objects.annotate(card_count=Count("cards")).order_by("board_id", "-planned_for", "name")
         if request.query_params.get("board", "").isdigit():
@@ -316,7 +340,7 @@ class ReleaseListCreateApi(BoardsApiView):
     @extend_schema(
         operation_id="releaselistcreate_post",
         request=s.ReleaseCreateSerializer,
-        responses=OpenApiTypes.OBJECT,
+        responses={201: s.ReleaseOutSerializer},
     )
     def post(self, request):
         data = self.parse(s.ReleaseCreateSerializer)
@@ -331,7 +355,7 @@ class ReleaseListCreateApi(BoardsApiView):
 class ReleaseDetailApi(BoardsApiView):
     """A release with what it contained, so support can read it."""
 
-    @extend_schema(operation_id="releasedetail_get", responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="releasedetail_get", responses=s.ReleaseDetailOutSerializer)
     def get(self, request, pk):
         release = get_object_or_404(Release, pk=pk)
         cards = list(release.cards.order_by("key").values("id", "key", "title", "type", "done_at"))
@@ -339,7 +363,7 @@ class ReleaseDetailApi(BoardsApiView):
 
 
 class ReleaseDeployApi(BoardsApiView):
-    @extend_schema(operation_id="releasedeploy_post", request=None, responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="releasedeploy_post", request=None, responses=s.ReleaseOutSerializer)
     def post(self, request, pk):
         release = get_object_or_404(Release, pk=pk)
         self.check(permissions.can_manage_releases(request.user, release.board))
@@ -348,7 +372,11 @@ class ReleaseDeployApi(BoardsApiView):
 
 
 class ReasonCodeListApi(BoardsApiView):
-    @extend_schema(operation_id="reasoncodelist_get", responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        operation_id="reasoncodelist_get",
+        parameters=[OpenApiParameter("kind", enum=ReasonKind.values)],
+        responses=s.ReasonCodeListSerializer,
+    )
     def get(self, request):
         qs = ReasonCode.objects.filter(active=True).order_by("kind", "label")
         kind = request.query_params.get("kind")

@@ -9,7 +9,7 @@ from ..models import ChangeRequest, Decision, Kind, Source
 
 class ChangeRequestSerializer(serializers.ModelSerializer):
     incidents = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    card_key = serializers.CharField(source="card.key", read_only=True, default=None)
+    card_key = serializers.CharField(source="card.key", read_only=True, default=None, allow_null=True)
     requester = serializers.PrimaryKeyRelatedField(read_only=True)
     incident_count = serializers.IntegerField(read_only=True)
 

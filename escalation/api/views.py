@@ -53,9 +53,12 @@ class EscalateToDevelopmentSerializer(serializers.Serializer):
 EscalationResponse = inline_serializer(
     "EscalationResult",
     {
-        "card": serializers.DictField(),
+        "card": serializers.DictField(
+            help_text="The card (as in /api/v1/cards/); in a preview only title, column, lane and estimate."
+        ),
         "sprint_impact": serializers.DictField(allow_null=True),
         "placement": serializers.CharField(),
+        "preview": serializers.BooleanField(),
     },
 )
 
@@ -85,7 +88,13 @@ class EscalateToDevelopmentApi(APIView):
         )
         return Response(self._out(result), status=status.HTTP_201_CREATED)
 
-    @extend_schema(parameters=[EscalateToDevelopmentSerializer], responses={200: EscalationResponse})
+    @extend_schema(
+        parameters=[EscalateToDevelopmentSerializer],
+        responses={
+            200: EscalationResponse,
+            409: OpenApiResponse(description="Not open or already escalated"),
+        },
+    )
     def get(self, request, pk):
         incident = self._incident(request, pk)
         data = EscalateToDevelopmentSerializer(data=request.query_params)

@@ -2,6 +2,7 @@
 the rules live in incidents.services."""
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from accounts.models import User
@@ -17,8 +18,15 @@ from ..models import (
     IncidentType,
     Level,
     Priority,
+    ResolutionCode,
     Status,
     TimeEntry,
+)
+
+UserRefSerializer = inline_serializer(
+    "UserRef",
+    {"id": serializers.IntegerField(), "username": serializers.CharField(), "name": serializers.CharField()},
+    allow_null=True,
 )
 
 
@@ -30,6 +38,7 @@ class LinkedCardSerializer(serializers.Serializer):
     column_category = serializers.CharField(source="card.column.category")
     assignee = serializers.SerializerMethodField()
 
+    @extend_schema_field(UserRefSerializer)
     def get_assignee(self, link):
         user = link.card.assignee
         return None if user is None else {"id": user.pk, "username": user.username, "name": user.display_name}
@@ -48,6 +57,11 @@ class IncidentSerializer(serializers.ModelSerializer):
     assignee_name = serializers.SerializerMethodField()
     parent = serializers.SerializerMethodField()
     sla_due_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    # "" until set: declared so the schema allows the blank value next to the choices.
+    hold_reason = serializers.ChoiceField(choices=HoldReason.choices, allow_blank=True, read_only=True)
+    resolution_code = serializers.ChoiceField(
+        choices=ResolutionCode.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Incident
@@ -61,6 +75,7 @@ class IncidentSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
         read_only_fields = fields
 
+    @extend_schema_field(SLATimerSerializer(many=True))
     def get_sla(self, incident):
         # One timer serializer for the whole list: building a ModelSerializer per row costs
         # more than the rows themselves.
@@ -70,12 +85,14 @@ class IncidentSerializer(serializers.ModelSerializer):
             self._sla_child = child
         return [child.to_representation(timer) for timer in incident.sla_timers.all()]
 
-    def get_participants(self, incident):
+    def get_participants(self, incident) -> list[int]:
         return [u.pk for u in incident.participants.all()]
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_assignee_name(self, incident):
         return incident.assignee.display_name if incident.assignee else None
 
+    @extend_schema_field(serializers.CharField(allow_null=True, help_text="The parent incident's key."))
     def get_parent(self, incident):
         return incident.parent.key if incident.parent_id else None
 
@@ -137,6 +154,7 @@ class CommentSerializer(serializers.ModelSerializer):
         model = Comment
         fields = ["id", "body", "public", "is_system", "author", "created_at"]
 
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_author(self, comment):
         return _user(comment.author)
 
@@ -203,8 +221,9 @@ class HistorySerializer(serializers.ModelSerializer):
         model = IncidentEvent
         fields = ["id", "at", "actor", "actor_name", "event", "field", "old", "new", "note"]
 
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_actor(self, event):
         return _user(event.actor)
 
-    def get_actor_name(self, event):
+    def get_actor_name(self, event) -> str:
         return event.actor.display_name if event.actor else "Tandem"

@@ -41,12 +41,10 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     lookup_value_regex = r"\d+"
 
     @property
-    def paginator(self):
+    def pagination_class(self):
         # The incident list can be deep: keyset pages. An incident's own comments, time and
         # history are short: page numbers.
-        if not hasattr(self, "_paginator"):
-            self._paginator = CursorPagination() if self.action == "list" else PageNumberPagination()
-        return self._paginator
+        return CursorPagination if self.action == "list" else PageNumberPagination
 
     def get_queryset(self):
         qs = incident_list(for_detail=self.action != "list")

@@ -21,9 +21,9 @@ class NumberField(serializers.DecimalField):
 
 
 class SprintSerializer(serializers.ModelSerializer):
-    committed = NumberField(read_only=True)
-    capacity_at_start = NumberField(read_only=True)
-    velocity = NumberField(read_only=True)
+    committed = NumberField(read_only=True, allow_null=True)
+    capacity_at_start = NumberField(read_only=True, allow_null=True)
+    velocity = NumberField(read_only=True, allow_null=True)
 
     class Meta:
         model = Sprint

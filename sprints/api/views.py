@@ -111,7 +111,24 @@ class SprintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(s.ScopeChangeSerializer(page, many=True).data)
 
-    @extend_schema(responses=inline_serializer("Burndown", {"day": serializers.CharField()}, many=True))
+    @extend_schema(
+        responses=inline_serializer(
+            "SprintBurndown",
+            {
+                "results": inline_serializer(
+                    "BurndownPoint",
+                    {
+                        "day": serializers.CharField(
+                            help_text='"start", then each working day (YYYY-MM-DD).'
+                        ),
+                        "ideal": serializers.FloatField(),
+                        "actual": serializers.FloatField(allow_null=True),
+                    },
+                    many=True,
+                )
+            },
+        )
+    )
     @action(detail=True, methods=["get"], filterset_fields=[], ordering_fields=[])
     def burndown(self, request, pk=None):
         points = selectors.sprint_burndown(self._sprint())
@@ -128,7 +145,10 @@ class SprintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             }
         )
 
-    @extend_schema(responses=s.SprintMemberSerializer(many=True))
+    @extend_schema(
+        operation_id="sprints_members_list",
+        responses=inline_serializer("SprintMembers", {"results": s.SprintMemberSerializer(many=True)}),
+    )
     @action(detail=True, methods=["get"], filterset_fields=[], ordering_fields=[])
     def members(self, request, pk=None):
         sprint = self._sprint()

@@ -1,9 +1,9 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from accounts.api.views import AuthTokenApi
 
-from .views import ApiRootApi
+from .views import ApiNotFoundApi, ApiRootApi
 
 urlpatterns = [
     path("", ApiRootApi.as_view(), name="api-root"),
@@ -20,4 +20,6 @@ urlpatterns = [
     path("", include("changes.api.urls")),
     path("", include("dashboards.api.urls")),
     path("", include("webhooks.api.urls")),
+    # Anything else under /api/v1/ is a JSON 404, not the site's HTML page.
+    re_path(r"^(?s:.*)$", ApiNotFoundApi.as_view(), name="api-not-found"),
 ]

@@ -1,5 +1,7 @@
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -39,3 +41,20 @@ class ApiRootApi(APIView):
                 "docs": request.build_absolute_uri(reverse("api-docs")),
             }
         )
+
+
+class ApiNotFoundApi(APIView):
+    """Unknown addresses under /api/v1/: a JSON 404 for every method, whoever asks."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+    schema = None
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise NotFound()
+
+    def get(self, request, *args, **kwargs):
+        raise NotFound()
+
+    post = put = patch = delete = head = options = get

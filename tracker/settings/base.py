@@ -188,6 +188,7 @@ SPECTACULAR_SETTINGS = {
         "ChangeKindEnum": "changes.models.Kind",
         "ChangeStatusEnum": "changes.models.ChangeStatus",
         "ReasonKindEnum": "boards.models.ReasonKind",
+        "LaneKindEnum": "boards.models.LaneKind",
         "SprintStateEnum": "sprints.models.SprintState",
         "DeliveryStatusEnum": "webhooks.models.DeliveryStatus",
     },

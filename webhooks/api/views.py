@@ -64,6 +64,7 @@ class SubscriptionViewSet(viewsets.ModelViewSet):
     serializer_class = SubscriptionSerializer
     permission_classes = [CanManageWebhooks]
     queryset = Subscription.objects.order_by("id")
+    lookup_value_regex = r"\d+"
 
     def perform_create(self, serializer):
         serializer.instance = subscription_create(actor=self.request.user, **serializer.validated_data)
@@ -73,7 +74,9 @@ class SubscriptionViewSet(viewsets.ModelViewSet):
             subscription=serializer.instance, **serializer.validated_data
         )
 
-    @extend_schema(responses={200: DeliverySerializer(many=True)})
+    @extend_schema(
+        operation_id="webhooks_subscription_deliveries", responses={200: DeliverySerializer(many=True)}
+    )
     @action(detail=True, methods=["get"])
     def deliveries(self, request, pk=None):
         subscription = self.get_object()
@@ -87,6 +90,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     serializer_class = DeliverySerializer
     permission_classes = [CanManageWebhooks]
     queryset = Delivery.objects.order_by("-created_at", "-id")
+    lookup_value_regex = r"\d+"
     filterset_fields = ["status", "event", "subscription"]
 
     @extend_schema(request=None, responses={202: DeliverySerializer})
