@@ -1,0 +1,131 @@
+"""Turn the collected figures into the printed table and the JSON document."""
+
+import json
+import platform
+from pathlib import Path
+
+
+def _ms(v):
+    return "—" if v is None else f"{v:,.1f} ms"
+
+
+def rows(results: dict) -> list[tuple[str, str]]:
+    out = []
+    seed = results.get("seed", {})
+    if seed:
+        out.append(
+            (
+                "Seeded incidents / timers (running)",
+                f"{seed['incidents']:,} / {seed['timers']:,} ({seed['running_timers']:,}) "
+                f"in {seed['seconds']} s",
+            )
+        )
+    for label, r in results.get("incidents", {}).items():
+        out.append(
+            (f"{label} p50 / p95 / queries", f"{_ms(r['p50_ms'])} / {_ms(r['p95_ms'])} / {r['queries']}")
+        )
+    for n, b in results.get("boards", {}).items():
+        out.append(
+            (
+                f"board endpoint at {int(n):,} cards p50 (queries)",
+                f"{_ms(b['endpoint']['p50_ms'])} ({b['endpoint']['queries']})",
+            )
+        )
+        out.append(
+            (
+                f"board page at {int(n):,} cards p50 (queries)",
+                f"{_ms(b['page']['p50_ms'])} ({b['page']['queries']})",
+            )
+        )
+    if "sprint_page" in results:
+        r = results["sprint_page"]
+        out.append(("sprint page (active of 30) p50 / queries", f"{_ms(r['p50_ms'])} / {r['queries']}"))
+    s = results.get("sla")
+    if s:
+        out.append(
+            (
+                f"SLA sweep query ({s['due']:,} due among {s['running_timers']:,} running)",
+                f"{_ms(s['query_median_ms'])} median",
+            )
+        )
+        out.append((f"SLA sweep tick ({s['tick_breaches']:,} breaches fired)", f"{s['tick_seconds']:.3f} s"))
+        out.append(("SLA idle sweep tick (nothing due)", _ms(s["idle_tick_ms"])))
+        out.append(
+            (
+                f"SLA catch-up of {s['catch_up_due']:,} due ({s['catch_up_sweepers']} sweepers)",
+                f"{s['catch_up_per_second']:,}/s ({s['catch_up_breaches']:,} in {s['catch_up_seconds']} s)",
+            )
+        )
+    e = results.get("escalation")
+    if e:
+        out.append(
+            (
+                "escalate to development, service p50 / p95",
+                f"{_ms(e['service_p50_ms'])} / {_ms(e['service_p95_ms'])}",
+            )
+        )
+        out.append(
+            ("escalate to development, API p50 / p95", f"{_ms(e['api_p50_ms'])} / {_ms(e['api_p95_ms'])}")
+        )
+    c = results.get("creation")
+    if c:
+        out.append(
+            (
+                "incident creation via API (in-process, 1 client)",
+                f"{c['per_second']}/s, p95 {_ms(c['p95_ms'])}, {c['created']}/{c['requests']} stored",
+            )
+        )
+    d = results.get("dashboards")
+    if d:
+        out.append(
+            (f"sla_metrics over {d['incidents_in_window']:,} incidents p50", _ms(d["sla_metrics"]["p50_ms"]))
+        )
+        out.append(
+            (
+                "GET /api/v1/metrics/sla/ p50 / p95 / queries",
+                f"{_ms(d['api']['p50_ms'])} / {_ms(d['api']['p95_ms'])} / {d['api']['queries']}",
+            )
+        )
+        for r in d.get("pages", {}).values():
+            if "error" in r:
+                out.append((f"{r['url']}", r["error"]))
+            else:
+                out.append(
+                    (
+                        f"{r['url']} p50 / p95 / queries",
+                        f"{_ms(r['p50_ms'])} / {_ms(r['p95_ms'])} / {r['queries']}",
+                    )
+                )
+    t = results.get("throughput")
+    if t:
+        for label in ("incident list", "incident create"):
+            r = t.get(label)
+            if r:
+                extra = f", {r['created_rows']} rows stored" if "created_rows" in r else ""
+                out.append(
+                    (
+                        f"gunicorn {label}: req/s, p95 ({r['connections']} conns)",
+                        f"{r['requests_per_second']:,}/s, p95 {_ms(r['p95_ms'])}, "
+                        f"{r['non_2xx']} non-2xx{extra}",
+                    )
+                )
+    if "total_seconds" in results:
+        out.append(("total run time", f"{results['total_seconds'] / 60:.1f} min"))
+    return out
+
+
+def table(results: dict) -> str:
+    data = rows(results)
+    width = max(len(k) for k, _ in data) + 2
+    vwidth = max(len(v) for _, v in data)
+    line = "+" + "-" * (width + 1) + "+" + "-" * (vwidth + 2) + "+"
+    lines = [line, f"| {'measure':<{width}}| {'result':<{vwidth}} |", line]
+    lines += [f"| {k:<{width}}| {v:<{vwidth}} |" for k, v in data]
+    lines.append(line)
+    return "\n".join(lines)
+
+
+def write_json(results: dict, path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"machine": {"python": platform.python_version(), "platform": platform.platform()}, **results}
+    path.write_text(json.dumps(doc, indent=2, default=str))

@@ -1,0 +1,139 @@
+"""Benchmark Tandem at realistic volumes in a separate PostgreSQL database.
+
+    scripts/benchmark            # full: 1,000,000 incidents, boards of 2,000 and 5,000 cards
+    scripts/benchmark --quick    # small volumes, a minute or two
+
+Creates (drops first) the database named by --db on the cluster DATABASE_URL points at,
+migrates it, seeds it set-based, times the endpoints, the SLA sweep and the escalation in
+process, then a real gunicorn (production settings) under wrk, and prints one table. The
+figures also go to benchmarks/results/latest.json.
+"""
+
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from rest_framework.authtoken.models import Token
+
+from benchmarks import report, sections
+from benchmarks import seed as seeding
+from benchmarks.database import database_url, use_database
+
+FULL = {
+    "incidents": 1_000_000, "due": 1_000, "catch_up": 100_000, "catch_up_batch": 5_000, "sweepers": 2,
+    "boards": [2_000, 5_000], "sprints": 30, "runs": 30, "board_runs": 15, "escalations": 20,
+    "creations": 300, "dashboard_incidents": 100_000, "server_seconds": 20,
+}  # fmt: skip
+QUICK = {
+    "incidents": 20_000, "due": 200, "catch_up": 2_000, "catch_up_batch": 500, "sweepers": 2,
+    "boards": [200, 500], "sprints": 30, "runs": 5, "board_runs": 5, "escalations": 5,
+    "creations": 30, "dashboard_incidents": 5_000, "server_seconds": 5,
+}  # fmt: skip
+
+
+class Command(BaseCommand):
+    help = "Seed a separate PostgreSQL database at realistic volumes and print timings (and JSON)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--quick", action="store_true", help="Small volumes, for development.")
+        parser.add_argument("--db", default="tandem_benchdata", help="Benchmark database (dropped first).")
+        parser.add_argument("--json", default=str(Path(settings.BASE_DIR) / "benchmarks/results/latest.json"))
+        parser.add_argument("--no-server", action="store_true", help="Skip the gunicorn + wrk section.")
+        parser.add_argument("--port", type=int, default=8391, help="Port for the benchmark gunicorn.")
+        parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers.")
+        parser.add_argument("--connections", type=int, default=8, help="wrk concurrent connections.")
+
+    def handle(self, *args, quick, db, json, no_server, port, workers, connections, **options):
+        v = QUICK if quick else FULL
+        self.t0 = time.perf_counter()
+        results = {"mode": "quick" if quick else "full", "volumes": v, "database": db}
+
+        self.log(f"database {db}: (re)creating and migrating")
+        try:
+            use_database(db, recreate=True)
+        except Exception as exc:
+            raise CommandError(str(exc)) from exc
+        call_command("migrate", verbosity=0, interactive=False)
+        if "Manifest" in settings.STORAGES["staticfiles"]["BACKEND"]:
+            call_command("collectstatic", interactive=False, verbosity=0)
+
+        seeding.seed_demo(self.log)
+        admin = get_user_model().objects.get(username="admin")
+        from org.models import Service
+
+        services = list(Service.objects.filter(team__isnull=False).order_by("pk"))
+        results["seed"] = seeding.seed_incidents(v["incidents"], v["due"], self.log)
+
+        self.log("incident list endpoint and queue page")
+        results["incidents"] = sections.incident_list(admin, v["runs"], self.log, services[0].support_team_id)
+
+        self.log(f"dashboards over the latest {v['dashboard_incidents']:,} incidents")
+        results["dashboards"] = sections.dashboards(admin, v["dashboard_incidents"], v["runs"], self.log)
+
+        self.log("SLA sweep")
+        results["sla"] = sections.sla_sweep(v["catch_up"], v["catch_up_batch"], v["sweepers"], self.log)
+
+        results["boards"] = {}
+        for i, n in enumerate(v["boards"]):
+            last = i == len(v["boards"]) - 1
+            bench, user, board = seeding.seed_board(n, self.log)
+            if last:
+                sprints = seeding.seed_sprints(board, v["sprints"], self.log)
+            results["boards"][str(n)] = sections.board(bench, user, board, v["board_runs"], self.log)
+            if last:
+                client = sections.session_client(admin)
+                url = f"/sprints/{sprints['active'].pk}/"
+                results["sprint_page"] = {"url": url, **sections.time_get(client, url, v["board_runs"])}
+                self.log(f"  sprint page p50 {results['sprint_page']['p50_ms']} ms")
+            else:
+                seeding.drop_board(board)
+
+        self.log("escalation to development")
+        dev_service = next(s for s in services if s.team.boards.exists())
+        users = {"admin": admin}
+        results["escalation"] = sections.escalation(users, dev_service, v["escalations"], self.log)
+
+        self.log("incident creation through the API")
+        results["creation"] = sections.creation_rate(admin, services, v["creations"], self.log)
+
+        if not no_server:
+            self.log("throughput under gunicorn + wrk")
+            token, _ = Token.objects.get_or_create(user=admin)
+            redis_url = getattr(settings, "REDIS_URL", None) or settings.CELERY_BROKER_URL
+            try:
+                results["throughput"] = sections_throughput(
+                    database_url(), redis_url, token.key, services[0].pk, port=port, workers=workers,
+                    seconds=v["server_seconds"], connections=connections, log=self.log,
+                )  # fmt: skip
+            except RuntimeError as exc:
+                self.log(f"  throughput skipped: {exc}")
+                results["throughput_error"] = str(exc)
+        self._purge_queue()
+        results["total_seconds"] = round(time.perf_counter() - self.t0, 1)
+        report.write_json(results, Path(json))
+        self.stdout.write("")
+        self.stdout.write(report.table(results))
+        self.stdout.write(f"JSON: {json}")
+
+    def _purge_queue(self):
+        """Tasks the benchmark queued (webhooks, SLA actions) have no worker here."""
+        from tracker.celery import app
+
+        try:
+            with app.connection_for_write() as conn:
+                conn.default_channel.queue_purge("celery")
+        except Exception as exc:  # noqa: BLE001 - the broker may be absent; nothing to purge then
+            self.log(f"  (queue not purged: {exc})")
+
+    def log(self, message):
+        self.stdout.write(f"[{time.perf_counter() - self.t0:7.1f} s] {message}")
+        self.stdout.flush()
+
+
+def sections_throughput(*args, **kwargs):
+    from benchmarks.server import throughput
+
+    return throughput(*args, **kwargs)
