@@ -4,10 +4,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from ..models import ChangeRequest, ChangeStatus, Kind, Source
-from ..permissions import can_submit_change, can_triage
+from ..permissions import can_read_changes, can_submit_change, can_triage
 from ..selectors import change_request_list
 from ..services import change_request_create, change_request_triage
 from .serializers import ChangeRequestCreateSerializer, ChangeRequestSerializer, TriageSerializer
@@ -24,10 +25,19 @@ class ChangeRequestFilter(django_filters.FilterSet):
         fields = ["status", "source", "kind", "team"]
 
 
+class CanReadChanges(BasePermission):
+    message = "Change requests are for Tandem staff."
+
+    def has_permission(self, request, view):
+        return can_read_changes(request.user)
+
+
 class ChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Requests for change (RFCs) and the product owner's triage."""
 
     serializer_class = ChangeRequestSerializer
+    permission_classes = [IsAuthenticated, CanReadChanges]
+    lookup_value_regex = r"\d+"
     filterset_class = ChangeRequestFilter
     ordering_fields = ["created_at", "status", "kind"]
 

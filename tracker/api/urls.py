@@ -21,5 +21,5 @@ urlpatterns = [
     path("", include("dashboards.api.urls")),
     path("", include("webhooks.api.urls")),
     # Anything else under /api/v1/ is a JSON 404, not the site's HTML page.
-    re_path(r"^(?s:.*)$", ApiNotFoundApi.as_view(), name="api-not-found"),
+    re_path(r"^[\s\S]*$", ApiNotFoundApi.as_view(), name="api-not-found"),
 ]

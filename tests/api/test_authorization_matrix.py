@@ -1,0 +1,418 @@
+"""Authorization matrix: every operation of the API × every kind of caller.
+
+The operations come from the generated OpenAPI schema, and the schema is checked against
+the URLconf, so a new endpoint cannot be left out: it fails here until POLICY says who may
+use it. Each operation gets fresh records and a valid body, so a refusal has to come from the
+permission check, not from bad input. Callers run least-privileged first; then
+
+- no caller outside the allowed set gets a 2xx;
+- no allowed caller gets 401/403 (the API grants what the browser grants);
+- some allowed caller gets a 2xx (the body and records really exercise the operation).
+"""
+
+import re
+from datetime import date, timedelta
+from types import SimpleNamespace
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from drf_spectacular.generators import SchemaGenerator
+
+from accounts.roles import Role
+from boards.models import ColumnCategory, ReasonCode, ReasonKind, Release
+from changes.services import change_request_create
+from incidents import services as incident_services
+from org.models import Customer
+from sla.models import BusinessCalendar, SLAPolicy
+from sprints.services import sprint_create, sprint_start
+from tests.boards.factories import BoardFactory, CardFactory, column_of
+from tests.factories import PASSWORD, DevTeamFactory, ServiceFactory, TeamFactory, UserFactory
+from webhooks.models import Delivery, Subscription
+
+CALLERS = ["anonymous", "norole", "desk", "developer", "po", "other_team", "engineer", "manager", "admin"]
+
+STAFF = {"desk", "engineer", "developer", "po", "manager", "admin", "other_team"}
+SUPPORT = {"desk", "engineer", "developer", "manager", "admin", "other_team"}
+# Work on an incident: its team (the engineer), its assignee, swarm participants, managers.
+INCIDENT_WORK = {"engineer", "manager", "admin"}
+MANAGERS = {"manager", "admin"}
+PLANNERS = {"po", "manager", "admin"}
+CARD_WORKERS = {"developer", "po", "manager", "admin"}
+DEV_ESCALATORS = {"engineer", "developer", "manager", "admin", "other_team"}
+EVERYONE = set(CALLERS)
+
+# (method, path) -> who may get a 2xx. GET is open to STAFF unless listed.
+POLICY = {
+    ("POST", "/api/v1/auth/token/"): EVERYONE,
+    # incidents
+    ("POST", "/api/v1/incidents/"): SUPPORT,
+    ("PATCH", "/api/v1/incidents/{id}/"): INCIDENT_WORK,
+    ("POST", "/api/v1/incidents/{id}/transition/"): INCIDENT_WORK,
+    ("POST", "/api/v1/incidents/{id}/assign/"): INCIDENT_WORK,
+    ("POST", "/api/v1/incidents/{id}/take/"): INCIDENT_WORK,
+    ("POST", "/api/v1/incidents/{id}/escalate/"): INCIDENT_WORK,
+    ("POST", "/api/v1/incidents/{id}/merge/"): INCIDENT_WORK,
+    ("POST", "/api/v1/incidents/{id}/link-cause/"): INCIDENT_WORK,
+    ("POST", "/api/v1/incidents/{id}/comments/"): SUPPORT,
+    ("POST", "/api/v1/incidents/{id}/time/"): SUPPORT,
+    ("POST", "/api/v1/incidents/{id}/swarm/join/"): SUPPORT,
+    ("POST", "/api/v1/incidents/{id}/swarm/leave/"): SUPPORT,
+    ("POST", "/api/v1/incidents/{id}/priority/"): MANAGERS,
+    ("POST", "/api/v1/incidents/{id}/declare-major/"): MANAGERS,
+    ("GET", "/api/v1/incidents/{id}/escalate-to-development/"): DEV_ESCALATORS,
+    ("POST", "/api/v1/incidents/{id}/escalate-to-development/"): DEV_ESCALATORS,
+    # boards
+    ("POST", "/api/v1/boards/"): PLANNERS,
+    ("POST", "/api/v1/cards/"): CARD_WORKERS,
+    ("PATCH", "/api/v1/cards/{id}/"): CARD_WORKERS,
+    ("POST", "/api/v1/cards/{id}/move/"): CARD_WORKERS,
+    ("POST", "/api/v1/cards/{id}/pull/"): CARD_WORKERS,
+    ("POST", "/api/v1/cards/{id}/block/"): CARD_WORKERS,
+    ("POST", "/api/v1/cards/{id}/unblock/"): CARD_WORKERS,
+    ("POST", "/api/v1/cards/{id}/cancel/"): CARD_WORKERS,
+    ("POST", "/api/v1/releases/"): CARD_WORKERS,
+    ("POST", "/api/v1/releases/{id}/deploy/"): CARD_WORKERS,
+    # sprints
+    ("POST", "/api/v1/sprints/"): PLANNERS,
+    ("PATCH", "/api/v1/sprints/{id}/"): PLANNERS,
+    ("POST", "/api/v1/sprints/{id}/start/"): PLANNERS,
+    ("POST", "/api/v1/sprints/{id}/close/"): PLANNERS,
+    # the member row is the developer's own availability
+    ("PATCH", "/api/v1/sprints/{sprint_pk}/members/{id}/"): PLANNERS | {"developer"},
+    # change requests
+    ("POST", "/api/v1/change-requests/"): STAFF,
+    ("POST", "/api/v1/change-requests/{id}/triage/"): PLANNERS,
+}
+# Organisation, SLA settings: staff read, managers write. Webhooks: managers only.
+for _collection in ("teams", "services", "customers", "sla/calendars", "sla/policies"):
+    for _method in ("POST",):
+        POLICY[(_method, f"/api/v1/{_collection}/")] = MANAGERS
+    for _method in ("PUT", "PATCH", "DELETE"):
+        POLICY[(_method, f"/api/v1/{_collection}/{{id}}/")] = MANAGERS
+
+
+def allowed(method, path):
+    if path.startswith("/api/v1/webhooks/"):
+        return MANAGERS
+    if (method, path) in POLICY:
+        return POLICY[(method, path)]
+    if method == "GET":
+        return STAFF
+    raise AssertionError(f"{method} {path} has no entry in POLICY: say who may use it")
+
+
+# Operations whose success depends on the record's state, so a 2xx may legitimately not
+# happen for anyone with the fixed records below; they are still checked for refusals.
+STATE_DEPENDENT = {
+    ("DELETE", "/api/v1/sla/calendars/{id}/"),
+    ("DELETE", "/api/v1/sla/policies/{id}/"),
+}
+
+
+# ------------------------------------------------------------------ the world
+@pytest.fixture
+def world(db, django_capture_on_commit_callbacks):
+    from django.contrib.auth.models import Group
+
+    for role in Role.values:  # a transactional test before this one may have flushed them
+        Group.objects.get_or_create(name=role)
+    users = {
+        "norole": UserFactory(username="norole"),
+        "desk": UserFactory(username="desk", roles=[Role.SERVICE_DESK]),
+        "engineer": UserFactory(username="engineer", roles=[Role.SUPPORT_ENGINEER]),
+        "other_team": UserFactory(username="other", roles=[Role.SUPPORT_ENGINEER]),
+        "developer": UserFactory(username="developer", roles=[Role.DEVELOPER]),
+        "po": UserFactory(username="po", roles=[Role.PRODUCT_OWNER]),
+        "manager": UserFactory(username="manager", roles=[Role.MANAGER]),
+        "admin": UserFactory(username="root", is_superuser=True, is_staff=True),
+    }
+    desk_team = TeamFactory(name="Desk", tier=1, members=[users["desk"]])
+    support = TeamFactory(name="App Support", tier=2, members=[users["engineer"]])
+    other = TeamFactory(name="Other Support", tier=2, members=[users["other_team"]])
+    dev = DevTeamFactory(name="Dev", members=[users["developer"]])
+    service = ServiceFactory(name="Payments", support_team=support, team=dev)
+    swarm = ServiceFactory(name="Reporting", support_team=support, team=dev, support_model="swarm")
+    board = BoardFactory(name="Dev board", key_prefix="DEV")
+    board.teams.add(dev)
+    ReasonCode.objects.get_or_create(kind=ReasonKind.BLOCK, code="waiting", defaults={"label": "Waiting"})
+    calendar = BusinessCalendar.objects.create(name="24x7", timezone="UTC", always_open=True)
+    return SimpleNamespace(
+        users=users,
+        desk_team=desk_team,
+        support=support,
+        other=other,
+        dev=dev,
+        service=service,
+        swarm=swarm,
+        board=board,
+        calendar=calendar,
+        n=iter(range(1, 10_000)),
+    )
+
+
+def _incident(w, service=None):
+    return incident_services.incident_create(
+        actor=w.users["desk"],
+        title=f"Checkout down {next(w.n)}",
+        service=service or w.service,
+        impact="low",
+        urgency="low",
+    )
+
+
+def _sprint(w):
+    start = date(2026, 12, 7) + timedelta(days=14 * next(w.n))  # sprints of a team may not overlap
+    return sprint_create(
+        team=w.dev,
+        name=f"Sprint {start}",
+        actor=w.users["po"],
+        board=w.board,
+        start=start,
+        end=start + timedelta(days=11),
+    )
+
+
+def fresh_record(w, path):
+    """A new record of the kind `path` names, and any other path parameters."""
+    collection = path.removeprefix("/api/v1/").split("/{", 1)[0]
+    n = next(w.n)
+    if collection == "incidents" and "/swarm/" in path:
+        return {"id": _incident(w, service=w.swarm).pk}
+    if collection == "incidents":
+        return {"id": _incident(w).pk}
+    if collection == "cards" and path.endswith("/pull/"):
+        return {"id": CardFactory(board=w.board, column=column_of(w.board, ColumnCategory.READY)).pk}
+    if collection == "cards" and path.endswith("/unblock/"):
+        return {"id": CardFactory(board=w.board, blocked=True).pk}
+    if collection == "cards":
+        return {"id": CardFactory(board=w.board).pk}
+    if collection == "boards":
+        return {"id": w.board.pk}
+    if collection == "releases":
+        return {"id": Release.objects.create(board=w.board, name=f"R{n}").pk}
+    if collection == "teams":
+        return {"id": TeamFactory(name=f"Spare team {n}").pk}
+    if collection == "services":
+        return {"id": ServiceFactory(name=f"Spare service {n}", support_team=w.support, team=w.dev).pk}
+    if collection == "customers":
+        return {"id": Customer.objects.create(name=f"Customer {n}").pk}
+    if collection == "sla/calendars":
+        return {"id": BusinessCalendar.objects.create(name=f"Cal {n}", timezone="UTC", always_open=True).pk}
+    if collection == "sla/policies":
+        policy = SLAPolicy.objects.create(
+            name=f"Policy {n}",
+            priority="P4",
+            response_minutes=60,
+            resolution_minutes=600,
+            calendar=w.calendar,
+        )
+        return {"id": policy.pk}
+    if collection == "sprints":
+        sprint = _sprint(w)
+        if "members" in path:
+            member = sprint.members.get(user=w.users["developer"])
+            return {"sprint_pk": sprint.pk, "id": member.pk}
+        if path.endswith("/close/"):
+            sprint_start(sprint=sprint, actor=w.users["po"])
+        return {"id": sprint.pk}
+    if collection == "change-requests":
+        return {"id": change_request_create(title=f"Change {n}", actor=w.users["po"]).pk}
+    if collection == "webhooks/deliveries":
+        sub = Subscription.objects.create(url="http://127.0.0.1:9/hook")
+        from django.utils import timezone
+
+        delivery = Delivery.objects.create(
+            subscription=sub, event="incident.created", payload={}, created_at=timezone.now(), status="failed"
+        )
+        return {"id": delivery.pk}
+    if collection == "webhooks":
+        return {"id": Subscription.objects.create(url=f"http://127.0.0.1:9/hook{n}").pk}
+    raise AssertionError(f"no records for {path}: add them to fresh_record")
+
+
+def body_for(w, method, path, params):
+    """A valid body for the operation (the same for every caller)."""
+    n = next(w.n)
+    u = w.users
+    in_progress = column_of(w.board, ColumnCategory.IN_PROGRESS)
+    bodies = {
+        ("POST", "/api/v1/auth/token/"): {"username": "desk", "password": PASSWORD},
+        ("POST", "/api/v1/incidents/"): {
+            "title": "Printer on fire",
+            "service": w.service.pk,
+            "impact": "low",
+            "urgency": "low",
+        },
+        ("PATCH", "/api/v1/incidents/{id}/"): {"title": f"Renamed {n}"},
+        ("POST", "/api/v1/incidents/{id}/transition/"): {"status": "in_progress"},
+        ("POST", "/api/v1/incidents/{id}/assign/"): {"assignee": u["engineer"].pk},
+        ("POST", "/api/v1/incidents/{id}/escalate/"): {"team": w.other.pk, "note": "Needs the other team"},
+        ("POST", "/api/v1/incidents/{id}/merge/"): {"parent": _incident(w).pk},
+        ("POST", "/api/v1/incidents/{id}/link-cause/"): {"card": CardFactory(board=w.board).pk},
+        ("POST", "/api/v1/incidents/{id}/comments/"): {"body": "Looking", "public": False},
+        ("POST", "/api/v1/incidents/{id}/time/"): {"minutes": 5},
+        ("POST", "/api/v1/incidents/{id}/priority/"): {"priority": "P2", "reason": "Board call"},
+        ("POST", "/api/v1/incidents/{id}/declare-major/"): {"note": "Everyone"},
+        ("POST", "/api/v1/incidents/{id}/escalate-to-development/"): {"team": w.dev.pk, "note": "Bug"},
+        ("POST", "/api/v1/boards/"): {
+            "name": f"Board {n}",
+            "key_prefix": f"B{n}",
+            "teams": [w.dev.pk],
+            "columns": [
+                {"name": "Todo", "category": "backlog"},
+                {"name": "Doing", "category": "in_progress"},
+                {"name": "Done", "category": "done"},
+            ],
+            "lanes": [{"name": "Standard", "kind": "standard"}],
+        },
+        ("POST", "/api/v1/cards/"): {"board": w.board.pk, "title": "New card"},
+        ("PATCH", "/api/v1/cards/{id}/"): {"title": f"Card {n}"},
+        ("POST", "/api/v1/cards/{id}/move/"): {"column": in_progress.pk},
+        ("POST", "/api/v1/cards/{id}/block/"): {"reason": "waiting", "note": "vendor"},
+        ("POST", "/api/v1/cards/{id}/cancel/"): {"reason": "Not needed"},
+        ("POST", "/api/v1/releases/"): {"board": w.board.pk, "name": f"Release {n}"},
+        ("POST", "/api/v1/sprints/"): {
+            "team": w.dev.pk,
+            "name": f"Sprint {n}",
+            "start": "2020-01-06",
+            "end": "2020-01-17",
+        },
+        ("PATCH", "/api/v1/sprints/{id}/"): {"goal": "Ship it"},
+        ("PATCH", "/api/v1/sprints/{sprint_pk}/members/{id}/"): {"days_off": "1.0"},
+        ("POST", "/api/v1/change-requests/"): {"title": f"Change {n}"},
+        ("POST", "/api/v1/change-requests/{id}/triage/"): {"decision": "defer", "reason": "Later"},
+        ("POST", "/api/v1/teams/"): {"name": f"Team {n}"},
+        ("PUT", "/api/v1/teams/{id}/"): {"name": f"Team {n}"},
+        ("PATCH", "/api/v1/teams/{id}/"): {"name": f"Team {n}"},
+        ("POST", "/api/v1/services/"): {"name": f"Svc {n}", "team": w.dev.pk, "support_team": w.support.pk},
+        ("PUT", "/api/v1/services/{id}/"): {
+            "name": f"Svc {n}",
+            "team": w.dev.pk,
+            "support_team": w.support.pk,
+        },
+        ("PATCH", "/api/v1/services/{id}/"): {"name": f"Svc {n}"},
+        ("POST", "/api/v1/customers/"): {"name": f"Cust {n}"},
+        ("PUT", "/api/v1/customers/{id}/"): {"name": f"Cust {n}"},
+        ("PATCH", "/api/v1/customers/{id}/"): {"name": f"Cust {n}"},
+        ("POST", "/api/v1/sla/calendars/"): {"name": f"Cal {n}", "timezone": "UTC", "always_open": True},
+        ("PUT", "/api/v1/sla/calendars/{id}/"): {"name": f"Cal {n}", "timezone": "UTC", "always_open": True},
+        ("PATCH", "/api/v1/sla/calendars/{id}/"): {"name": f"Cal {n}"},
+        ("POST", "/api/v1/sla/policies/"): {
+            "name": f"Pol {n}",
+            "priority": "P5",
+            "response_minutes": 60,
+            "resolution_minutes": 600,
+            "calendar": w.calendar.pk,
+        },
+        ("PUT", "/api/v1/sla/policies/{id}/"): {
+            "name": f"Pol {n}",
+            "priority": "P5",
+            "response_minutes": 60,
+            "resolution_minutes": 600,
+            "calendar": w.calendar.pk,
+        },
+        ("PATCH", "/api/v1/sla/policies/{id}/"): {"warn_percent": 70},
+        ("POST", "/api/v1/webhooks/"): {"url": "http://127.0.0.1:9/new", "events": ["incident.created"]},
+        ("PUT", "/api/v1/webhooks/{id}/"): {"url": "http://127.0.0.1:9/put", "events": []},
+        ("PATCH", "/api/v1/webhooks/{id}/"): {"active": False},
+    }
+    return bodies.get((method, path), {})
+
+
+# ------------------------------------------------------------------ discovery
+def schema_operations():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return sorted(
+        (method.upper(), path)
+        for path, item in schema["paths"].items()
+        for method in item
+        if method in {"get", "post", "put", "patch", "delete"}
+    )
+
+
+def urlconf_api_routes():
+    """Every route under /api/v1/ in the URLconf, in the schema's {name} notation."""
+    routes = set()
+
+    def walk(patterns, prefix):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern):
+                routes.add(prefix + str(p.pattern))
+
+    walk(get_resolver().url_patterns, "")
+    out = set()
+    for route in routes:
+        if not route.startswith("api/v1/"):
+            continue
+        route = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", route)  # router regexes
+        route = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)  # path converters
+        route = route.replace("^", "").replace("$", "")
+        route = route.replace("{pk}", "{id}").replace("\\.", ".")
+        out.add("/" + route)
+    return out
+
+
+NOT_IN_SCHEMA = {
+    "/api/v1/",  # the index
+    "/api/v1/schema/",
+    "/api/v1/docs/",
+    "/api/v1/redoc/",
+    "/api/v1/[\\s\\S]*",  # the JSON 404 for unknown addresses
+}
+
+
+def test_every_api_route_is_in_the_schema():
+    schema_paths = {path for _, path in schema_operations()}
+    routes = {r for r in urlconf_api_routes() if not r.endswith("{format}")}
+    missing = routes - schema_paths - NOT_IN_SCHEMA
+    assert not missing, f"routes under /api/v1/ missing from the schema: {sorted(missing)}"
+
+
+def test_every_operation_has_a_policy():
+    for method, path in schema_operations():
+        allowed(method, path)  # raises for an operation nobody has decided about
+
+
+# ------------------------------------------------------------------ the matrix
+def _client(w, caller):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    if caller != "anonymous":
+        token, _ = Token.objects.get_or_create(user=w.users[caller])
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+OPERATIONS = schema_operations()
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
+def test_authorization_matrix(world, method, path, django_capture_on_commit_callbacks):
+    w = world
+    who = allowed(method, path)
+    params = fresh_record(w, path) if "{" in path else {}
+    url = path.format(**params)
+    body = body_for(w, method, path, params)
+    outcome = {}
+    for caller in CALLERS:
+        client = _client(w, caller)
+        response = getattr(client, method.lower())(url, body, format="json")
+        outcome[caller] = response.status_code
+    unexpected = {c: s for c, s in outcome.items() if 200 <= s < 300 and c not in who}
+    assert not unexpected, f"{method} {path}: 2xx for {unexpected} (allowed: {sorted(who)}; all: {outcome})"
+    refused = {c: s for c, s in outcome.items() if c in who and s in (401, 403)}
+    if who != EVERYONE:
+        assert not refused, f"{method} {path}: allowed callers refused {refused} (all: {outcome})"
+        for caller in CALLERS:
+            if caller not in who:
+                expected = 401 if caller == "anonymous" else 403
+                assert outcome[caller] == expected, (
+                    f"{method} {path}: {caller} got {outcome[caller]}: {outcome}"
+                )
+    if (method, path) not in STATE_DEPENDENT:
+        granted = [c for c in who if 200 <= outcome[c] < 300]
+        assert granted, f"{method} {path}: no allowed caller succeeded, the test data is wrong: {outcome}"
