@@ -13,6 +13,7 @@ team" written by the same back-sync.
 
 import logging
 import threading
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -191,6 +192,18 @@ def notifications_send_email(ids) -> int:
             recipient_list=[notification.recipient.email],
         )
     return sent
+
+
+def stale_pending_email_ids(*, older_than=timedelta(minutes=2), limit=500) -> list[int]:
+    """E-mails still pending a while after their commit: their task was never queued (the
+    broker was down) or was lost. The beat sweep sends them; claiming keeps it once-only."""
+    return list(
+        Notification.objects.filter(
+            email_state=EmailState.PENDING, created_at__lt=timezone.now() - older_than
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 def notification_mark_read(*, user, pk=None, at=None) -> int:

@@ -471,40 +471,6 @@ def sla_event_handle(*, event_id: int, now: datetime | None = None) -> bool:
     return True
 
 
-def _mail_event(event: SLAEvent, incident, *, managers: bool):
-    from django.conf import settings
-    from django.core.mail import send_mail
-
-    from accounts.models import User
-
-    recipients = set()
-    if incident.assignee and incident.assignee.email:
-        recipients.add(incident.assignee.email)
-    lead = incident.team.lead if incident.team_id else None
-    if lead and lead.email and (managers or not incident.assignee_id):
-        recipients.add(lead.email)
-    if managers:
-        recipients.update(
-            User.objects.filter(groups__name="manager", is_active=True)
-            .exclude(email="")
-            .values_list("email", flat=True)
-        )
-    if not recipients:
-        return
-    metric = event.timer.metric
-    what = "breached" if event.kind == SLAEventKind.BREACH else "is at risk"
-    local_at = timezone.localtime(event.at, timezone.get_default_timezone())
-    send_mail(
-        subject=f"[Tandem] {incident.key} {metric} SLA {what}",
-        message=(
-            f"{incident.key} “{incident.title}” ({incident.priority}, {incident.team}):\n"
-            f"the {metric} SLA {what} at {local_at:%Y-%m-%d %H:%M %Z}.\n"
-        ),
-        from_email=getattr(settings, "DEFAULT_FROM_EMAIL", None),
-        recipient_list=sorted(recipients),
-    )
-
-
 def _breach_escalations(event: SLAEvent, incident, policy: SLAPolicy):
     from incidents import services as incident_services
     from tracker.exceptions import DomainError

@@ -201,7 +201,7 @@ def test_card_done_returns_incident_to_support_with_a_note(
     result = incident_escalate_to_development(incident=incident, actor=engineer_user)
     with django_capture_on_commit_callbacks() as callbacks:
         escalations_on_card_done(card=result.card, actor=None)
-    assert len(callbacks) == 1  # the notification is queued after commit, once
+    assert len(callbacks) == 1  # the e-mail batch is queued after commit, once
     incident.refresh_from_db()
     assert incident.team == support_team and incident.status == Status.IN_PROGRESS
     assert incident.assignee == engineer_user
@@ -209,11 +209,13 @@ def test_card_done_returns_incident_to_support_with_a_note(
     assert result.card.key in note.body
     escalation = Escalation.objects.get()
     assert escalation.outcome == Outcome.DONE and escalation.returned_at is not None
-    from escalation.tasks import notify_fix_returned
+    from notifications.models import Notification
+    from notifications.services import notifications_send_email
 
-    assert notify_fix_returned(escalation.pk) == 1
-    assert len(mail.outbox) == 1 and incident.key in mail.outbox[0].subject
-    assert mail.outbox[0].to == [engineer_user.email]
+    (notice,) = Notification.objects.filter(recipient=engineer_user, incident=incident, kind="fix_returned")
+    assert result.card.key in notice.title
+    assert notifications_send_email([notice.pk]) == 1
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [engineer_user.email]
     # a second call is harmless
     escalations_on_card_done(card=result.card, actor=None)
     assert incident.comments.filter(is_system=True).count() == 1

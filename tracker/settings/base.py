@@ -225,6 +225,10 @@ SLA_SWEEP_SECONDS = float(env("SLA_SWEEP_SECONDS", "30"))
 CELERY_BEAT_SCHEDULE: dict = {
     "tracker-heartbeat": {"task": "tracker.tasks.heartbeat", "schedule": timedelta(minutes=5)},
     "sla-sweep": {"task": "sla.tasks.sla_sweep", "schedule": timedelta(seconds=SLA_SWEEP_SECONDS)},
+    "notifications-email-pending": {
+        "task": "notifications.tasks.notifications_email_pending",
+        "schedule": timedelta(minutes=2),
+    },
     "webhooks-retry": {"task": "webhooks.tasks.webhooks_retry_due", "schedule": timedelta(seconds=60)},
     "incidents-auto-close": {
         "task": "incidents.tasks.incidents_auto_close",
@@ -236,6 +240,8 @@ CELERY_BEAT_SCHEDULE: dict = {
 INCIDENT_AUTO_CLOSE_DAYS = int(env("INCIDENT_AUTO_CLOSE_DAYS", "5"))
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "tandem@localhost")
+# Where Tandem lives, for absolute links in e-mails (e.g. https://tandem.example.com).
+TANDEM_BASE_URL = env("TANDEM_BASE_URL", "")
 
 LOGGING = {
     "version": 1,

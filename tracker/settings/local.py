@@ -6,6 +6,7 @@ from .base import env, env_bool
 DEBUG = env_bool("DEBUG", True)
 # A fixed key is fine on a laptop: local settings are never used in production.
 SECRET_KEY = env("SECRET_KEY", "local-only-insecure-key-tandem-embedded-defaults")  # noqa: S105
+TANDEM_BASE_URL = env("TANDEM_BASE_URL", f"http://localhost:{env('PORT', '8000')}")
 
 # Static files come from the finders here (runserver, the live test server); WhiteNoise
 # serves the collected files in production only.
