@@ -38,7 +38,7 @@ _Counts = inline_serializer(
     {
         "met": serializers.IntegerField(),
         "breached": serializers.IntegerField(),
-        "compliance": serializers.FloatField(),
+        "compliance": serializers.FloatField(allow_null=True, help_text="null when nothing was measured"),
     },
 )
 
