@@ -8,7 +8,8 @@ Which errors an operation can give follows from what it is, not from a list kept
 - 400 when it reads a body or query parameters (field messages; a malformed body gives
   `{"detail": "..."}`);
 - 409 `{"code", "detail"}` when it writes (services refuse transitions, WIP limits, stale
-  versions).
+  versions);
+- 503 `{"code": "database_unavailable", "detail"}` from any operation while PostgreSQL is away.
 """
 
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
@@ -52,6 +53,15 @@ ERROR_COMPONENTS = {
         "example": {"code": "transition_not_allowed", "detail": "A closed incident cannot be reopened."},
     },
     "ErrorDetail": {**DETAIL, "example": {"detail": "Not found."}},
+    "ServiceUnavailable": {
+        "type": "object",
+        "description": "The database is unreachable for the moment; retry.",
+        "properties": {
+            "code": {"type": "string", "enum": ["database_unavailable"]},
+            "detail": {"type": "string"},
+        },
+        "required": ["code", "detail"],
+    },
 }
 
 DESCRIPTIONS = {
@@ -61,6 +71,7 @@ DESCRIPTIONS = {
     "404": "No such record",
     "409": "Refused in the record's current state",
     "429": "Too many requests: wait and retry",
+    "503": "The database is unavailable: retry shortly",
 }
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -101,11 +112,21 @@ class AutoSchema(BaseAutoSchema):
             True for _ in self.get_override_parameters()
         )
 
+    def _resolve_path_parameters(self, variables):
+        # Routers with lookup_value_regex=r"\d+" come out as strings with a pattern: ids are
+        # integers.
+        parameters = super()._resolve_path_parameters(variables)
+        for parameter in parameters:
+            schema = parameter.get("schema", {})
+            if schema.get("type") == "string" and schema.get("pattern") in ("^\\d+$", "\\d+"):
+                parameter["schema"] = {"type": "integer"}
+        return parameters
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses
-        wanted = {"429": "ErrorDetail"}
+        wanted = {"429": "ErrorDetail", "503": "ServiceUnavailable"}
         if not self._public():
             wanted.update({"401": "ErrorDetail", "403": "ErrorDetail"})
         if "{" in self.path or self._page_numbers():

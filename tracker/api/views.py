@@ -5,37 +5,36 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+NOT_COLLECTIONS = {"", "auth/token/", "schema/", "docs/", "redoc/"}
 
-def _top_level_resources():
-    """Collection endpoints registered under /api/v1/, discovered from the URLconf."""
-    resolver = get_resolver()
-    names = set()
+
+def _collections() -> list[str]:
+    """Addresses under /api/v1/ without a record id, discovered from the URLconf so a new
+    collection appears here by itself: e.g. "incidents/", "sla/policies/", "metrics/sla/"."""
+    found = set()
 
     def walk(patterns, prefix=""):
         for p in patterns:
             if isinstance(p, URLResolver):
                 walk(p.url_patterns, prefix + str(p.pattern))
-            elif isinstance(p, URLPattern) and p.name and p.name.endswith("-list"):
-                route = prefix + str(p.pattern)
-                if route.startswith("api/v1/") and "<" not in route:
-                    names.add(p.name)
+            elif isinstance(p, URLPattern):
+                route = (prefix + str(p.pattern)).replace("^", "").replace("$", "")
+                if route.startswith("api/v1/") and not any(c in route for c in "<([\\"):
+                    found.add(route.removeprefix("api/v1/"))
 
-    walk(resolver.url_patterns)
-    return sorted(names)
+    walk(get_resolver().url_patterns)
+    return sorted(found - NOT_COLLECTIONS)
 
 
 class ApiRootApi(APIView):
-    """Index of the API: its collections, authentication and the schema."""
+    """Index of the API: its collections, authentication, the schema and its docs."""
 
     @extend_schema(exclude=True)
     def get(self, request):
-        resources = {
-            name.removesuffix("-list"): request.build_absolute_uri(reverse(name))
-            for name in _top_level_resources()
-        }
+        root = request.build_absolute_uri(reverse("api-root"))
         return Response(
             {
-                "resources": resources,
+                "resources": {route.rstrip("/"): root + route for route in _collections()},
                 "auth_token": request.build_absolute_uri(reverse("api-auth-token")),
                 "schema": request.build_absolute_uri(reverse("api-schema")),
                 "docs": request.build_absolute_uri(reverse("api-docs")),
