@@ -12,6 +12,8 @@ Which errors an operation can give follows from what it is, not from a list kept
 - 503 `{"code": "database_unavailable", "detail"}` from any operation while PostgreSQL is away.
 """
 
+import copy
+
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework.permissions import AllowAny
@@ -52,12 +54,12 @@ ERROR_COMPONENTS = {
         "required": ["code", "detail"],
         "example": {"code": "transition_not_allowed", "detail": "A closed incident cannot be reopened."},
     },
-    "ErrorDetail": {**DETAIL, "example": {"detail": "Not found."}},
+    "ErrorDetail": DETAIL,
     "ServiceUnavailable": {
         "type": "object",
         "description": "The database is unreachable for the moment; retry.",
         "properties": {
-            "code": {"type": "string", "enum": ["database_unavailable"]},
+            "code": {"type": "string", "example": "database_unavailable"},
             "detail": {"type": "string"},
         },
         "required": ["code", "detail"],
@@ -80,7 +82,11 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 class AutoSchema(BaseAutoSchema):
     def _error_ref(self, name):
         component = ResolvedComponent(
-            name=name, type=ResolvedComponent.SCHEMA, object=name, schema=ERROR_COMPONENTS[name]
+            name=name,
+            type=ResolvedComponent.SCHEMA,
+            object=name,
+            # A copy: drf-spectacular's post-processing rewrites component schemas in place.
+            schema=copy.deepcopy(ERROR_COMPONENTS[name]),
         )
         self.registry.register_on_missing(component)
         return component.ref
