@@ -138,6 +138,16 @@ def _diversify(n_due):
             """,  # noqa: S608
             [PREFIX + "%"],
         )  # fmt: skip
+        # The queue's sort key, as the SLA service keeps it: earliest due of counting clocks.
+        cur.execute(
+            f"""
+            UPDATE {inc} i SET sla_due_at = m.due
+            FROM (SELECT incident_id, min(due_at) AS due FROM {timer}
+                  WHERE is_active AND due_at IS NOT NULL GROUP BY incident_id) m
+            WHERE m.incident_id = i.id AND i.key LIKE %s
+            """,  # noqa: S608
+            [PREFIX + "%"],
+        )
 
 
 def seed_board(n_cards: int, log):

@@ -112,6 +112,9 @@ class Incident(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     # Optimistic concurrency: every write bumps it; a stale writer gets a 409.
     version = models.PositiveIntegerField(default=1)
+    # Earliest due instant of the incident's still-counting SLA timers, kept by the SLA
+    # service: the queue's default sort, served from an index at any size.
+    sla_due_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -120,6 +123,7 @@ class Incident(models.Model):
             models.Index(fields=["team", "status"]),
             models.Index(fields=["assignee", "status"]),
             models.Index(fields=["service", "status"]),
+            models.Index(fields=["sla_due_at", "priority", "created_at", "id"], name="incident_sla_urgency"),
         ]
 
     def __str__(self):

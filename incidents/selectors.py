@@ -1,6 +1,6 @@
 """Reads of incidents: lists with a fixed number of queries, the queue, the timeline."""
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from boards.models import CardIncident
@@ -19,27 +19,17 @@ QUEUE_SORTS = {
 }
 
 
-def _earliest_due():
-    return Subquery(
-        SLATimer.objects.filter(incident=OuterRef("pk"), is_active=True, due_at__isnull=False)
-        .order_by("due_at")
-        .values("due_at")[:1]
-    )
-
-
 def incident_list(*, for_detail=False) -> QuerySet:
     """Incidents with everything a list row or the API shows, in a fixed number of queries."""
-    qs = (
-        Incident.objects.select_related("service", "team", "assignee", "customer", "reporter", "parent")
-        .annotate(sla_due_at=_earliest_due())
-        .prefetch_related(
-            sla_timer_prefetch(),
-            Prefetch(
-                "card_links",
-                queryset=CardIncident.objects.select_related("card__column", "card__assignee").order_by("id"),
-            ),
-            "participants",
-        )
+    qs = Incident.objects.select_related(
+        "service", "team", "assignee", "customer", "reporter", "parent"
+    ).prefetch_related(
+        sla_timer_prefetch(),
+        Prefetch(
+            "card_links",
+            queryset=CardIncident.objects.select_related("card__column", "card__assignee").order_by("id"),
+        ),
+        "participants",
     )
     if for_detail:
         qs = qs.select_related("caused_by_card", "caused_by_release", "team__lead")
@@ -64,7 +54,8 @@ def filter_search(qs: QuerySet, text: str) -> QuerySet:
 
 
 def incident_sort(qs: QuerySet, sort: str) -> QuerySet:
-    """`sla` (default): earliest due instant of any active timer first, none last."""
+    """`sla` (default): earliest due instant of any active timer first (Incident.sla_due_at,
+    kept by the SLA service), none last."""
     due = F("sla_due_at").asc(nulls_last=True)
     orderings = {
         "priority": ("priority", due, "created_at", "id"),

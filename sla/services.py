@@ -230,8 +230,18 @@ def _sync(incident, timers: list[SLATimer], *, at: datetime, recompute=False, re
             breaches.append(timer)
         timer.state = _state_for(timer)
         timer.save()
+    _store_earliest_due(incident, timers)
     _emit(SLAEventKind.WARNING, [(t.pk, t.incident_id, t.metric, t.warned_at) for t in warnings], at)
     _emit(SLAEventKind.BREACH, [(t.pk, t.incident_id, t.metric, t.breached_at) for t in breaches], at)
+
+
+def _store_earliest_due(incident, timers: list[SLATimer]):
+    """Keep Incident.sla_due_at (the queue's "SLA urgency" sort key, indexed) equal to the
+    earliest due instant of its still-counting timers. `timers` are all of the incident's."""
+    due = min((t.due_at for t in timers if t.is_active and t.due_at is not None), default=None)
+    if getattr(incident, "sla_due_at", None) != due:
+        type(incident).objects.filter(pk=incident.pk).update(sla_due_at=due)
+        incident.sla_due_at = due
 
 
 # ================================================================== events and the sweep
