@@ -2,7 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
@@ -28,6 +28,10 @@ CARD_LIST_PARAMETERS = [
     *[OpenApiParameter(name, int) for name in ("board", "column", "lane", "sprint", "release", "assignee")],
     OpenApiParameter("type", enum=CardType.values),
     OpenApiParameter("blocked", bool),
+    OpenApiParameter("search", str, description="A card key (exact) or words of its title."),
+    OpenApiParameter(
+        "ordering", enum=["rank", "created_at", "-created_at", "updated_at", "-updated_at", "backlog_rank"]
+    ),
     OpenApiParameter("cursor", str, description="Opaque position from the `next` link of the previous page."),
     OpenApiParameter("page_size", int, description="Rows per page (default 50, at most 500)."),
 ]
@@ -153,10 +157,26 @@ class CardFilter(filters.FilterSet):
     assignee = filters.NumberFilter()
     type = filters.ChoiceFilter(choices=CardType.choices)
     blocked = filters.BooleanFilter()
+    search = filters.CharFilter(method="filter_search")
 
     class Meta:
         model = Card
         fields = ["board", "column", "lane", "sprint", "release", "assignee", "type", "blocked"]
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(Q(key__iexact=value) | Q(title__icontains=value)) if value else queryset
+
+
+# ?ordering= for the card list; every one ends on the id so the cursor never skips a row.
+CARD_ORDERINGS = {
+    "rank": ("board_id", "rank", "id"),
+    "created_at": ("created_at", "id"),
+    "-created_at": ("-created_at", "-id"),
+    "updated_at": ("updated_at", "id"),
+    "-updated_at": ("-updated_at", "-id"),
+    "backlog_rank": ("backlog_rank", "id"),
+}
 
 
 class CardListCreateApi(BoardsApiView):
@@ -164,12 +184,17 @@ class CardListCreateApi(BoardsApiView):
         operation_id="cardlistcreate_get", parameters=CARD_LIST_PARAMETERS, responses=s.CardPageSerializer
     )
     def get(self, request):
-        fs = CardFilter(request.query_params, queryset=Card.objects.order_by("board_id", "rank", "id"))
+        ordering = request.query_params.get("ordering") or "rank"
+        if ordering not in CARD_ORDERINGS:
+            raise ValidationError({"ordering": [f"Order by one of: {', '.join(CARD_ORDERINGS)}."]})
+        fields = CARD_ORDERINGS[ordering]
+        fs = CardFilter(request.query_params, queryset=Card.objects.order_by(*fields))
         if not fs.is_valid():
             raise ValidationError(fs.errors)
-        # Keyset pages over the three ordering columns only; rows are then read values-based.
+        # Keyset pages over the ordering columns only; rows are then read values-based.
         paginator = CursorPagination()
-        page = paginator.paginate_queryset(fs.qs.only("id", "board_id", "rank"), request, view=self)
+        only = {"id", "board_id", "rank", *(f.lstrip("-") for f in fields)}
+        page = paginator.paginate_queryset(fs.qs.only(*only), request, view=self)
         ids = [card.pk for card in page]
         rows = {r["id"]: r for r in selectors.card_api_rows(Card.objects.filter(pk__in=ids))}
         return paginator.get_paginated_response([rows[pk] for pk in ids if pk in rows])

@@ -398,3 +398,21 @@ def test_sla_due_at_shows_a_breached_clock_that_still_runs(api, desk_user):
 
     body = api.as_user(desk_user).get(f"/api/v1/cards/{card.pk}/").json()
     assert parse_datetime(body["sla_due_at"]) == overdue  # the resolved (stopped) breach is left out
+
+
+def test_card_list_search_and_ordering_page_through_every_row(api, developer_user):
+    board = BoardFactory()
+    cards = [CardFactory(board=board, title=f"{'Refund' if i % 2 else 'Payout'} task {i}") for i in range(7)]
+    client = api.as_user(developer_user)
+    found = client.get("/api/v1/cards/", {"search": "refund"}).json()["results"]
+    assert {c["id"] for c in found} == {c.pk for c in cards if "Refund" in c.title}
+    by_key = client.get("/api/v1/cards/", {"search": cards[0].key.lower()}).json()["results"]
+    assert [c["id"] for c in by_key] == [cards[0].pk]
+    seen, url = [], "/api/v1/cards/?ordering=-created_at&page_size=3"
+    while url:
+        body = client.get(url).json()
+        seen += [c["id"] for c in body["results"]]
+        url = body["next"]
+    assert seen == sorted(seen, key=lambda pk: next(c.created_at for c in cards if c.pk == pk), reverse=True)
+    assert len(seen) == len(set(seen)) == 7
+    assert client.get("/api/v1/cards/", {"ordering": "title; drop"}).status_code == 400
