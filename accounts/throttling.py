@@ -4,6 +4,7 @@ Counts failed attempts per username and per client address in the cache; after
 `LIMIT` failures within `WINDOW` seconds further attempts are refused until it passes.
 """
 
+import hashlib
 import logging
 
 from django.core.cache import cache
@@ -20,8 +21,10 @@ def _cache_down(exc) -> None:
 
 
 def _keys(request, username):
+    # Hashed: a typed username may hold any characters, which not every cache accepts in a key.
+    user = hashlib.sha256((username or "").lower().encode()).hexdigest()[:32]
     address = request.META.get("REMOTE_ADDR", "unknown")
-    return [f"login-fail:user:{(username or '').lower()}", f"login-fail:addr:{address}"]
+    return [f"login-fail:user:{user}", f"login-fail:addr:{address}"]
 
 
 def login_blocked(request, username) -> bool:
