@@ -40,7 +40,8 @@ def sla_metrics(*, start: datetime, end: datetime, incidents=None, incident_q: Q
     if incident_q is not None:
         base = base.filter(incident_q)
     in_period = base.filter(created_at__gte=start, created_at__lt=end)
-    joined = Q(incident__created_at__gte=start, incident__created_at__lt=end)
+    # A timer starts when its incident is logged: its own indexed start selects the period.
+    joined = Q(started_at__gte=start, started_at__lt=end)
     if incident_q is not None:
         joined &= _prefixed(incident_q)
     if incidents is not None:
@@ -65,7 +66,7 @@ def sla_metrics(*, start: datetime, end: datetime, incidents=None, incident_q: Q
             "compliance": None if decided == 0 else round(row["met"] * 100 / decided, 1),
         }
     mtta = SLATimer.objects.filter(joined, metric=TimerMetric.RESPONSE, stopped_at__isnull=False).aggregate(
-        mean=Avg(ExpressionWrapper(F("stopped_at") - F("incident__created_at"), output_field=DurationField()))
+        mean=Avg(ExpressionWrapper(F("stopped_at") - F("started_at"), output_field=DurationField()))
     )["mean"]
     mttr = in_period.filter(resolved_at__isnull=False).aggregate(
         mean=Avg(ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField()))

@@ -122,6 +122,15 @@ class SLATimer(models.Model):
             models.Index(
                 fields=["due_at"], name="sla_timer_due_running", condition=models.Q(state="running")
             ),
+            # "At risk now" (running past the warning instant, warned or not) for the queue
+            # filter and the dashboards, whatever the number of running timers.
+            models.Index(fields=["warn_at"], name="sla_timer_at_risk", condition=models.Q(state="running")),
+            # Dashboards select timers by period: an index-only scan with what they count.
+            models.Index(
+                fields=["started_at"],
+                name="sla_timer_started",
+                include=["metric", "policy", "breached_at", "is_active", "stopped_at"],
+            ),
             models.Index(
                 fields=["warn_at"],
                 name="sla_timer_warn_running",
