@@ -138,6 +138,15 @@ def _diversify(n_due):
             """,  # noqa: S608
             [PREFIX + "%"],
         )  # fmt: skip
+        # The incident's reporting dimensions on its timers, as the SLA service keeps them.
+        cur.execute(
+            f"""
+            UPDATE {timer} t SET priority = i.priority, team_id = i.team_id,
+                   service_id = i.service_id, customer_id = i.customer_id
+            FROM {inc} i WHERE t.incident_id = i.id AND i.key LIKE %s
+            """,  # noqa: S608
+            [PREFIX + "%"],
+        )
         # The queue's sort key, as the SLA service keeps it: earliest due of counting clocks.
         cur.execute(
             f"""

@@ -29,6 +29,26 @@ def _prefixed(condition: Q, prefix="incident__") -> Q:
     return out
 
 
+# Incident fields the SLA service copies onto every timer (see sla.models.SLATimer).
+TIMER_DIMENSIONS = {"priority", "team_id", "service_id", "customer_id"}
+
+
+def _lookups(condition: Q):
+    for child in condition.children:
+        if isinstance(child, Q):
+            yield from _lookups(child)
+        else:
+            yield child[0]
+
+
+def _on_timers(condition: Q) -> Q:
+    """The condition for SLATimer rows: on the timer's own copies when it only names those
+    (no join), through the incident otherwise."""
+    if set(_lookups(condition)) <= TIMER_DIMENSIONS:
+        return condition
+    return _prefixed(condition)
+
+
 def _seconds(duration):
     return None if duration is None else round(duration.total_seconds())
 
@@ -43,7 +63,7 @@ def sla_metrics(*, start: datetime, end: datetime, incidents=None, incident_q: Q
     # A timer starts when its incident is logged: its own indexed start selects the period.
     joined = Q(started_at__gte=start, started_at__lt=end)
     if incident_q is not None:
-        joined &= _prefixed(incident_q)
+        joined &= _on_timers(incident_q)
     if incidents is not None:
         joined &= Q(incident__in=in_period.values("pk"))
     timers = (

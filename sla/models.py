@@ -107,6 +107,16 @@ class SLATimer(models.Model):
     breached_at = models.DateTimeField(null=True, blank=True)
     # Still counting (running or paused): breached timers keep counting until stopped.
     is_active = models.BooleanField(default=True)
+    # Copies of the incident's reporting dimensions, kept by the SLA service whenever they
+    # change, so dashboards count timers by period and dimension without joining incidents.
+    priority = models.CharField(max_length=2, blank=True)
+    team = models.ForeignKey("org.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    service = models.ForeignKey(
+        "org.Service", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    customer = models.ForeignKey(
+        "org.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Business seconds counted up to the moment the clock last stopped (paused_at or
     # stopped_at); while the clock runs, the remaining time follows from due_at instead.
     elapsed_seconds = models.FloatField(default=0)
@@ -129,7 +139,17 @@ class SLATimer(models.Model):
             models.Index(
                 fields=["started_at"],
                 name="sla_timer_started",
-                include=["metric", "policy", "breached_at", "is_active", "stopped_at"],
+                include=[
+                    "metric",
+                    "policy",
+                    "breached_at",
+                    "is_active",
+                    "stopped_at",
+                    "priority",
+                    "team",
+                    "service",
+                    "customer",
+                ],
             ),
             models.Index(
                 fields=["warn_at"],

@@ -61,6 +61,7 @@ def sla_on_incident_created(*, incident, at):
             incident=incident,
             metric=metric,
             policy=policy,
+            **_dimensions(incident),
             target_minutes=_target(policy, metric) if policy else 0,
             started_at=start,
         )
@@ -76,6 +77,12 @@ def sla_on_incident_changed(*, incident, changes, at, actor=None):
     and type choose the policy again and recompute the instants from the original start.
     """
     timers = _locked_timers(incident)
+    if DIMENSION_FIELDS & set(changes):
+        dims = _dimensions(incident)
+        SLATimer.objects.filter(incident_id=incident.pk).update(**dims)
+        for timer in timers:  # the locked copies are saved again below: keep them current
+            for name, value in dims.items():
+                setattr(timer, name, value)
     reselect = any(f in changes for f in RESELECT_FIELDS)
     if not timers:
         if reselect:
@@ -101,6 +108,19 @@ def sla_on_public_reply(*, incident, at):
 
 
 # ------------------------------------------------------------------ internals
+# The incident fields copied onto its timers for reporting (see SLATimer).
+DIMENSION_FIELDS = {"priority", "team", "service", "customer"}
+
+
+def _dimensions(incident) -> dict:
+    return {
+        "priority": incident.priority,
+        "team_id": incident.team_id,
+        "service_id": incident.service_id,
+        "customer_id": incident.customer_id,
+    }
+
+
 def _policy_for_incident(incident) -> SLAPolicy | None:
     return policy_for(
         priority=incident.priority,

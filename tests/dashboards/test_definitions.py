@@ -55,6 +55,10 @@ def incident(created, *, service=None, resolved=None, tier=1, status="new", **kw
 def timer(inc, metric, *, met=False, breached_at=None, state=None, warn_at=None, due_at=None):
     return SLATimer.objects.create(
         incident=inc,
+        priority=inc.priority,
+        team_id=inc.team_id,
+        service_id=inc.service_id,
+        customer_id=inc.customer_id,
         policy=PolicyFactory(),
         metric=metric,
         started_at=inc.created_at,

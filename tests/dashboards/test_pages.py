@@ -64,6 +64,10 @@ def seed(world, n):
             timers.append(
                 SLATimer(
                     incident=inc,
+                    priority=inc.priority,
+                    team_id=inc.team_id,
+                    service_id=inc.service_id,
+                    customer_id=inc.customer_id,
                     metric=metric,
                     policy=world["policy"],
                     state="breached" if breached else ("running" if i % 3 else "met"),

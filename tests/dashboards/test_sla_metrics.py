@@ -41,6 +41,10 @@ def _policy():
 def _timer(incident, metric, *, stopped_after=None, breached_after=None, active=None):
     return SLATimer.objects.create(
         incident=incident,
+        priority=incident.priority,
+        team_id=incident.team_id,
+        service_id=incident.service_id,
+        customer_id=incident.customer_id,
         policy=_policy(),
         metric=metric,
         started_at=incident.created_at,

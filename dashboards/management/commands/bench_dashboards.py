@@ -158,7 +158,8 @@ class Command(BaseCommand):
                     """
                     INSERT INTO sla_slatimer
                       (metric, state, target_minutes, started_at, due_at, warn_at, stopped_at, breached_at,
-                       is_active, incident_id, policy_id, elapsed_seconds, pause_cause)
+                       is_active, incident_id, policy_id, elapsed_seconds, pause_cause,
+                       priority, team_id, service_id, customer_id)
                     SELECT m.metric,
                            CASE WHEN i.resolved_at IS NULL AND m.metric = 'resolution' THEN
                                   CASE WHEN i.id %% 7 = 0 THEN 'breached' ELSE 'running' END
@@ -175,7 +176,8 @@ class Command(BaseCommand):
                                   OR (NOT (i.resolved_at IS NULL AND m.metric = 'resolution')
                                       AND i.id %% 9 = 0)
                                 THEN i.created_at + m.minutes * interval '1 minute' END,
-                           i.resolved_at IS NULL AND m.metric = 'resolution', i.id, %s, 0, ''
+                           i.resolved_at IS NULL AND m.metric = 'resolution', i.id, %s, 0, '',
+                           i.priority, i.team_id, i.service_id, i.customer_id
                     FROM incidents_incident i
                     CROSS JOIN (VALUES ('response', 60), ('resolution', 480)) AS m(metric, minutes)
                     WHERE i.key LIKE %s
