@@ -352,3 +352,8 @@ def format_age(delta: timedelta | None) -> str:
     if hours:
         return f"{hours}h {rest // 60}m"
     return f"{rest // 60}m"
+
+
+def board_for_team(team) -> Board | None:
+    """The board a team's new cards go to: its first board."""
+    return Board.objects.filter(teams=team).order_by("id").first() if team is not None else None

@@ -7,15 +7,15 @@ and a history row.
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from boards.models import Board, Card, CardType, ClassOfService
+from boards.selectors import board_for_team
 from boards.services import card_create
 from notifications.services import notify_change_decided
 from org.models import Team
 from sprints.models import Sprint, SprintState, WorkSource
-from sprints.services import card_sprint_set
+from sprints.services import card_rank_board_edge, card_sprint_set
 from tracker.exceptions import TransitionNotAllowed
 from tracker.models import next_number
 from webhooks.models import Event
@@ -23,8 +23,6 @@ from webhooks.payloads import change_payload
 from webhooks.services import webhook_emit
 
 from .models import TRIAGE_STATUSES, ChangeEvent, ChangeRequest, ChangeStatus, Decision, Kind, Source
-
-BACKLOG_RANK_GAP = 1024
 
 # Which decisions each status allows.
 ALLOWED_DECISIONS = {
@@ -100,18 +98,12 @@ def change_request_create(
 
 
 def _board_for(team: Team | None) -> Board:
-    board = Board.objects.filter(teams=team).order_by("id").first() if team else None
+    board = board_for_team(team)
     if board is None:
         raise ValidationError(
             {"team": ["The change request's development team has no board to put the card on."]}
         )
     return board
-
-
-def _bottom_of_backlog(card: Card):
-    lowest = Card.objects.filter(board_id=card.board_id).aggregate(m=Max("backlog_rank"))["m"] or 0
-    card.backlog_rank = lowest + BACKLOG_RANK_GAP
-    Card.objects.filter(pk=card.pk).update(backlog_rank=card.backlog_rank)
 
 
 def _active_sprint(team: Team | None) -> Sprint | None:
@@ -134,7 +126,7 @@ def _create_card(change: ChangeRequest, actor, *, emergency=False) -> Card:
         class_of_service=ClassOfService.EXPEDITE if emergency else ClassOfService.STANDARD,
     )
     if not emergency:
-        _bottom_of_backlog(card)
+        card_rank_board_edge(card=card, top=False)
     return card
 
 

@@ -11,18 +11,18 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, Min
 from django.utils import timezone
 
 from boards.models import Card, CardType, ClassOfService, ColumnCategory, LaneKind
+from boards.selectors import board_for_team
 from boards.services import card_create, card_link_incident
-from incidents.models import Comment, HoldReason, Incident, IncidentEvent, Priority, ResolutionCode, Status
-from incidents.services import incident_assign, incident_escalate, incident_transition
+from incidents.models import Comment, HoldReason, IncidentEvent, Priority, ResolutionCode, Status
+from incidents.services import incident_assign, incident_escalate, incident_lock, incident_transition
 from notifications.services import notify_fix_returned
 from org.models import ServiceSupportModel, Team
 from sla.models import SLATimer, TimerMetric
 from sprints.models import Sprint, SprintState, WorkSource
-from sprints.services import card_sprint_set
+from sprints.services import card_rank_board_edge, card_sprint_set
 from tracker.exceptions import DomainError, TransitionNotAllowed
 from webhooks.models import Event
 from webhooks.payloads import card_payload, incident_payload
@@ -31,7 +31,6 @@ from webhooks.services import webhook_emit
 from .models import Escalation, Outcome, Placement
 
 URGENT = (Priority.P1, Priority.P2)
-RANK_GAP = 1024
 
 
 @dataclass
@@ -66,7 +65,7 @@ def _development_team(incident, team) -> Team:
 
 
 def _board_for(team):
-    board = team.boards.order_by("id").first()
+    board = board_for_team(team)
     if board is None:
         raise ValidationError({"team": [f"{team} has no board to put the defect card on."]})
     return board
@@ -163,17 +162,6 @@ def _impact(*, before, after, sprint, card, incident) -> dict:
     }
 
 
-def _lock_incident(pk, *related):
-    """Lock the incident row alone, then read it with its relations.
-
-    Locking with joins is unsafe: when a concurrent transaction changed a joined column
-    (the team, say), PostgreSQL re-checks the join against the old related row and the
-    locked row silently drops out of the result.
-    """
-    Incident.objects.select_for_update().filter(pk=pk).values_list("pk", flat=True).get()
-    return Incident.objects.select_related(*related).get(pk=pk)
-
-
 def _event(incident, *, actor, at, event, old="", new="", note=""):
     IncidentEvent.objects.create(
         incident=incident, at=at, actor=actor, event=event, old=old, new=new, note=note
@@ -206,7 +194,7 @@ def incident_escalate_to_development(
     sprint. The incident goes to tier 3, on hold awaiting development.
     """
     now = at or timezone.now()
-    incident = _lock_incident(incident.pk, "service__team", "team", "assignee")
+    incident = incident_lock(incident)
     if not incident.is_open:
         raise TransitionNotAllowed(
             f"{incident.key} is {incident.status}; only open incidents can be escalated."
@@ -255,13 +243,7 @@ def incident_escalate_to_development(
             lane=None if urgent else standard_lane,
             at=now,
         )
-        ranks = (
-            Card.objects.filter(board=board)
-            .exclude(pk=card.pk)
-            .aggregate(lo=Min("backlog_rank"), hi=Max("backlog_rank"))
-        )
-        card.backlog_rank = (ranks["lo"] or 0) - RANK_GAP if urgent else (ranks["hi"] or 0) + RANK_GAP
-        Card.objects.filter(pk=card.pk).update(backlog_rank=card.backlog_rank)
+        card_rank_board_edge(card=card, top=urgent)
         placement = Placement.EXPEDITE if urgent else (Placement.SPRINT if sprint else Placement.BACKLOG)
     else:
         placement = Placement.LINKED
@@ -335,7 +317,7 @@ def escalation_preview(**kwargs) -> EscalationResult:
 
 # ---------------------------------------------------------------- back-sync
 def _return_to_support(escalation: Escalation, *, actor, at, outcome, message):
-    incident = _lock_incident(escalation.incident_id, "service", "team")
+    incident = incident_lock(escalation.incident)
     _system_note(incident, message, at)
     _event(incident, actor=actor, at=at, event=f"development_{outcome}", new=escalation.card.key)
     if incident.is_open:

@@ -79,7 +79,8 @@ def _display(value) -> str:
 
 
 # ---------------------------------------------------------------- internals
-def _lock(incident, expected_version=None) -> Incident:
+def incident_lock(incident, expected_version=None) -> Incident:
+    """Lock an incident row for this transaction and read it fresh (with a version check)."""
     # Lock the row alone, then read it with its relations: a FOR UPDATE over joins re-checks
     # a concurrently changed row against the *old* joined rows (PostgreSQL's EvalPlanQual),
     # so an incident whose team or assignee just changed would vanish from the result.
@@ -233,7 +234,7 @@ def incident_transition(
         raise ValidationError(
             {"status": [f"Unknown status “{status}”. Use one of: {', '.join(Status.values)}."]}
         )
-    incident = _lock(incident, expected_version)
+    incident = incident_lock(incident, expected_version)
     current = incident.status
     allowed = allowed_next_statuses(current)
     if status not in allowed:
@@ -304,7 +305,7 @@ def incident_auto_close(*, incident_id, cutoff, at=None) -> bool:
 @transaction.atomic
 def incident_assign(*, incident, actor, assignee, expected_version=None, at=None) -> Incident:
     at = at or timezone.now()
-    incident = _lock(incident, expected_version)
+    incident = incident_lock(incident, expected_version)
     if assignee is not None and not (
         _is_team_member(assignee, incident.team) or incident.participants.filter(pk=assignee.pk).exists()
     ):
@@ -324,7 +325,7 @@ def incident_assign(*, incident, actor, assignee, expected_version=None, at=None
 def incident_take(*, incident, actor, expected_version=None, at=None) -> Incident:
     """The caller takes the incident: it is assigned to them and work starts."""
     at = at or timezone.now()
-    incident = _lock(incident, expected_version)
+    incident = incident_lock(incident, expected_version)
     if not incident.is_open:
         raise TransitionNotAllowed(f"{incident.key} is {incident.status}; only open incidents can be taken.")
     values: dict = {"assignee": actor}
@@ -340,7 +341,7 @@ def incident_comment(*, incident, actor, body, public=False, at=None) -> Comment
     at = at or timezone.now()
     if not (body or "").strip():
         raise ValidationError({"body": ["Write something first."]})
-    incident = _lock(incident)
+    incident = incident_lock(incident)
     comment = Comment.objects.create(
         incident=incident, author=actor, body=body.strip(), public=bool(public), created_at=at
     )
@@ -365,7 +366,7 @@ def incident_log_time(*, incident, actor, minutes, note="", at=None) -> TimeEntr
         raise ValidationError({"minutes": [f"Enter between 1 and {MAX_MINUTES_PER_ENTRY} minutes."]})
     if note and len(note) > 300:
         raise ValidationError({"note": ["Keep the note under 300 characters."]})
-    incident = _lock(incident)
+    incident = incident_lock(incident)
     entry = TimeEntry.objects.create(
         incident=incident, user=actor, minutes=minutes, note=note or "", created_at=at
     )
@@ -394,7 +395,7 @@ def incident_update(*, incident, actor, data: dict, expected_version=None, at=No
         errors["service"] = ["Choose the affected service."]
     if errors:
         raise ValidationError(errors)
-    incident = _lock(incident, expected_version)
+    incident = incident_lock(incident, expected_version)
     values = dict(data)
     impact = values.get("impact", incident.impact)
     urgency = values.get("urgency", incident.urgency)
@@ -414,7 +415,7 @@ def incident_set_priority(*, incident, actor, priority, reason, expected_version
     _require(errors, "reason", reason, "Say why the priority differs from the matrix.")
     if errors:
         raise ValidationError(errors)
-    incident = _lock(incident, expected_version)
+    incident = incident_lock(incident, expected_version)
     if incident.priority == priority:
         raise ValidationError({"priority": [f"{incident.key} is already {priority}."]})
     _apply(
@@ -442,7 +443,7 @@ def incident_escalate(*, incident, actor, team, note, expected_version=None, at=
         errors["team"] = ["Choose the team to hand the incident to."]
     if errors:
         raise ValidationError(errors)
-    incident = _lock(incident, expected_version)
+    incident = incident_lock(incident, expected_version)
     if not incident.is_open:
         raise TransitionNotAllowed(
             f"{incident.key} is {incident.status}; only open incidents can be escalated."
@@ -473,7 +474,7 @@ def incident_declare_major(*, incident, actor, note="", at=None) -> Incident:
     Idempotent: declaring an incident that is already major changes nothing.
     """
     at = at or timezone.now()
-    incident = _lock(incident)
+    incident = incident_lock(incident)
     if incident.is_major:
         return incident
     if not incident.is_open:
@@ -491,7 +492,7 @@ def incident_declare_major(*, incident, actor, note="", at=None) -> Incident:
 @transaction.atomic
 def incident_swarm_join(*, incident, actor, at=None) -> Incident:
     at = at or timezone.now()
-    incident = _lock(incident)
+    incident = incident_lock(incident)
     if incident.service.support_model != ServiceSupportModel.SWARM:
         raise DomainError(
             f"{incident.service} uses tiered support; escalate instead of joining.", code="not_a_swarm"
@@ -508,7 +509,7 @@ def incident_swarm_join(*, incident, actor, at=None) -> Incident:
 @transaction.atomic
 def incident_swarm_leave(*, incident, actor, at=None) -> Incident:
     at = at or timezone.now()
-    incident = _lock(incident)
+    incident = incident_lock(incident)
     if not incident.participants.filter(pk=actor.pk).exists():
         return incident
     incident.participants.remove(actor)
@@ -565,7 +566,7 @@ def incident_merge_duplicate(*, incident, actor, parent, note="", at=None) -> In
 def incident_link_cause(*, incident, actor, card=None, release=None, at=None) -> Incident:
     """Record the card or release that caused the incident (either may be cleared with None)."""
     at = at or timezone.now()
-    incident = _lock(incident)
+    incident = incident_lock(incident)
     _apply(
         incident,
         actor=actor,

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Max, Min, Sum
 from django.utils import timezone
 
 from boards.models import Card, ColumnCategory
@@ -216,6 +216,18 @@ def cards_rank_top(*, cards, actor):
         card.backlog_rank = top - (len(locked) - i) * RANK_GAP
     Card.objects.bulk_update(locked, ["backlog_rank"])
     return locked
+
+
+def card_rank_board_edge(*, card: Card, top: bool) -> Card:
+    """Rank `card` above (top) or below every other card of its board in the backlog order."""
+    others = (
+        Card.objects.filter(board_id=card.board_id)
+        .exclude(pk=card.pk)
+        .aggregate(lo=Min("backlog_rank"), hi=Max("backlog_rank"))
+    )
+    card.backlog_rank = (others["lo"] or 0) - RANK_GAP if top else (others["hi"] or 0) + RANK_GAP
+    Card.objects.filter(pk=card.pk).update(backlog_rank=card.backlog_rank)
+    return card
 
 
 @transaction.atomic

@@ -15,18 +15,10 @@ from incidents.models import Incident, Status
 from sprints.models import Sprint, SprintMember, SprintState
 from sprints.services import card_sprint_set, sprint_start
 from tests.boards.factories import BoardFactory, column_of, lane_of
+from tests.boards.test_browser import drag
 from tests.factories import DevTeamFactory, ServiceFactory, TeamFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def drag(page, source, target):
-    s, t = source.bounding_box(), target.bounding_box()
-    page.mouse.move(s["x"] + s["width"] / 2, s["y"] + 12)
-    page.mouse.down()
-    page.mouse.move(s["x"] + s["width"] / 2 + 10, s["y"] + 20, steps=5)
-    page.mouse.move(t["x"] + t["width"] / 2, t["y"] + 30, steps=20)
-    page.mouse.up()
 
 
 @pytest.fixture
