@@ -138,11 +138,12 @@ def _diversify(n_due):
             """,  # noqa: S608
             [PREFIX + "%"],
         )  # fmt: skip
-        # The incident's reporting dimensions on its timers, as the SLA service keeps them.
+        # The incident's reporting dimensions on its timers, as the SLA service keeps them,
+        # and every clock starting when its incident was logged (the open ones too).
         cur.execute(
             f"""
             UPDATE {timer} t SET priority = i.priority, team_id = i.team_id,
-                   service_id = i.service_id, customer_id = i.customer_id
+                   service_id = i.service_id, customer_id = i.customer_id, started_at = i.created_at
             FROM {inc} i WHERE t.incident_id = i.id AND i.key LIKE %s
             """,  # noqa: S608
             [PREFIX + "%"],

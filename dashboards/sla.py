@@ -18,6 +18,7 @@ Definitions (the compliance, MTTA and MTTR ones are those of `dashboards.metrics
   clipped to the period, summed per cause.
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import (
@@ -37,21 +38,18 @@ from django.utils import timezone
 
 from escalation.models import Escalation
 from incidents.models import OPEN_STATUSES, IncidentEvent
+from org.models import Customer, Service, Team
 from sla.models import PauseCause, PausePeriod, SLATimer, TimerMetric, TimerState
 
 from .filters import Scope
-from .metrics import sla_metrics
+from .metrics import Counts, percent, sla_metrics, timer_rollup
 
 WEEKLY_AFTER_DAYS = 62
 LIST_LIMIT = 25
 AT_RISK_LIMIT = 10
 # Timer fields: the SLA service copies the incident's dimensions onto its timers.
-DIMENSIONS = {
-    "priority": ("priority", None),
-    "team": ("team_id", "team__name"),
-    "service": ("service_id", "service__name"),
-    "customer": ("customer_id", "customer__name"),
-}
+# Reporting dimensions (copied onto every timer) and the model naming their values.
+DIMENSIONS = {"priority": None, "team": Team, "service": Service, "customer": Customer}
 AGE_BUCKETS = (
     ("under_1d", "Under a day", None, timedelta(days=1)),
     ("d1_3", "1–3 days", timedelta(days=1), timedelta(days=3)),
@@ -60,83 +58,59 @@ AGE_BUCKETS = (
     ("over_30d", "Over 30 days", timedelta(days=30), None),
 )
 
-MET = Q(breached_at__isnull=True, is_active=False)
-BREACHED = Q(breached_at__isnull=False)
 
-
-def _pct(part, whole):
-    return None if not whole else round(part * 100 / whole, 1)
-
-
-def period_timers(scope: Scope):
-    """Timers of the incidents created in the period. A timer starts when its incident is
-    logged and carries the incident's priority, team, service and customer, so period and
-    filters are read off the timer itself (an index-only scan, no join)."""
-    return SLATimer.objects.filter(
-        scope.q(), started_at__gte=scope.start, started_at__lt=scope.end, policy__isnull=False
+def rollup(scope: Scope):
+    """Every compliance figure of the scope's period in one pass (see dashboards.metrics)."""
+    return timer_rollup(
+        start=scope.start,
+        end=scope.end,
+        condition=scope.q(),
+        weekly=_weekly(scope),
+        tz=timezone.get_current_timezone(),
     )
 
 
-def compliance_by(scope: Scope, dimension: str) -> list[dict]:
-    """Response and resolution compliance per value of one dimension (one query)."""
-    key, label = DIMENSIONS[dimension]
-    fields = [key] + ([label] if label else [])
-    rows = (
-        period_timers(scope)
-        .values(*fields)
-        .annotate(
-            response_met=Count("pk", filter=MET & Q(metric=TimerMetric.RESPONSE)),
-            response_breached=Count("pk", filter=BREACHED & Q(metric=TimerMetric.RESPONSE)),
-            resolution_met=Count("pk", filter=MET & Q(metric=TimerMetric.RESOLUTION)),
-            resolution_breached=Count("pk", filter=BREACHED & Q(metric=TimerMetric.RESOLUTION)),
-        )
-        .order_by(label or key)
+def compliance_by(scope: Scope, dimension: str, rolled=None) -> list[dict]:
+    """Response and resolution compliance per value of one dimension, ordered by label."""
+    rolled = rolled or rollup(scope)
+    values = rolled.by.get(dimension, {})
+    model = DIMENSIONS[dimension]
+    names = (
+        dict(model.objects.filter(pk__in=[v for v in values if v is not None]).values_list("pk", "name"))
+        if model
+        else {}
     )
     result = []
-    for row in rows:
-        rm, rb = row["response_met"], row["response_breached"]
-        sm, sb = row["resolution_met"], row["resolution_breached"]
+    for value, per_metric in values.items():
+        response = per_metric.get(TimerMetric.RESPONSE, Counts())
+        resolution = per_metric.get(TimerMetric.RESOLUTION, Counts())
         result.append(
             {
-                "id": row[key],
-                "label": row[label] if label else row[key],
-                "response_met": rm,
-                "response_breached": rb,
-                "response_compliance": _pct(rm, rm + rb),
-                "resolution_met": sm,
-                "resolution_breached": sb,
-                "resolution_compliance": _pct(sm, sm + sb),
+                "id": value,
+                "label": names.get(value) if model else value,
+                "response_met": response.met,
+                "response_breached": response.breached,
+                "response_compliance": response.compliance,
+                "resolution_met": resolution.met,
+                "resolution_breached": resolution.breached,
+                "resolution_compliance": resolution.compliance,
             }
         )
+    result.sort(key=lambda row: (row["label"] is None, row["label"] or ""))
     return result
 
 
-def compliance_trend(scope: Scope) -> list[dict]:
-    """Compliance per day or week of creation, for the trend chart (one query)."""
-    trunc = _trunc(scope, "started_at")
-    rows = (
-        period_timers(scope)
-        .annotate(bucket=trunc)
-        .values("bucket")
-        .annotate(
-            response_met=Count("pk", filter=MET & Q(metric=TimerMetric.RESPONSE)),
-            response_breached=Count("pk", filter=BREACHED & Q(metric=TimerMetric.RESPONSE)),
-            resolution_met=Count("pk", filter=MET & Q(metric=TimerMetric.RESOLUTION)),
-            resolution_breached=Count("pk", filter=BREACHED & Q(metric=TimerMetric.RESOLUTION)),
-        )
-        .order_by("bucket")
-    )
-    by_bucket = {timezone.localdate(r["bucket"]): r for r in rows}
+def compliance_trend(scope: Scope, rolled=None) -> list[dict]:
+    """Compliance per day or week of creation, for the trend chart."""
+    rolled = rolled or rollup(scope)
     out = []
     for day in _buckets(scope):
-        r = by_bucket.get(day, {})
-        rm, rb = r.get("response_met", 0), r.get("response_breached", 0)
-        sm, sb = r.get("resolution_met", 0), r.get("resolution_breached", 0)
+        per_metric = rolled.trend.get(day, {})
         out.append(
             {
                 "bucket": day.isoformat(),
-                "response": _pct(rm, rm + rb),
-                "resolution": _pct(sm, sm + sb),
+                "response": per_metric.get(TimerMetric.RESPONSE, Counts()).compliance,
+                "resolution": per_metric.get(TimerMetric.RESOLUTION, Counts()).compliance,
             }
         )
     return out
@@ -161,27 +135,81 @@ def _buckets(scope: Scope) -> list:
     return days
 
 
-def flow(scope: Scope) -> list[dict]:
-    """Inflow (created) and outflow (resolved) per bucket: two grouped queries."""
+@dataclass
+class IncidentFlow:
+    """Incidents created and resolved in the period, per bucket, with what the tiles need."""
+
+    created: dict  # bucket -> incidents created
+    resolved: dict  # bucket -> incidents resolved
+    escalated: int = 0  # of those created, escalated to development
+    tier_one: int = 0  # of those resolved, resolved at tier 1
+    resolved_of_created: int = 0
+    time_to_resolve: timedelta = timedelta(0)  # summed over resolved_of_created
+
+    @property
+    def created_total(self) -> int:
+        return sum(self.created.values())
+
+    @property
+    def resolved_total(self) -> int:
+        return sum(self.resolved.values())
+
+    @property
+    def mttr(self) -> timedelta | None:
+        return self.time_to_resolve / self.resolved_of_created if self.resolved_of_created else None
+
+
+def incident_flow(scope: Scope) -> IncidentFlow:
+    """Two grouped queries: incidents created in the period per bucket (with how many were
+    escalated to development and their time to resolve) and incidents resolved in the period
+    per bucket (with how many stayed at tier 1)."""
     base = scope.incidents()
+    escalated = Exists(Escalation.objects.filter(incident=OuterRef("pk")))
+    raised = Exists(IncidentEvent.objects.filter(incident=OuterRef("pk"), field="tier", new__in=["2", "3"]))
+    fixed = Q(resolved_at__isnull=False)
     created = (
         base.filter(created_at__gte=scope.start, created_at__lt=scope.end)
         .annotate(bucket=_trunc(scope, "created_at"))
         .values("bucket")
-        .annotate(n=Count("pk"))
+        .annotate(
+            n=Count("pk"),
+            escalated=Count("pk", filter=escalated),
+            fixed=Count("pk", filter=fixed),
+            to_resolve=Sum(
+                ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField()),
+                filter=fixed,
+            ),
+        )
         .order_by()
     )
     resolved = (
         base.filter(resolved_at__gte=scope.start, resolved_at__lt=scope.end)
         .annotate(bucket=_trunc(scope, "resolved_at"))
         .values("bucket")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk"), tier_one=Count("pk", filter=Q(tier=1) & ~raised))
         .order_by()
     )
-    inflow = {timezone.localdate(r["bucket"]): r["n"] for r in created}
-    outflow = {timezone.localdate(r["bucket"]): r["n"] for r in resolved}
+    result = IncidentFlow(created={}, resolved={})
+    for row in created:
+        result.created[timezone.localdate(row["bucket"])] = row["n"]
+        result.escalated += row["escalated"]
+        result.resolved_of_created += row["fixed"]
+        result.time_to_resolve += row["to_resolve"] or timedelta(0)
+    for row in resolved:
+        result.resolved[timezone.localdate(row["bucket"])] = row["n"]
+        result.tier_one += row["tier_one"]
+    return result
+
+
+def flow(scope: Scope, incidents: IncidentFlow | None = None) -> list[dict]:
+    """Inflow (created) and outflow (resolved) per bucket."""
+    incidents = incidents or incident_flow(scope)
     return [
-        {"bucket": d.isoformat(), "created": inflow.get(d, 0), "resolved": outflow.get(d, 0)}
+        {
+            "bucket": d.isoformat(),
+            "created": incidents.created.get(d, 0),
+            "resolved": incidents.resolved.get(d, 0),
+        }
         for d in _buckets(scope)
     ]
 
@@ -200,27 +228,16 @@ def backlog_age(scope: Scope, now=None) -> list[dict]:
     return [{"key": key, "label": label, "count": row[key]} for key, label, _l, _h in AGE_BUCKETS]
 
 
-def tier_one_share(scope: Scope) -> dict:
-    raised = IncidentEvent.objects.filter(incident=OuterRef("pk"), field="tier", new__in=["2", "3"])
-    row = (
-        scope.incidents()
-        .filter(resolved_at__gte=scope.start, resolved_at__lt=scope.end)
-        .aggregate(
-            resolved=Count("pk"),
-            tier_one=Count("pk", filter=Q(tier=1) & ~Exists(raised)),
-        )
-    )
-    return {**row, "share": _pct(row["tier_one"], row["resolved"])}
+def tier_one_share(scope: Scope, incidents: IncidentFlow | None = None) -> dict:
+    incidents = incidents or incident_flow(scope)
+    resolved, tier_one = incidents.resolved_total, incidents.tier_one
+    return {"resolved": resolved, "tier_one": tier_one, "share": percent(tier_one, resolved)}
 
 
-def escalation_rate(scope: Scope) -> dict:
-    escalated = Escalation.objects.filter(incident=OuterRef("pk"))
-    row = (
-        scope.incidents()
-        .filter(created_at__gte=scope.start, created_at__lt=scope.end)
-        .aggregate(created=Count("pk"), escalated=Count("pk", filter=Exists(escalated)))
-    )
-    return {**row, "rate": _pct(row["escalated"], row["created"])}
+def escalation_rate(scope: Scope, incidents: IncidentFlow | None = None) -> dict:
+    incidents = incidents or incident_flow(scope)
+    created, escalated = incidents.created_total, incidents.escalated
+    return {"created": created, "escalated": escalated, "rate": percent(escalated, created)}
 
 
 def paused_by_cause(scope: Scope, now=None) -> list[dict]:
@@ -233,7 +250,7 @@ def paused_by_cause(scope: Scope, now=None) -> list[dict]:
     )
     rows = (
         PausePeriod.objects.filter(
-            scope.q("timer__incident__"),
+            scope.q("timer__"),
             timer__metric=TimerMetric.RESOLUTION,
             started_at__lt=end,
         )
@@ -262,7 +279,7 @@ def breaches(scope: Scope):
     """Timers breached in the period, newest first (a queryset: slice it or stream it)."""
     return (
         SLATimer.objects.filter(
-            scope.q("incident__"),
+            scope.q(),
             breached_at__gte=scope.start,
             breached_at__lt=scope.end,
         )
@@ -276,7 +293,7 @@ def at_risk_now(scope: Scope, now=None):
     now = now or timezone.now()
     return (
         SLATimer.objects.filter(
-            scope.q("incident__"),
+            scope.q(),
             state=TimerState.RUNNING,
             warn_at__lte=now,
         )
@@ -288,25 +305,45 @@ def at_risk_now(scope: Scope, now=None):
     )
 
 
+def at_risk_first(scope: Scope, now=None, limit=AT_RISK_LIMIT) -> tuple[list, int]:
+    """The soonest-due timers at risk now and how many there are. Which ones is answered by
+    the at-risk index alone (two index-only reads), then only those rows are loaded."""
+    risk = at_risk_now(scope, now)
+    ids = list(risk.values_list("pk", flat=True)[:limit])
+    rows = SLATimer.objects.filter(pk__in=ids).select_related(
+        "incident__team", "incident__assignee", "incident__service"
+    )
+    by_id = {timer.pk: timer for timer in rows}
+    return [by_id[pk] for pk in ids if pk in by_id], risk.count()
+
+
 def sla_dashboard(scope: Scope, now=None) -> dict:
     now = now or timezone.now()
-    headline = sla_metrics(start=scope.start, end=scope.end, incident_q=scope.q())
+    rolled = rollup(scope)
+    incidents = incident_flow(scope)
+    totals = {"incidents": incidents.created_total, "mttr": incidents.mttr}
+    headline = sla_metrics(
+        start=scope.start, end=scope.end, incident_q=scope.q(), rollup=rolled, totals=totals
+    )
     breach_qs = breaches(scope)
-    risk_qs = at_risk_now(scope, now)
+    breach_totals = breach_qs.order_by().aggregate(
+        clocks=Count("pk"), incidents=Count("incident_id", distinct=True)
+    )
+    at_risk, at_risk_count = at_risk_first(scope, now)
     return {
         "headline": headline,
-        "by": {name: compliance_by(scope, name) for name in DIMENSIONS},
-        "trend": compliance_trend(scope),
-        "flow": flow(scope),
+        "by": {name: compliance_by(scope, name, rolled) for name in DIMENSIONS},
+        "trend": compliance_trend(scope, rolled),
+        "flow": flow(scope, incidents),
         "weekly": _weekly(scope),
         "backlog": backlog_age(scope, now),
-        "tier_one": tier_one_share(scope),
-        "escalation": escalation_rate(scope),
+        "tier_one": tier_one_share(scope, incidents),
+        "escalation": escalation_rate(scope, incidents),
         "paused": paused_by_cause(scope, now),
         "breaches": list(breach_qs[:LIST_LIMIT]),
-        "breach_count": breach_qs.count(),
-        "breached_incidents": breach_qs.order_by().values("incident_id").distinct().count(),
-        "at_risk": list(risk_qs[:AT_RISK_LIMIT]),
+        "breach_count": breach_totals["clocks"],
+        "breached_incidents": breach_totals["incidents"],
+        "at_risk": at_risk,
         "now": now,
-        "at_risk_count": risk_qs.count(),
+        "at_risk_count": at_risk_count,
     }

@@ -77,13 +77,13 @@ def sla_at_risk(request):
     _form, scope = _scope_or_400(request)
     if scope is None:
         raise Http404
-    qs = sla.at_risk_now(scope)
+    at_risk, at_risk_count = sla.at_risk_first(scope)
     return render(
         request,
         "dashboards/_at_risk.html",
         {
-            "at_risk": list(qs[: sla.AT_RISK_LIMIT]),
-            "at_risk_count": qs.count(),
+            "at_risk": at_risk,
+            "at_risk_count": at_risk_count,
             "query": urlencode(scope.query()),
             "queue_at_risk": urlencode(scope.queue_query(sla_state="at_risk", status="open")),
             "now": timezone.now(),

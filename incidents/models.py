@@ -105,10 +105,10 @@ class Incident(models.Model):
         "boards.Release", null=True, blank=True, on_delete=models.SET_NULL, related_name="caused_incidents"
     )
 
-    created_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)
     responded_at = models.DateTimeField(null=True, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     # Optimistic concurrency: every write bumps it; a stale writer gets a 409.
     version = models.PositiveIntegerField(default=1)
@@ -124,6 +124,25 @@ class Incident(models.Model):
             models.Index(fields=["assignee", "status"]),
             models.Index(fields=["service", "status"]),
             models.Index(fields=["sla_due_at", "priority", "created_at", "id"], name="incident_sla_urgency"),
+            # Dashboards: incidents created / resolved in a period and the open backlog by age,
+            # counted index-only with the filters they take.
+            models.Index(
+                fields=["created_at"],
+                name="incident_created",
+                include=["id", "resolved_at", "priority", "team", "service", "customer"],
+            ),
+            models.Index(
+                fields=["resolved_at"],
+                name="incident_resolved",
+                include=["id", "tier", "priority", "team", "service", "customer"],
+                condition=models.Q(resolved_at__isnull=False),
+            ),
+            models.Index(
+                fields=["created_at"],
+                name="incident_open_age",
+                include=["id", "priority", "team", "service", "customer"],
+                condition=models.Q(status__in=["new", "in_progress", "on_hold"]),
+            ),
         ]
 
     def __str__(self):

@@ -134,7 +134,12 @@ class SLATimer(models.Model):
             ),
             # "At risk now" (running past the warning instant, warned or not) for the queue
             # filter and the dashboards, whatever the number of running timers.
-            models.Index(fields=["warn_at"], name="sla_timer_at_risk", condition=models.Q(state="running")),
+            models.Index(
+                fields=["warn_at"],
+                name="sla_timer_at_risk",
+                condition=models.Q(state="running"),
+                include=["id", "due_at", "priority", "team", "service", "customer"],
+            ),
             # Dashboards select timers by period: an index-only scan with what they count.
             models.Index(
                 fields=["started_at"],
@@ -150,6 +155,13 @@ class SLATimer(models.Model):
                     "service",
                     "customer",
                 ],
+            ),
+            # Breaches of a period (dashboard list, count and drill-down), index-only.
+            models.Index(
+                fields=["breached_at"],
+                name="sla_timer_breached",
+                include=["id", "incident", "priority", "team", "service", "customer"],
+                condition=models.Q(breached_at__isnull=False),
             ),
             models.Index(
                 fields=["warn_at"],

@@ -77,7 +77,9 @@ class _Key:
             return None
         if self.field is None:
             return raw
-        return self.field.to_python(raw)
+        value = self.field.to_python(raw)
+        self.field.run_validators(value)  # e.g. an integer beyond the column's range
+        return value
 
 
 class CursorPagination(pagination.BasePagination):
