@@ -8,6 +8,7 @@ from incidents.models import OPEN_STATUSES, Incident, IncidentEvent
 from sla.models import SLATimer, TimerMetric
 
 from .filters import Scope
+from .metrics import MET
 from .sla import AGE_BUCKETS
 
 SHOW = {
@@ -35,7 +36,7 @@ def drilldown_incidents(scope: Scope, show: str, metric: str = "", now=None):
     elif show == "resolved":
         qs = qs.filter(resolved_at__gte=scope.start, resolved_at__lt=scope.end)
     elif show == "met":
-        qs = qs.filter(created).filter(Exists(timers.filter(breached_at__isnull=True, is_active=False)))
+        qs = qs.filter(created).filter(Exists(timers.filter(MET)))
     elif show == "breached":
         qs = qs.filter(created).filter(Exists(timers.filter(breached_at__isnull=False)))
     elif show == "breaches":

@@ -4,10 +4,11 @@ Definitions (tested on hand-built data in tests/dashboards):
 - The period selects incidents by their creation instant, `start <= created_at < end`.
 - Only timers under a policy count (an incident no policy matched has no target).
 - A timer is *breached* when a breach was recorded (even if it was later stopped), *met*
-  when it stopped without one; running and paused timers are not decided yet and count in
-  neither. Compliance = met / (met + breached) × 100, or None when nothing was decided.
+  when it stopped without one; running and paused timers are not decided yet, and clocks
+  stopped by cancelling the incident before they breached are void: both count in neither.
+  Compliance = met / (met + breached) × 100, or None when nothing was decided.
 - MTTA: mean wall-clock time from creation to the response timer's stop (first public
-  reply, or an agent taking the incident in progress).
+  reply, or an agent taking the incident in progress; not a cancellation).
 - MTTR: mean wall-clock time from creation to resolution, over incidents resolved.
 
 Every compliance figure of a period — the headline, each breakdown and the trend — comes
@@ -26,14 +27,14 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q,
 from django.db.models.functions import TruncDay, TruncWeek
 
 from incidents.models import Incident
-from sla.models import SLATimer, TimerMetric
+from sla.models import SLATimer, TimerMetric, TimerState
 
 # Incident fields the SLA service copies onto every timer (see sla.models.SLATimer).
 TIMER_DIMENSIONS = ("priority", "team_id", "service_id", "customer_id")
 
-MET = Q(policy__isnull=False, breached_at__isnull=True, is_active=False)
+MET = Q(policy__isnull=False, breached_at__isnull=True, is_active=False) & ~Q(state=TimerState.CANCELLED)
 BREACHED = Q(policy__isnull=False, breached_at__isnull=False)
-ACKNOWLEDGED = Q(metric=TimerMetric.RESPONSE, stopped_at__isnull=False)
+ACKNOWLEDGED = Q(metric=TimerMetric.RESPONSE, stopped_at__isnull=False) & ~Q(state=TimerState.CANCELLED)
 
 
 def _lookups(condition: Q):

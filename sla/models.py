@@ -86,6 +86,9 @@ class TimerState(models.TextChoices):
     PAUSED = "paused", "Paused"
     MET = "met", "Met"
     BREACHED = "breached", "Breached"
+    # Stopped because the incident was cancelled before the clock was met or breached: it
+    # counts in neither (a clock that had already breached stays breached).
+    CANCELLED = "cancelled", "Cancelled"
 
 
 class SLATimer(models.Model):
@@ -147,6 +150,7 @@ class SLATimer(models.Model):
                 include=[
                     "metric",
                     "policy",
+                    "state",
                     "breached_at",
                     "is_active",
                     "stopped_at",

@@ -45,6 +45,8 @@ STOPPED_STATUSES = ("resolved", "closed", "cancelled")
 RESELECT_FIELDS = ("priority", "service", "customer", "type")
 
 COUNTING, PAUSED, STOPPED = "counting", "paused", "stopped"
+# Why a clock stopped, when it was because the incident was cancelled (see TimerState).
+CANCELLED_CAUSE = "cancelled"
 
 
 # ================================================================== lifecycle hooks
@@ -152,11 +154,13 @@ def _pause_reasons(policy: SLAPolicy | None) -> list[str]:
 def _desired_mode(incident, timer: SLATimer, replied: bool) -> tuple[str, str]:
     if timer.metric == TimerMetric.RESPONSE:
         # Met once: a response never restarts.
-        if not timer.is_active or replied or incident.responded_at or incident.status != "new":
+        if not timer.is_active or replied or incident.responded_at:
             return STOPPED, ""
+        if incident.status != "new":
+            return STOPPED, CANCELLED_CAUSE if incident.status == "cancelled" else ""
         return COUNTING, ""
     if incident.status in STOPPED_STATUSES:
-        return STOPPED, ""
+        return STOPPED, CANCELLED_CAUSE if incident.status == "cancelled" else ""
     if incident.status == "on_hold" and incident.hold_reason in _pause_reasons(timer.policy):
         return PAUSED, HOLD_CAUSE.get(incident.hold_reason, PauseCause.OTHER)
     return COUNTING, ""
@@ -172,7 +176,7 @@ def _current_mode(timer: SLATimer) -> tuple[str, str]:
 
 def _apply_mode(timer: SLATimer, desired: tuple[str, str], at: datetime) -> bool:
     current = _current_mode(timer)
-    if current == desired:
+    if current == desired or current[0] == desired[0] == STOPPED:
         return False
     mode, cause = desired
     if current[0] == PAUSED:
@@ -193,6 +197,8 @@ def _apply_mode(timer: SLATimer, desired: tuple[str, str], at: datetime) -> bool
     elif mode == STOPPED:
         timer.is_active = False
         timer.stopped_at = at
+        if cause == CANCELLED_CAUSE:
+            timer.state = TimerState.CANCELLED
     return True
 
 
@@ -200,7 +206,7 @@ def _state_for(timer: SLATimer) -> str:
     if timer.breached_at is not None:
         return TimerState.BREACHED
     if not timer.is_active:
-        return TimerState.MET
+        return TimerState.CANCELLED if timer.state == TimerState.CANCELLED else TimerState.MET
     if timer.paused_at is not None:
         return TimerState.PAUSED
     return TimerState.RUNNING

@@ -40,7 +40,7 @@ def _incident(n, created, *, service, customer=None, priority="P3"):
 
 
 def _timer(incident, metric, *, policy, outcome):
-    """outcome: "met", "breached" (stopped late), "breached_open", "running"."""
+    """outcome: "met", "breached" (stopped late), "breached_open", "running", "cancelled"."""
     stopped = incident.created_at + H * (2 if outcome != "breached" else 9)
     return SLATimer.objects.create(
         incident=incident,
@@ -52,10 +52,10 @@ def _timer(incident, metric, *, policy, outcome):
         metric=metric,
         started_at=incident.created_at,
         due_at=incident.created_at + 4 * H,
-        stopped_at=stopped if outcome in ("met", "breached") else None,
+        stopped_at=stopped if outcome in ("met", "breached", "cancelled") else None,
         breached_at=incident.created_at + 4 * H if outcome.startswith("breached") else None,
         is_active=outcome in ("running", "breached_open"),
-        state={"met": "met", "breached": "breached", "breached_open": "breached"}.get(outcome, "running"),
+        state={"breached_open": "breached"}.get(outcome, outcome),
     )
 
 
@@ -82,7 +82,7 @@ def mixed():
                 inc,
                 metric,
                 policy=None if n % 11 == 0 else policy,
-                outcome=rng.choice(["met", "met", "breached", "breached_open", "running"]),
+                outcome=rng.choice(["met", "met", "breached", "breached_open", "running", "cancelled"]),
             )
 
 
@@ -95,6 +95,8 @@ def _reference(start, end, tz, condition=lambda t: True):
     for t in SLATimer.objects.all():
         if not (start <= t.started_at < end) or not condition(t):
             continue
+        if t.state == "cancelled":
+            continue  # void: neither met nor breached, and no acknowledgement
         if t.metric == "response" and t.stopped_at is not None:
             acked += 1
             ack_time += t.stopped_at - t.started_at

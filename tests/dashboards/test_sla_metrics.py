@@ -124,3 +124,16 @@ def test_query_count_does_not_grow_with_incidents(api, manager_user, django_asse
     with CaptureQueriesContext(connection) as large:
         client.get("/api/v1/metrics/sla/", {"from": "2026-03-02", "to": "2026-03-02"})
     assert len(large) == len(small)
+
+
+def test_clocks_voided_by_cancelling_count_in_neither(api, manager_user):
+    a = _incident(1, T0, resolved=T0 + timedelta(hours=1))
+    _timer(a, "response", stopped_after=timedelta(minutes=5))
+    b = _incident(2, T0, status="cancelled")
+    voided = _timer(b, "response", stopped_after=timedelta(minutes=30))
+    voided.state = "cancelled"
+    voided.save()
+    m = sla_metrics(start=T0, end=T0 + timedelta(days=1))
+    assert m["response"] == {"met": 1, "breached": 0, "compliance": 100.0}
+    assert m["mtta_seconds"] == 5 * 60  # the cancellation acknowledged nothing
+    assert m["incidents"] == 2

@@ -176,3 +176,37 @@ def test_resolving_after_due_before_the_sweep_records_the_breach(policy):
     assert t.breached_at == at(13, 13)
     assert timer_remaining_seconds(t) == -10 * 60
     assert t.due_at - t.started_at == timedelta(hours=4)
+
+
+def test_cancelling_voids_clocks_not_yet_met_or_breached(policy):
+    inc = make_incident(created_at=at(13, 9))
+    sla_on_incident_created(incident=inc, at=inc.created_at)
+    change(inc, at(13, 9, 30), status="cancelled")
+    t = timers(inc)
+    assert (t["response"].state, t["response"].is_active) == (TimerState.CANCELLED, False)
+    assert (t["resolution"].state, t["resolution"].is_active) == (TimerState.CANCELLED, False)
+    assert t["resolution"].stopped_at == at(13, 9, 30)
+
+
+def test_cancelling_keeps_a_response_already_given_and_a_breach_already_recorded(policy):
+    inc = make_incident(created_at=at(13, 9))
+    sla_on_incident_created(incident=inc, at=inc.created_at)
+    sla_on_public_reply(incident=inc, at=at(13, 9, 20))
+    change(inc, at(13, 9, 25), status="in_progress")
+    change(inc, at(13, 14), status="cancelled")  # resolution was due at 13:00
+    t = timers(inc)
+    assert t["response"].state == TimerState.MET
+    assert t["response"].stopped_at == at(13, 9, 20)
+    assert t["resolution"].state == TimerState.BREACHED
+    assert t["resolution"].breached_at == at(13, 13)
+
+
+def test_cancelling_an_incident_on_hold_closes_the_pause(policy):
+    inc = make_incident(created_at=at(13, 9))
+    sla_on_incident_created(incident=inc, at=inc.created_at)
+    change(inc, at(13, 9, 10), status="in_progress")
+    change(inc, at(13, 10), status="on_hold", hold_reason="awaiting_customer")
+    change(inc, at(13, 11), status="cancelled", hold_reason="")
+    t = timers(inc)["resolution"]
+    assert (t.state, t.paused_at) == (TimerState.CANCELLED, None)
+    assert t.pauses.get().ended_at == at(13, 11)
