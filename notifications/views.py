@@ -20,6 +20,11 @@ def notification_list(request):
     return render(request, "notifications/list.html", {"page": page, "show": show})
 
 
+def bell(request):
+    """The bell alone, for the page's periodic refresh (htmx swaps it in place)."""
+    return render(request, "notifications/_bell.html")
+
+
 @require_POST
 def mark_read(request, pk):
     get_object_or_404(Notification, pk=pk, recipient=request.user)

@@ -1,6 +1,8 @@
 import zoneinfo
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponse
 from django.utils import timezone
 
 
@@ -15,6 +17,16 @@ class BrowserLoginRequiredMiddleware(LoginRequiredMiddleware):
         if request.path_info.startswith("/api/"):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+    def handle_no_permission(self, request, view_func):
+        if request.headers.get("HX-Request"):
+            # A fragment refresh after the session ended: send the whole page to the login
+            # form (and back afterwards) instead of swapping the form into the fragment.
+            page = request.headers.get("HX-Current-URL") or request.get_full_path()
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = redirect_to_login(page, self.get_login_url(view_func))["Location"]
+            return response
+        return super().handle_no_permission(request, view_func)
 
 
 class ViewerTimezoneMiddleware:
