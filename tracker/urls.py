@@ -19,3 +19,5 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("dashboards/", include("dashboards.urls")),
 ]
+
+handler500 = "tracker.views.server_error"

@@ -1,8 +1,12 @@
+import sys
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect
+from django.template import loader
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from kombu import Connection
 
@@ -43,3 +47,15 @@ def healthz(request):
 def home(request):
     items = nav_for(request.user)
     return redirect(items[0]["url"] if items else "accounts:profile")
+
+
+def server_error(request):
+    """The browser's error page. While the database is unreachable it is a retryable 503
+    (as the API answers), rendered without touching the database; otherwise the plain 500."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, OperationalError | InterfaceError):
+        response = HttpResponseServerError(loader.get_template("503.html").render())
+        response.status_code = 503
+        response["Retry-After"] = "30"
+        return response
+    return defaults.server_error(request)
