@@ -206,3 +206,35 @@ def test_users_create_replace_and_revoke_their_own_token(client, desk_user):
     client.post(reverse("accounts:token_revoke"))
     assert not Token.objects.filter(user=desk_user).exists()
     assert client.get(reverse("accounts:token_revoke")).status_code == 405
+
+
+def test_a_hung_redis_costs_the_cache_a_second_not_a_stalled_request():
+    """A Redis that accepts connections but never answers: the production cache gives up
+    after its socket timeout (and the login throttle, which uses it, fails open)."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(server.accept()), daemon=True).start()
+    port = server.getsockname()[1]
+    probe = (
+        "import time\n"
+        "from django.core.cache import cache\n"
+        "began = time.monotonic()\n"
+        "try:\n"
+        "    cache.get('x')\n"
+        "except Exception as exc:\n"
+        "    print('failed', type(exc).__name__, round(time.monotonic() - began, 1))\n"
+    )
+    env = {**PRODUCTION_ENV, "REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+    try:
+        result = _run([sys.executable, "manage.py", "shell", "-c", probe], env)
+    finally:
+        server.close()
+    assert result.returncode == 0, result.stderr
+    words = result.stdout.strip().splitlines()[-1].split()
+    assert words[:2] == ["failed", "TimeoutError"], result.stdout
+    assert float(words[2]) < 3

@@ -38,4 +38,13 @@ STORAGES = {
 
 REDIS_URL = env("REDIS_URL") or CELERY_BROKER_URL
 if REDIS_URL.startswith("redis"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Short socket timeouts: a hung Redis costs a request at most a second (callers of the
+    # cache fail open), never a stalled worker.
+    _cache_timeout = float(env("REDIS_CACHE_TIMEOUT", "1.0"))
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": _cache_timeout, "socket_timeout": _cache_timeout},
+        }
+    }
