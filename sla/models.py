@@ -66,6 +66,9 @@ class SLAPolicy(models.Model):
     escalate_on_breach = models.BooleanField(default=False)
     declare_major_on_breach = models.BooleanField(default=False)
     active = models.BooleanField(default=True)
+    # Set when an edit (of the policy or its calendar) asks for the clocks it runs to be
+    # recomputed; cleared by the task that did it (the sweep re-queues a lost request).
+    retarget_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["priority", "name"]

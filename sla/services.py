@@ -241,11 +241,13 @@ def _recompute(timer: SLATimer, at: datetime) -> tuple[datetime | None, datetime
     return due, warn
 
 
-def _sync(incident, timers: list[SLATimer], *, at: datetime, recompute=False, replied=False):
+def _sync(incident, timers: list[SLATimer], *, at: datetime, recompute: bool | set = False, replied=False):
+    """Bring the incident's timers (all of them) in line with it; `recompute` (True, or the
+    ids of some timers) recomputes instants from the original start even without a change."""
     breaches, warnings = [], []
     for timer in timers:
         changed = _apply_mode(timer, _desired_mode(incident, timer, replied), at)
-        if not (changed or recompute):
+        if not (changed or (timer.pk in recompute if isinstance(recompute, set) else recompute)):
             continue
         due, warn = _recompute(timer, at)
         if warn is not None and warn <= at and timer.warned_at is None:
@@ -580,6 +582,7 @@ def calendar_create(*, actor=None, **data) -> BusinessCalendar:
     calendar = BusinessCalendar(**{k: v for k, v in data.items() if k in CALENDAR_FIELDS})
     _clean_calendar(calendar)
     calendar.save()
+    _request_retarget(SLAPolicy.objects.filter(calendar=calendar))
     return calendar
 
 
@@ -591,6 +594,7 @@ def calendar_update(*, calendar: BusinessCalendar, actor=None, **data) -> Busine
             setattr(calendar, field, value)
     _clean_calendar(calendar)
     calendar.save()
+    _request_retarget(SLAPolicy.objects.filter(calendar=calendar))
     return calendar
 
 
@@ -631,6 +635,8 @@ def policy_create(*, actor=None, **data) -> SLAPolicy:
     _clean_policy(policy)
     policy.save()
     _adopt_policy(policy)
+    # Clocks running under a less specific policy of that priority may match this one now.
+    _request_retarget(SLAPolicy.objects.filter(priority=policy.priority).exclude(pk=policy.pk))
     return policy
 
 
@@ -657,10 +663,93 @@ def _adopt_policy(policy: SLAPolicy, limit=10_000):
 @transaction.atomic
 def policy_update(*, policy: SLAPolicy, actor=None, **data) -> SLAPolicy:
     policy = SLAPolicy.objects.select_for_update().get(pk=policy.pk)
+    before = {field: getattr(policy, field) for field in RETARGET_FIELDS}
     for field, value in data.items():
         if field in POLICY_FIELDS:
             setattr(policy, field, value)
     _clean_policy(policy)
     policy.save()
     _adopt_policy(policy)
+    if any(getattr(policy, field) != old for field, old in before.items()):
+        same_priority = SLAPolicy.objects.filter(priority__in={policy.priority, before["priority"]})
+        _request_retarget(same_priority)
     return policy
+
+
+# Edits that change what a policy's running clocks are due by, or which incidents it matches.
+RETARGET_FIELDS = (
+    "priority",
+    "service_id",
+    "customer_id",
+    "incident_type",
+    "response_minutes",
+    "resolution_minutes",
+    "calendar_id",
+    "warn_percent",
+    "pause_on",
+    "active",
+)
+
+
+def _request_retarget(policies):
+    """Ask for the clocks these policies run to be recomputed, after this commit."""
+    from .tasks import sla_policy_retarget
+
+    now = timezone.now()
+    for pk in list(policies.values_list("pk", flat=True)):
+        SLAPolicy.objects.filter(pk=pk).update(retarget_requested_at=now)
+        enqueue_on_commit(sla_policy_retarget, pk)
+
+
+def policies_awaiting_retarget(*, now: datetime, older_than=timedelta(minutes=2)) -> list[int]:
+    """Requests whose task never ran (the broker was down): the sweep queues them again."""
+    return list(
+        SLAPolicy.objects.filter(retarget_requested_at__lte=now - older_than).values_list("pk", flat=True)
+    )
+
+
+def policy_retarget(*, policy_id: int, at: datetime | None = None, batch=200) -> int:
+    """Recompute, from their original start, the clocks a policy still runs (running or
+    paused) after it or its calendar was edited: each takes the policy that matches its
+    incident now (the same one, edited, or a more specific one; the same one when none
+    matches any more) and its targets, pause rules and calendar. Clocks already stopped keep
+    their outcome. Idempotent: run twice, the same instants; a breach fires once. Returns
+    the number of incidents done."""
+    requested = SLAPolicy.objects.filter(pk=policy_id).values_list("retarget_requested_at", flat=True).first()
+    if requested is None:
+        return 0
+    done, last = 0, 0
+    while True:
+        ids = list(
+            SLATimer.objects.filter(policy_id=policy_id, is_active=True, incident_id__gt=last)
+            .order_by("incident_id")
+            .values_list("incident_id", flat=True)
+            .distinct()[:batch]
+        )
+        if not ids:
+            break
+        for incident_id in ids:
+            _retarget_incident(incident_id, policy_id, at or timezone.now())
+        done += len(ids)
+        last = ids[-1]
+    SLAPolicy.objects.filter(pk=policy_id, retarget_requested_at=requested).update(retarget_requested_at=None)
+    return done
+
+
+@transaction.atomic
+def _retarget_incident(incident_id: int, policy_id: int, at: datetime):
+    from incidents.models import Incident
+    from incidents.services import incident_lock
+
+    incident = incident_lock(Incident(pk=incident_id))
+    timers = _locked_timers(incident)
+    chosen = _policy_for_incident(incident)
+    again = set()
+    for timer in timers:
+        if not timer.is_active or timer.policy_id != policy_id:
+            continue
+        timer.policy = chosen or timer.policy
+        timer.target_minutes = _target(timer.policy, timer.metric)
+        again.add(timer.pk)
+    if again:
+        _sync(incident, timers, at=at, recompute=again)

@@ -4,6 +4,7 @@ delivered twice, or re-run after a worker died mid-way, they fire nothing twice.
 import logging
 
 from celery import shared_task
+from django.utils import timezone
 
 from . import services
 
@@ -20,6 +21,8 @@ def sla_sweep():
     # Each run stays within one period; after downtime, a backlog left over is shared out
     # to another worker at once (SKIP LOCKED keeps concurrent sweepers apart).
     counts = services.sla_sweep_tick(max_seconds=settings.SLA_SWEEP_SECONDS)
+    for policy_id in services.policies_awaiting_retarget(now=timezone.now()):
+        enqueue(sla_policy_retarget, policy_id)
     if counts["warnings"] or counts["breaches"]:
         logger.info("sla sweep: %s", counts)
     if counts["more"]:
@@ -34,3 +37,9 @@ def sla_handle_events(event_ids):
     for event_id in event_ids:
         handled += services.sla_event_handle(event_id=event_id)
     return handled
+
+
+@shared_task(ignore_result=True)
+def sla_policy_retarget(policy_id):
+    """Recompute the clocks a policy runs after an edit (idempotent; see the service)."""
+    return services.policy_retarget(policy_id=policy_id)

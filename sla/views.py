@@ -78,7 +78,13 @@ def _policy_form(request, policy=None):
         except ValidationError as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, f"Policy “{saved.name}” saved.")
+            note = ""
+            if SLAPolicy.objects.filter(pk=saved.pk, retarget_requested_at__isnull=False).exists():
+                note = (
+                    " The clocks it runs are being recomputed from their start"
+                    " (clocks already met or breached keep their outcome)."
+                )
+            messages.success(request, f"Policy “{saved.name}” saved.{note}")
             return redirect("sla:settings")
     return render(request, "sla/policy_form.html", {"form": form, "policy": policy})
 

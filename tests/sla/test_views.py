@@ -150,3 +150,26 @@ def test_demo_seed_is_idempotent():
         "GB",
         [["09:00", "17:30"]],
     )
+
+
+def test_editing_a_policys_target_in_the_browser_asks_for_its_clocks_to_be_recomputed(client, manager_user):
+    cal = CalendarFactory()
+    client.force_login(manager_user)
+    data = {
+        "name": "P3 standard",
+        "priority": "P3",
+        "calendar": cal.pk,
+        "response_minutes": 120,
+        "resolution_minutes": 960,
+        "warn_percent": 80,
+        "pause_on": ["awaiting_customer"],
+        "active": "on",
+    }
+    client.post(reverse("sla:policy_create"), data)
+    policy = SLAPolicy.objects.get()
+    resp = client.post(
+        reverse("sla:policy_edit", args=[policy.pk]), {**data, "resolution_minutes": 480}, follow=True
+    )
+    assert "being recomputed from their start" in resp.content.decode()
+    policy.refresh_from_db()
+    assert policy.resolution_minutes == 480 and policy.retarget_requested_at is not None
