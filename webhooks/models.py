@@ -1,9 +1,12 @@
 """Outbound webhooks: subscriptions and a log of every delivery."""
 
+import ipaddress
 import secrets
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 
@@ -27,8 +30,26 @@ def new_secret():
 _web_address = URLValidator(schemes=["http", "https"], message="Use an http:// or https:// address.")
 
 
+def is_public_address(address: str) -> bool:
+    """True for an address on the public internet (not loopback, private, link-local, ...)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return ip.is_global and not ip.is_multicast
+
+
 def validate_webhook_url(value):
     _web_address(value)
+    if getattr(settings, "WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", False):
+        return
+    host = (urlsplit(value).hostname or "").strip("[]").lower()
+    literal = host.replace(".", "").isdigit() or ":" in host
+    if host == "localhost" or host.endswith(".localhost") or (literal and not is_public_address(host)):
+        raise ValidationError(
+            "Webhooks go to public addresses only, not to this server or the internal network.",
+            code="private_address",
+        )
 
 
 class Subscription(models.Model):

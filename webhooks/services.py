@@ -12,10 +12,13 @@ import hashlib
 import hmac
 import json
 import logging
+import socket
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -24,7 +27,7 @@ from kombu.exceptions import OperationalError
 
 from tracker.tasks import enqueue_on_commit
 
-from .models import Delivery, DeliveryStatus, Event, Subscription, validate_webhook_url
+from .models import Delivery, DeliveryStatus, Event, Subscription, is_public_address, validate_webhook_url
 
 logger = logging.getLogger(__name__)
 
@@ -85,10 +88,35 @@ def webhook_emit_many(event: str, items: list[dict], *, at=None) -> list[Deliver
     return deliveries
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A receiver answers for itself: a redirect is its answer (a failure), never followed
+    (it could point anywhere, the internal network included)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def _check_destination(url: str):
+    """Refuse a host that resolves to a private, loopback or link-local address, at send
+    time (a name can be re-pointed after the subscription was checked)."""
+    if getattr(settings, "WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", False):
+        return
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)}
+    blocked = sorted(a for a in addresses if not is_public_address(a))
+    if blocked:
+        raise ValueError(f"{parts.hostname} resolves to a non-public address ({', '.join(blocked)})")
+
+
 def _post(url: str, body: bytes, headers: dict) -> int:
+    _check_destination(url)
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - http(s) only, validated
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code

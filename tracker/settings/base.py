@@ -112,6 +112,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # longer compiling the dashboard aggregates (150+ ms each, measured) than running them.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = env("DATABASE_SESSION_OPTIONS", "-c jit=off")
 
+# Webhooks may only call public addresses (no SSRF into this host or its network) unless
+# this is set, e.g. on a laptop trying a receiver on localhost.
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", False)
+
 # Memory a reporting query may use for its sorts and hashes (PostgreSQL, per query node).
 REPORTING_WORK_MEM = env("REPORTING_WORK_MEM", "64MB")
 

@@ -7,6 +7,8 @@ DEBUG = env_bool("DEBUG", True)
 # A fixed key is fine on a laptop: local settings are never used in production.
 SECRET_KEY = env("SECRET_KEY", "local-only-insecure-key-tandem-embedded-defaults")  # noqa: S105
 TANDEM_BASE_URL = env("TANDEM_BASE_URL", f"http://localhost:{env('PORT', '8000')}")
+# On a laptop a webhook receiver usually runs on localhost.
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", True)
 
 # Static files come from the finders here (runserver, the live test server); WhiteNoise
 # serves the collected files in production only.
