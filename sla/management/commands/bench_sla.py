@@ -209,11 +209,14 @@ class Command(BaseCommand):
                 f"""
                 INSERT INTO {SLATimer._meta.db_table}
                     (incident_id, metric, policy_id, state, target_minutes, started_at, due_at, warn_at,
-                     warned_at, is_active, elapsed_seconds, pause_cause)
+                     warned_at, is_active, elapsed_seconds, pause_cause,
+                     priority, team_id, service_id, customer_id)
                 SELECT id, metric, %s, 'running', 960, %s, due, due - interval '4 hours',
-                       CASE WHEN rn <= %s THEN due - interval '4 hours' END, true, 0, ''
+                       CASE WHEN rn <= %s THEN due - interval '4 hours' END, true, 0, '',
+                       priority, team_id, service_id, customer_id
                 FROM (
-                    SELECT i.id, m.metric, row_number() OVER () AS rn,
+                    SELECT i.id, m.metric, i.priority, i.team_id, i.service_id, i.customer_id,
+                           row_number() OVER () AS rn,
                            CASE WHEN row_number() OVER () <= %s
                                 THEN %s::timestamptz - random() * interval '1 minute'
                                 ELSE %s::timestamptz + interval '5 hours' + random() * interval '5 days'
