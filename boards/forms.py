@@ -1,11 +1,24 @@
-"""Browser forms for cards. They parse and label input; the rules live in boards.services."""
+"""Browser forms for boards and cards. They parse and label input; the rules live in
+boards.services."""
 
 from django import forms
 from django.contrib.auth import get_user_model
 
 from accounts.roles import Role
+from org.models import Team
 
-from .models import Card, CardType, ClassOfService, Column, Lane, ReasonCode, ReasonKind, Release
+from .models import (
+    Card,
+    CardType,
+    ClassOfService,
+    Column,
+    ColumnCategory,
+    Lane,
+    LaneKind,
+    ReasonCode,
+    ReasonKind,
+    Release,
+)
 
 
 def _board_users():
@@ -119,3 +132,110 @@ class CardBlockForm(forms.Form):
         queryset=ReasonCode.objects.filter(kind=ReasonKind.BLOCK, active=True), label="Block reason"
     )
     note = forms.CharField(max_length=500, required=False, label="Note")
+
+
+# ------------------------------------------------------------------ board layout
+DEFAULT_COLUMNS = (
+    ("Backlog", ColumnCategory.BACKLOG, None, None),
+    ("Ready", ColumnCategory.READY, None, 8),
+    ("In progress", ColumnCategory.IN_PROGRESS, 1, 4),
+    ("Review", ColumnCategory.IN_PROGRESS, None, 3),
+    ("Done", ColumnCategory.DONE, None, None),
+)
+DEFAULT_LANES = (("Expedite", LaneKind.EXPEDITE, 1), ("Standard", LaneKind.STANDARD, None))
+COLUMN_ROWS, LANE_ROWS = 8, 4
+
+
+def _limit(label):
+    return forms.IntegerField(min_value=0, required=False, label=label)
+
+
+class BoardForm(forms.Form):
+    name = forms.CharField(max_length=100, label="Name")
+    teams = forms.ModelMultipleChoiceField(
+        queryset=Team.objects.filter(is_development=True).order_by("name"),
+        required=False,
+        label="Development teams",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The teams that work from this board (their sprints, escalations and capacity).",
+    )
+
+
+class BoardCreateForm(BoardForm):
+    key_prefix = forms.RegexField(
+        regex=r"^[A-Z][A-Z0-9]{0,9}$",
+        label="Card key prefix",
+        initial="DEV",
+        help_text="Card keys read PREFIX-123: capitals and digits, starting with a letter.",
+        error_messages={"invalid": "Use capitals and digits, starting with a letter (at most 10)."},
+    )
+
+
+class ColumnRowForm(forms.Form):
+    """One workflow step of a board being created; an empty name skips the row."""
+
+    name = forms.CharField(max_length=60, required=False, label="Column")
+    category = forms.ChoiceField(choices=ColumnCategory.choices, label="Category")
+    wip_min = _limit("WIP min")
+    wip_max = _limit("WIP max")
+
+
+class LaneRowForm(forms.Form):
+    name = forms.CharField(max_length=60, required=False, label="Lane")
+    kind = forms.ChoiceField(choices=LaneKind.choices, label="Kind")
+    wip_max = _limit("WIP max in progress")
+
+
+ColumnRows = forms.formset_factory(ColumnRowForm, extra=0)
+# A row left as prefilled is still a row: never skip validating it as "unchanged".
+_EVERY_ROW_CHECKED = {"empty_permitted": False}
+LaneRows = forms.formset_factory(LaneRowForm, extra=0)
+
+
+def column_rows(data=None):
+    initial = [{"name": n, "category": c, "wip_min": lo, "wip_max": hi} for n, c, lo, hi in DEFAULT_COLUMNS]
+    initial += [{"category": ColumnCategory.IN_PROGRESS}] * (COLUMN_ROWS - len(initial))
+    return ColumnRows(data, initial=initial, prefix="col", form_kwargs=_EVERY_ROW_CHECKED)
+
+
+def lane_rows(data=None):
+    initial = [{"name": n, "kind": k, "wip_max": m} for n, k, m in DEFAULT_LANES]
+    initial += [{"kind": LaneKind.STANDARD}] * (LANE_ROWS - len(initial))
+    return LaneRows(data, initial=initial, prefix="lane", form_kwargs=_EVERY_ROW_CHECKED)
+
+
+def filled(formset) -> list[dict]:
+    """The rows the user filled in (a name given), in order."""
+    return [dict(f.cleaned_data) for f in formset.forms if f.cleaned_data.get("name", "").strip()]
+
+
+class ColumnEditForm(forms.Form):
+    name = forms.CharField(max_length=60, label="Name")
+    wip_min = _limit("WIP min")
+    wip_max = _limit("WIP max")
+
+
+class LaneEditForm(forms.Form):
+    name = forms.CharField(max_length=60, label="Name")
+    wip_max = _limit("WIP max in progress")
+
+
+class ColumnAddForm(forms.Form):
+    name = forms.CharField(max_length=60, label="Name")
+    category = forms.ChoiceField(choices=ColumnCategory.choices, label="Category")
+    position = forms.TypedChoiceField(coerce=int, label="Place", required=False, empty_value=None)
+    wip_min = _limit("WIP min")
+    wip_max = _limit("WIP max")
+
+    def __init__(self, *args, board, **kwargs):
+        super().__init__(*args, **kwargs)
+        columns = list(board.columns.order_by("position", "id").values_list("name", flat=True))
+        self.fields["position"].choices = [("", "At the end")] + [
+            (i, f"Before “{name}”") for i, name in enumerate(columns)
+        ]
+
+
+class LaneAddForm(forms.Form):
+    name = forms.CharField(max_length=60, label="Name")
+    kind = forms.ChoiceField(choices=LaneKind.choices, label="Kind", initial=LaneKind.STANDARD)
+    wip_max = _limit("WIP max in progress")

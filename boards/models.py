@@ -75,6 +75,9 @@ class Lane(models.Model):
     name = models.CharField(max_length=60)
     kind = models.CharField(max_length=20, choices=LaneKind.choices, default=LaneKind.STANDARD)
     position = models.PositiveIntegerField(default=0)
+    # How many of the lane's cards may be in progress at once across the board (None: no
+    # limit); the expedite lane's is usually 1.
+    wip_max = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["board", "position", "id"]

@@ -35,5 +35,10 @@ def can_create_board(user) -> bool:
     return has_role(user, *BOARD_ADMINS)
 
 
+def can_manage_board(user, board=None) -> bool:
+    """Rename a board, change its teams, columns, lanes and WIP limits."""
+    return has_role(user, *BOARD_ADMINS)
+
+
 def can_manage_releases(user, board=None) -> bool:
     return has_role(user, *CARD_WORKERS)

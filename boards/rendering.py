@@ -113,6 +113,18 @@ class _CardRenderer:
         )
 
 
+def _lane_head(lane) -> str:
+    limit = ""
+    if lane.get("wip_max") is not None:
+        state = " wip-over" if lane["over"] else " wip-at-limit" if lane["at_limit"] else ""
+        limit = (
+            f'<span class="lane-wip{state}" title="Cards in progress in this lane / its WIP limit">'
+            f"{lane['in_progress']}/{lane['wip_max']} in progress</span>"
+        )
+    head = f'<div class="lane-head lane-{lane["kind"]}" id="lane-{lane["id"]}">'
+    return f"{head}{escape(lane['name'])}{limit}</div>"
+
+
 def board_grid_html(*, columns, lanes, cards, csrf_token, can_move, can_pull, now=None) -> str:
     """Columns left to right, lanes top to bottom; one <ol> per cell, cards in rank order."""
     cells = defaultdict(list)
@@ -131,9 +143,7 @@ def board_grid_html(*, columns, lanes, cards, csrf_token, can_move, can_pull, no
     ]
     out.extend(_column_head(col) for col in columns)
     for lane in lanes:
-        out.append(
-            f'<div class="lane-head lane-{lane["kind"]}" id="lane-{lane["id"]}">{escape(lane["name"])}</div>'
-        )
+        out.append(_lane_head(lane))
         for col in columns:
             cell = cells.get((col["id"], lane["id"]), ())
             label = f"{escape(col['name'])} × {escape(lane['name'])}: {len(cell)} cards"

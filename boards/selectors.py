@@ -122,13 +122,14 @@ def board_list():
     )
 
 
-def board_columns(board) -> list[dict]:
-    """Columns with their card count and WIP flags (count over max / under min)."""
+def board_columns(board=None) -> list[dict]:
+    """Columns with their card count and WIP flags (count over max / under min); of every
+    board, in board order, when no board is given."""
+    qs = Column.objects.all() if board is None else Column.objects.filter(board=board)
     columns = list(
-        Column.objects.filter(board=board)
-        .annotate(count=Count("cards", filter=Q(cards__cancelled_at__isnull=True)))
-        .order_by("position", "id")
-        .values("id", "name", "category", "position", "wip_min", "wip_max", "count")
+        qs.annotate(count=Count("cards", filter=Q(cards__cancelled_at__isnull=True)))
+        .order_by("board_id", "position", "id")
+        .values("id", "board_id", "name", "category", "position", "wip_min", "wip_max", "count")
     )
     for col in columns:
         col["over"] = col["wip_max"] is not None and col["count"] > col["wip_max"]
@@ -137,10 +138,20 @@ def board_columns(board) -> list[dict]:
     return columns
 
 
-def board_lanes(board) -> list[dict]:
-    return list(
-        Lane.objects.filter(board=board).order_by("position", "id").values("id", "name", "kind", "position")
+def board_lanes(board=None) -> list[dict]:
+    """Lanes with their cards in progress and their WIP flag (a lane's limit counts those);
+    of every board when no board is given."""
+    in_progress = Q(cards__cancelled_at__isnull=True, cards__column__category=ColumnCategory.IN_PROGRESS)
+    qs = Lane.objects.all() if board is None else Lane.objects.filter(board=board)
+    lanes = list(
+        qs.annotate(in_progress=Count("cards", filter=in_progress))
+        .order_by("board_id", "position", "id")
+        .values("id", "board_id", "name", "kind", "position", "wip_max", "in_progress")
     )
+    for lane in lanes:
+        lane["over"] = lane["wip_max"] is not None and lane["in_progress"] > lane["wip_max"]
+        lane["at_limit"] = lane["wip_max"] is not None and lane["in_progress"] == lane["wip_max"]
+    return lanes
 
 
 def _board_cards_qs(board):
@@ -210,7 +221,9 @@ def board_api(board, *, cards_json=False) -> dict:
         "columns": [
             {k: c[k] for k in ("id", "name", "category", "wip_min", "wip_max", "count")} for c in columns
         ],
-        "lanes": [{k: ln[k] for k in ("id", "name", "kind")} for ln in board_lanes(board)],
+        "lanes": [
+            {k: ln[k] for k in ("id", "name", "kind", "wip_max", "in_progress")} for ln in board_lanes(board)
+        ],
         "cards": cards,
     }
 

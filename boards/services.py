@@ -42,12 +42,26 @@ CATEGORY_ORDER = [
 ]
 
 
+_UNSET = object()
+
+
+def _wip_errors(label: str, wip_min, wip_max) -> dict[str, list[str]]:
+    """Field -> messages for a pair of WIP limits (min above max is the minimum's error)."""
+    errors = {}
+    for name, value in (("wip_min", wip_min), ("wip_max", wip_max)):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            errors[name] = [f"{label}: {name} must be a whole number ≥ 0."]
+    if not errors and wip_min is not None and wip_max is not None and wip_min > wip_max:
+        errors["wip_min"] = [f"{label}: wip_min cannot exceed wip_max."]
+    return errors
+
+
 # ------------------------------------------------------------------ boards
 @transaction.atomic
 def board_create(*, name, actor, teams=(), columns=(), lanes=(), key_prefix="DEV") -> Board:
     """Create a board with its columns and lanes, in the order given.
 
-    `columns`: dicts {name, category, wip_min?, wip_max?}; `lanes`: dicts {name, kind}.
+    `columns`: dicts {name, category, wip_min?, wip_max?}; `lanes`: dicts {name, kind, wip_max?}.
     """
     errors = {}
     name = (name or "").strip()
@@ -64,14 +78,8 @@ def board_create(*, name, actor, teams=(), columns=(), lanes=(), key_prefix="DEV
             errors.setdefault("columns", []).append(
                 f"Column {i + 1}: category must be one of {', '.join(ColumnCategory.values)}."
             )
-        wip_min, wip_max = col.get("wip_min"), col.get("wip_max")
-        for label, value in (("wip_min", wip_min), ("wip_max", wip_max)):
-            if value is not None and (not isinstance(value, int) or value < 0):
-                errors.setdefault("columns", []).append(
-                    f"Column {i + 1}: {label} must be a whole number ≥ 0."
-                )
-        if isinstance(wip_min, int) and isinstance(wip_max, int) and wip_min > wip_max:
-            errors.setdefault("columns", []).append(f"Column {i + 1}: wip_min cannot exceed wip_max.")
+        for messages in _wip_errors(f"Column {i + 1}", col.get("wip_min"), col.get("wip_max")).values():
+            errors.setdefault("columns", []).extend(messages)
     if not lanes:
         errors["lanes"] = ["A board needs at least one lane."]
     for i, lane in enumerate(lanes):
@@ -81,6 +89,8 @@ def board_create(*, name, actor, teams=(), columns=(), lanes=(), key_prefix="DEV
             errors.setdefault("lanes", []).append(
                 f"Lane {i + 1}: kind must be one of {', '.join(LaneKind.values)}."
             )
+        for messages in _wip_errors(f"Lane {i + 1}", None, lane.get("wip_max")).values():
+            errors.setdefault("lanes", []).extend(messages)
     if errors:
         raise ValidationError(errors)
 
@@ -99,10 +109,115 @@ def board_create(*, name, actor, teams=(), columns=(), lanes=(), key_prefix="DEV
         for i, col in enumerate(columns)
     )
     Lane.objects.bulk_create(
-        Lane(board=board, name=lane["name"].strip(), kind=lane.get("kind", LaneKind.STANDARD), position=i)
+        Lane(
+            board=board,
+            name=lane["name"].strip(),
+            kind=lane.get("kind", LaneKind.STANDARD),
+            wip_max=lane.get("wip_max"),
+            position=i,
+        )
         for i, lane in enumerate(lanes)
     )
     return board
+
+
+@transaction.atomic
+def board_update(*, board: Board, actor, name=None, teams=None) -> Board:
+    """Rename a board or change the teams it belongs to."""
+    board = Board.objects.select_for_update().get(pk=board.pk)
+    if name is not None:
+        name = name.strip()
+        if not name:
+            raise ValidationError({"name": ["A board needs a name."]})
+        if Board.objects.filter(name__iexact=name).exclude(pk=board.pk).exists():
+            raise ValidationError({"name": ["A board with this name already exists."]})
+        board.name = name
+        board.save(update_fields=["name"])
+    if teams is not None:
+        board.teams.set(teams)
+    return board
+
+
+@transaction.atomic
+def column_update(*, column: Column, actor, name=None, wip_min=_UNSET, wip_max=_UNSET) -> Column:
+    """Rename a column or change its WIP limits (None: no limit). A maximum below the cards
+    already there is allowed: the column shows over its limit and takes no more."""
+    column = Column.objects.select_for_update().get(pk=column.pk)
+    new_min = column.wip_min if wip_min is _UNSET else wip_min
+    new_max = column.wip_max if wip_max is _UNSET else wip_max
+    errors = {}
+    if name is not None and not name.strip():
+        errors["name"] = ["A column needs a name."]
+    errors.update(_wip_errors(column.name, new_min, new_max))
+    if errors:
+        raise ValidationError(errors)
+    if name is not None:
+        column.name = name.strip()
+    column.wip_min, column.wip_max = new_min, new_max
+    column.save(update_fields=["name", "wip_min", "wip_max"])
+    return column
+
+
+@transaction.atomic
+def column_add(*, board: Board, actor, name, category, wip_min=None, wip_max=None, position=None) -> Column:
+    """Add a workflow step at index `position` of the board's columns (None: at the end)."""
+    errors = {}
+    if not (name or "").strip():
+        errors["name"] = ["A column needs a name."]
+    if category not in ColumnCategory.values:
+        errors["category"] = [f"Category must be one of {', '.join(ColumnCategory.values)}."]
+    errors.update(_wip_errors(name or "The column", wip_min, wip_max))
+    if position is not None and (not isinstance(position, int) or isinstance(position, bool) or position < 0):
+        errors["position"] = ["Position must be a whole number ≥ 0."]
+    if errors:
+        raise ValidationError(errors)
+    Board.objects.select_for_update().get(pk=board.pk)  # one layout change at a time
+    columns = list(board.columns.order_by("position", "id"))
+    index = len(columns) if position is None else min(position, len(columns))
+    column = Column(board=board, name=name.strip(), category=category, wip_min=wip_min, wip_max=wip_max)
+    columns.insert(index, column)
+    for i, col in enumerate(columns):
+        col.position = i
+    column.save()
+    Column.objects.bulk_update([c for c in columns if c is not column], ["position"])
+    return column
+
+
+@transaction.atomic
+def lane_add(*, board: Board, actor, name, kind=LaneKind.STANDARD, wip_max=None) -> Lane:
+    """Add a swim lane at the bottom of the board."""
+    errors = {}
+    if not (name or "").strip():
+        errors["name"] = ["A lane needs a name."]
+    if kind not in LaneKind.values:
+        errors["kind"] = [f"Kind must be one of {', '.join(LaneKind.values)}."]
+    errors.update(_wip_errors(name or "The lane", None, wip_max))
+    if errors:
+        raise ValidationError(errors)
+    Board.objects.select_for_update().get(pk=board.pk)
+    last = board.lanes.order_by("-position").values_list("position", flat=True).first()
+    return Lane.objects.create(
+        board=board, name=name.strip(), kind=kind, wip_max=wip_max, position=0 if last is None else last + 1
+    )
+
+
+@transaction.atomic
+def lane_update(*, lane: Lane, actor, name=None, wip_max=_UNSET) -> Lane:
+    """Rename a lane or change its WIP limit: how many of its cards may be in progress at
+    once across the board (the expedite lane's limit, usually 1)."""
+    lane = Lane.objects.select_for_update().get(pk=lane.pk)
+    new_max = lane.wip_max if wip_max is _UNSET else wip_max
+    errors = {}
+    if name is not None and not name.strip():
+        errors["name"] = ["A lane needs a name."]
+    errors.update(_wip_errors(lane.name, None, new_max))
+    if errors:
+        raise ValidationError(errors)
+    if name is not None:
+        lane.name = name.strip()
+    lane.wip_max = new_max
+    lane.save(update_fields=["name", "wip_max"])
+    return lane
 
 
 def _first_column(board, category) -> Column | None:
@@ -165,6 +280,29 @@ def _check_wip(*, column: Column, card_id, override_reason) -> ReasonCode | None
     if override_reason is None:
         raise WipLimitExceeded(
             f"{column.name} is at its WIP limit of {column.wip_max}; "
+            "finish something first or give a WIP override reason."
+        )
+    return override_reason
+
+
+def _check_lane_wip(*, lane_id, column: Column, card_id, override_reason) -> ReasonCode | None:
+    """A lane's limit counts its cards in progress across the board. The caller moves a
+    card into an in-progress column of that lane; the lane's row lock serialises movers."""
+    if lane_id is None or column.category != ColumnCategory.IN_PROGRESS:
+        return None
+    lane = Lane.objects.select_for_update().get(pk=lane_id)
+    if lane.wip_max is None:
+        return None
+    qs = Card.objects.filter(
+        lane_id=lane_id, column__category=ColumnCategory.IN_PROGRESS, cancelled_at__isnull=True
+    )
+    if card_id:
+        qs = qs.exclude(pk=card_id)
+    if qs.count() + 1 <= lane.wip_max:
+        return None
+    if override_reason is None:
+        raise WipLimitExceeded(
+            f"The {lane.name} lane is at its WIP limit of {lane.wip_max} in progress; "
             "finish something first or give a WIP override reason."
         )
     return override_reason
@@ -272,6 +410,10 @@ def card_create(
     used_reason = None
     if not policy_placement:
         used_reason = _check_wip(column=column, card_id=None, override_reason=override_reason)
+        used_reason = (
+            _check_lane_wip(lane_id=lane.pk, column=column, card_id=None, override_reason=override_reason)
+            or used_reason
+        )
     rank = _rank_for_position(board_id=board.pk, column_id=column.pk, lane_id=lane.pk, position=position)
     number = next_number(board.key_prefix)
     card = Card(
@@ -351,6 +493,12 @@ def card_move(
     used_reason = None
     if column.pk != from_column_id:
         used_reason = _check_wip(column=column, card_id=card.pk, override_reason=override_reason)
+    from_in_progress = Column.objects.filter(pk=from_column_id, category=ColumnCategory.IN_PROGRESS).exists()
+    if not (from_in_progress and lane_id == from_lane_id):
+        used_reason = (
+            _check_lane_wip(lane_id=lane_id, column=column, card_id=card.pk, override_reason=override_reason)
+            or used_reason
+        )
     card.rank = _rank_for_position(
         board_id=card.board_id, column_id=column.pk, lane_id=lane_id, position=position, exclude_id=card.pk
     )

@@ -5,6 +5,8 @@ from . import views
 app_name = "boards"
 urlpatterns = [
     path("", views.board_list, name="list"),
+    path("new/", views.board_create, name="create"),
+    path("<int:pk>/settings/", views.board_settings, name="settings"),
     path("<int:pk>/", views.board_detail, name="detail"),
     path("<int:pk>/version/", views.board_version, name="version"),
     path("<int:pk>/metrics/", views.board_metrics, name="metrics"),

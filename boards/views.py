@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.forms.models import model_to_dict
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,7 +20,21 @@ from tracker.exceptions import DomainError, WipLimitExceeded
 from tracker.forms import add_service_error
 
 from . import metrics, permissions, selectors, services
-from .forms import CardBlockForm, CardCreateForm, CardEditForm, CardMoveForm
+from .forms import (
+    BoardCreateForm,
+    BoardForm,
+    CardBlockForm,
+    CardCreateForm,
+    CardEditForm,
+    CardMoveForm,
+    ColumnAddForm,
+    ColumnEditForm,
+    LaneAddForm,
+    LaneEditForm,
+    column_rows,
+    filled,
+    lane_rows,
+)
 from .models import Board, Card, CardType
 from .rendering import board_grid_html
 
@@ -51,7 +67,138 @@ def _back(request, fallback):
 @board_reader
 def board_list(request):
     boards = selectors.board_list().order_by("name")
-    return render(request, "boards/board_list.html", {"boards": boards})
+    return render(
+        request,
+        "boards/board_list.html",
+        {"boards": boards, "can_create_board": permissions.can_create_board(request.user)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@board_reader
+def board_create(request):
+    """A new board: name, teams, and its columns and lanes (a usual workflow prefilled)."""
+    _require(permissions.can_create_board(request.user))
+    data = request.POST if request.method == "POST" else None
+    form, columns, lanes = BoardCreateForm(data), column_rows(data), lane_rows(data)
+    if data is not None and form.is_valid() and columns.is_valid() and lanes.is_valid():
+        try:
+            board = services.board_create(
+                name=form.cleaned_data["name"],
+                key_prefix=form.cleaned_data["key_prefix"],
+                teams=list(form.cleaned_data["teams"]),
+                columns=filled(columns),
+                lanes=filled(lanes),
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, f"Board “{board.name}” created.")
+            return redirect("boards:detail", board.pk)
+    context = {"form": form, "columns": columns, "lanes": lanes}
+    return render(request, "boards/board_create.html", context, status=400 if data is not None else 200)
+
+
+SETTINGS_ACTIONS = ("board", "columns", "add_column", "lanes", "add_lane")
+
+
+@require_http_methods(["GET", "POST"])
+@board_reader
+def board_settings(request, pk):
+    """Rename the board, change its teams, its columns' WIP limits and names, its lanes;
+    add columns and lanes. Each section saves on its own; what failed keeps what was typed."""
+    board = get_object_or_404(Board, pk=pk)
+    _require(permissions.can_manage_board(request.user, board))
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action is not None and action not in SETTINGS_ACTIONS:
+        return HttpResponse("Unknown action.", status=400)
+    posted = request.POST if action else None
+    columns = list(board.columns.order_by("position", "id"))
+    lanes = list(board.lanes.order_by("position", "id"))
+
+    board_form = BoardForm(
+        posted if action == "board" else None,
+        initial={"name": board.name, "teams": list(board.teams.all())},
+    )
+    column_forms = [
+        (
+            c,
+            ColumnEditForm(
+                posted if action == "columns" else None, prefix=f"c{c.pk}", initial=model_to_dict(c)
+            ),
+        )
+        for c in columns
+    ]
+    lane_forms = [
+        (
+            ln,
+            LaneEditForm(
+                posted if action == "lanes" else None, prefix=f"l{ln.pk}", initial=model_to_dict(ln)
+            ),
+        )
+        for ln in lanes
+    ]
+    add_column = ColumnAddForm(posted if action == "add_column" else None, board=board, prefix="new_col")
+    add_lane = LaneAddForm(posted if action == "add_lane" else None, prefix="new_lane")
+
+    saved = action is not None and _save_settings(
+        request, board, action, board_form, column_forms, lane_forms, add_column, add_lane
+    )
+    if saved:
+        messages.success(request, saved)
+        return redirect("boards:settings", board.pk)
+    column_counts = {c["id"]: c for c in selectors.board_columns(board)}
+    lane_counts = {ln["id"]: ln for ln in selectors.board_lanes(board)}
+    context = {
+        "board": board,
+        "board_form": board_form,
+        "add_column": add_column,
+        "add_lane": add_lane,
+        "column_rows": [(c, form, column_counts[c.pk]) for c, form in column_forms],
+        "lane_rows": [(ln, form, lane_counts[ln.pk]) for ln, form in lane_forms],
+    }
+    return render(request, "boards/board_settings.html", context, status=400 if action else 200)
+
+
+def _save_settings(request, board, action, board_form, column_forms, lane_forms, add_column, add_lane):
+    """Run the section's service(s); a message when saved, None when a form shows errors."""
+    user = request.user
+    try:
+        if action == "board" and board_form.is_valid():
+            data = board_form.cleaned_data
+            services.board_update(board=board, actor=user, name=data["name"], teams=list(data["teams"]))
+            return "Board saved."
+        if action == "columns" and all(form.is_valid() for _c, form in column_forms):
+            return _save_rows(
+                column_forms, services.column_update, "column", ("name", "wip_min", "wip_max"), user
+            )
+        if action == "lanes" and all(form.is_valid() for _l, form in lane_forms):
+            return _save_rows(lane_forms, services.lane_update, "lane", ("name", "wip_max"), user)
+        if action == "add_column" and add_column.is_valid():
+            column = services.column_add(board=board, actor=user, **add_column.cleaned_data)
+            return f"Column “{column.name}” added."
+        if action == "add_lane" and add_lane.is_valid():
+            lane = services.lane_add(board=board, actor=user, **add_lane.cleaned_data)
+            return f"Lane “{lane.name}” added."
+    except ValidationError as exc:
+        add_service_error({"add_column": add_column, "add_lane": add_lane, "board": board_form}[action], exc)
+    return None
+
+
+def _save_rows(row_forms, update, kind, fields, user):
+    """All rows in one transaction: a refused row saves none and shows its error."""
+    try:
+        with transaction.atomic():
+            for obj, form in row_forms:
+                try:
+                    update(**{kind: obj}, actor=user, **{f: form.cleaned_data[f] for f in fields})
+                except ValidationError as exc:
+                    add_service_error(form, exc)
+                    raise
+    except ValidationError:
+        return None
+    return f"{kind.capitalize()}s saved."
 
 
 def _filters(request):
@@ -119,6 +266,7 @@ def board_detail(request, pk):
         "override_reasons": list(selectors.wip_override_reasons().values("id", "code", "label")),
         "can_create": permissions.can_create_card(request.user, board),
         "can_move": permissions.can_move_card(request.user),
+        "can_manage": permissions.can_manage_board(request.user, board),
         "create_form": CardCreateForm(board=board),
     }
     return render(request, "boards/board_detail.html", context)

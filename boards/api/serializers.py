@@ -16,6 +16,39 @@ class ColumnInSerializer(serializers.Serializer):
 class LaneInSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=60)
     kind = serializers.ChoiceField(choices=LaneKind.choices, default=LaneKind.STANDARD)
+    wip_max = serializers.IntegerField(
+        min_value=0,
+        required=False,
+        allow_null=True,
+        help_text="Most of the lane's cards in progress at once.",
+    )
+
+
+class BoardPatchSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False)
+    teams = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+
+class ColumnCreateSerializer(ColumnInSerializer):
+    board = serializers.IntegerField()
+    position = serializers.IntegerField(
+        min_value=0, required=False, allow_null=True, help_text="Index among the columns; omitted: last."
+    )
+
+
+class ColumnPatchSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=60, required=False)
+    wip_min = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    wip_max = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+
+
+class LaneCreateSerializer(LaneInSerializer):
+    board = serializers.IntegerField()
+
+
+class LanePatchSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=60, required=False)
+    wip_max = serializers.IntegerField(min_value=0, required=False, allow_null=True)
 
 
 class BoardCreateSerializer(serializers.Serializer):
@@ -187,6 +220,18 @@ class LaneOutSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     kind = serializers.ChoiceField(choices=LaneKind.choices)
+    wip_max = serializers.IntegerField(allow_null=True, help_text="Most of its cards in progress at once.")
+    in_progress = serializers.IntegerField(help_text="Its cards in in-progress columns now.")
+
+
+class ColumnDetailOutSerializer(ColumnOutSerializer):
+    board = serializers.IntegerField()
+    position = serializers.IntegerField()
+
+
+class LaneDetailOutSerializer(LaneOutSerializer):
+    board = serializers.IntegerField()
+    position = serializers.IntegerField()
 
 
 class BoardOutSerializer(serializers.Serializer):

@@ -5,6 +5,10 @@ from . import views
 urlpatterns = [
     path("boards/", views.BoardListCreateApi.as_view(), name="api-boards"),
     path("boards/<int:pk>/", views.BoardDetailApi.as_view(), name="api-board"),
+    path("columns/", views.ColumnListCreateApi.as_view(), name="api-columns"),
+    path("columns/<int:pk>/", views.ColumnDetailApi.as_view(), name="api-column"),
+    path("lanes/", views.LaneListCreateApi.as_view(), name="api-lanes"),
+    path("lanes/<int:pk>/", views.LaneDetailApi.as_view(), name="api-lane"),
     path("cards/", views.CardListCreateApi.as_view(), name="api-cards"),
     path("cards/<int:pk>/", views.CardDetailApi.as_view(), name="api-card"),
     path("cards/<int:pk>/move/", views.CardMoveApi.as_view(), name="api-card-move"),

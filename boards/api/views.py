@@ -146,6 +146,132 @@ class BoardDetailApi(BoardsApiView):
         body = head[: -len("null}")] + cards + "}"
         return HttpResponse(body, content_type="application/json")
 
+    @extend_schema(
+        operation_id="boarddetail_patch", request=s.BoardPatchSerializer, responses=s.BoardOutSerializer
+    )
+    def patch(self, request, pk):
+        board = get_object_or_404(Board, pk=pk)
+        self.check(permissions.can_manage_board(request.user, board))
+        data = self.parse(s.BoardPatchSerializer)
+        teams = None
+        if "teams" in data:
+            teams = list(Team.objects.filter(pk__in=data["teams"]))
+            missing = set(data["teams"]) - {t.pk for t in teams}
+            if missing:
+                raise ValidationError({"teams": [f"Unknown team: {pk}." for pk in sorted(missing)]})
+        board = services.board_update(board=board, actor=request.user, name=data.get("name"), teams=teams)
+        return Response(selectors.board_api(board))
+
+
+# ------------------------------------------------------------------ columns and lanes
+def _column_out(column) -> dict:
+    count = Card.objects.filter(column=column, cancelled_at__isnull=True).count()
+    fields = ("id", "board_id", "name", "category", "position", "wip_min", "wip_max")
+    row = {name.removesuffix("_id"): getattr(column, name) for name in fields}
+    return {**row, "count": count}
+
+
+def _lane_out(lane) -> dict:
+    row = next(ln for ln in selectors.board_lanes(lane.board_id) if ln["id"] == lane.pk)
+    keep = ("id", "name", "kind", "position", "wip_max", "in_progress")
+    return {"board": lane.board_id, **{k: row[k] for k in keep}}
+
+
+class ColumnListCreateApi(BoardsApiView):
+    """A board's workflow steps; managers and product owners add them."""
+
+    @extend_schema(
+        operation_id="columnlistcreate_get",
+        parameters=[OpenApiParameter("board", int, description="Only this board's rows.")],
+        responses=s.ColumnDetailOutSerializer(many=True),
+    )
+    def get(self, request):
+        keep = ("id", "name", "category", "position", "wip_min", "wip_max", "count")
+        rows = selectors.board_columns(_board_param(request))
+        return Response([{"board": c["board_id"], **{k: c[k] for k in keep}} for c in rows])
+
+    @extend_schema(
+        operation_id="columnlistcreate_post",
+        request=s.ColumnCreateSerializer,
+        responses={201: s.ColumnDetailOutSerializer},
+    )
+    def post(self, request):
+        data = self.parse(s.ColumnCreateSerializer)
+        board = _lookup(Board, data.pop("board"), "board", label="board")
+        self.check(permissions.can_manage_board(request.user, board))
+        column = services.column_add(board=board, actor=request.user, **data)
+        return Response(_column_out(column), status=status.HTTP_201_CREATED)
+
+
+class ColumnDetailApi(BoardsApiView):
+    @extend_schema(operation_id="columndetail_get", responses=s.ColumnDetailOutSerializer)
+    def get(self, request, pk):
+        return Response(_column_out(get_object_or_404(Column, pk=pk)))
+
+    @extend_schema(
+        operation_id="columndetail_patch",
+        request=s.ColumnPatchSerializer,
+        responses=s.ColumnDetailOutSerializer,
+    )
+    def patch(self, request, pk):
+        column = get_object_or_404(Column, pk=pk)
+        self.check(permissions.can_manage_board(request.user, column.board))
+        data = self.parse(s.ColumnPatchSerializer)
+        column = services.column_update(column=column, actor=request.user, **data)
+        return Response(_column_out(column))
+
+
+class LaneListCreateApi(BoardsApiView):
+    """A board's swim lanes; managers and product owners add them."""
+
+    @extend_schema(
+        operation_id="lanelistcreate_get",
+        parameters=[OpenApiParameter("board", int, description="Only this board's rows.")],
+        responses=s.LaneDetailOutSerializer(many=True),
+    )
+    def get(self, request):
+        keep = ("id", "name", "kind", "position", "wip_max", "in_progress")
+        rows = selectors.board_lanes(_board_param(request))
+        return Response([{"board": ln["board_id"], **{k: ln[k] for k in keep}} for ln in rows])
+
+    @extend_schema(
+        operation_id="lanelistcreate_post",
+        request=s.LaneCreateSerializer,
+        responses={201: s.LaneDetailOutSerializer},
+    )
+    def post(self, request):
+        data = self.parse(s.LaneCreateSerializer)
+        board = _lookup(Board, data.pop("board"), "board", label="board")
+        self.check(permissions.can_manage_board(request.user, board))
+        lane = services.lane_add(board=board, actor=request.user, **data)
+        return Response(_lane_out(lane), status=status.HTTP_201_CREATED)
+
+
+class LaneDetailApi(BoardsApiView):
+    @extend_schema(operation_id="lanedetail_get", responses=s.LaneDetailOutSerializer)
+    def get(self, request, pk):
+        return Response(_lane_out(get_object_or_404(Lane, pk=pk)))
+
+    @extend_schema(
+        operation_id="lanedetail_patch", request=s.LanePatchSerializer, responses=s.LaneDetailOutSerializer
+    )
+    def patch(self, request, pk):
+        lane = get_object_or_404(Lane, pk=pk)
+        self.check(permissions.can_manage_board(request.user, lane.board))
+        data = self.parse(s.LanePatchSerializer)
+        lane = services.lane_update(lane=lane, actor=request.user, **data)
+        return Response(_lane_out(lane))
+
+
+def _board_param(request) -> Board | None:
+    """The `board` filter: None when absent (every board's rows)."""
+    raw = request.query_params.get("board", "")
+    if raw == "":
+        return None
+    if not raw.isdigit():
+        raise ValidationError({"board": ["Give the board's id as a whole number."]})
+    return get_object_or_404(Board, pk=int(raw))
+
 
 # ------------------------------------------------------------------ cards
 class CardFilter(filters.FilterSet):

@@ -63,6 +63,11 @@ POLICY = {
     ("POST", "/api/v1/incidents/{id}/escalate-to-development/"): DEV_ESCALATORS,
     # boards
     ("POST", "/api/v1/boards/"): PLANNERS,
+    ("PATCH", "/api/v1/boards/{id}/"): PLANNERS,
+    ("POST", "/api/v1/columns/"): PLANNERS,
+    ("PATCH", "/api/v1/columns/{id}/"): PLANNERS,
+    ("POST", "/api/v1/lanes/"): PLANNERS,
+    ("PATCH", "/api/v1/lanes/{id}/"): PLANNERS,
     ("POST", "/api/v1/cards/"): CARD_WORKERS,
     ("PATCH", "/api/v1/cards/{id}/"): CARD_WORKERS,
     ("POST", "/api/v1/cards/{id}/move/"): CARD_WORKERS,
@@ -188,6 +193,10 @@ def fresh_record(w, path):
         return {"id": CardFactory(board=w.board).pk}
     if collection == "boards":
         return {"id": w.board.pk}
+    if collection == "columns":
+        return {"id": w.board.columns.first().pk}
+    if collection == "lanes":
+        return {"id": w.board.lanes.first().pk}
     if collection == "releases":
         return {"id": Release.objects.create(board=w.board, name=f"R{n}").pk}
     if collection == "teams":
@@ -265,6 +274,13 @@ def body_for(w, method, path, params):
             ],
             "lanes": [{"name": "Standard", "kind": "standard"}],
         },
+        ("PATCH", "/api/v1/boards/{id}/"): {"name": f"Board renamed {n}"},
+        ("GET", "/api/v1/columns/"): {"board": w.board.pk},
+        ("POST", "/api/v1/columns/"): {"board": w.board.pk, "name": f"Step {n}", "category": "in_progress"},
+        ("PATCH", "/api/v1/columns/{id}/"): {"wip_max": 500},
+        ("GET", "/api/v1/lanes/"): {"board": w.board.pk},
+        ("POST", "/api/v1/lanes/"): {"board": w.board.pk, "name": f"Lane {n}"},
+        ("PATCH", "/api/v1/lanes/{id}/"): {"wip_max": 50},
         ("POST", "/api/v1/cards/"): {"board": w.board.pk, "title": "New card"},
         ("PATCH", "/api/v1/cards/{id}/"): {"title": f"Card {n}"},
         ("POST", "/api/v1/cards/{id}/move/"): {"column": in_progress.pk},

@@ -59,3 +59,21 @@ def test_sixteen_concurrent_pulls_into_the_last_slot():
         assert CardMove.objects.filter(card__board=board, to_column=doing).count() == 1
         pulled = Card.objects.get(column=doing, assignee__isnull=False)
         assert Card.objects.filter(board=board, assignee__isnull=False).get() == pulled
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_pulls_of_expedite_cards_respect_the_lane_limit():
+    from boards.models import LaneKind
+
+    from .factories import lane_of
+
+    users = [UserFactory(roles=["developer"]) for _ in range(8)]
+    for round_no in range(5):
+        board = BoardFactory()
+        expedite = lane_of(board, LaneKind.EXPEDITE)
+        services.lane_update(lane=expedite, actor=users[0], wip_max=1)
+        ready = column_of(board, ColumnCategory.READY)
+        cards = CardFactory.create_batch(8, board=board, column=ready, lane=expedite)
+        results = _pull_all(cards, users)
+        assert sorted(results) == ["ok"] + ["wip"] * 7, (round_no, results)
+        assert Card.objects.filter(lane=expedite, column__category=ColumnCategory.IN_PROGRESS).count() == 1
