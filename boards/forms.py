@@ -3,6 +3,7 @@ boards.services."""
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 
 from accounts.roles import Role
 from org.models import Team
@@ -159,6 +160,14 @@ class BoardForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="The teams that work from this board (their sprints, escalations and capacity).",
     )
+
+    def __init__(self, *args, board=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if board is not None:
+            # Teams the board already has stay offered (the API accepts any team).
+            self.fields["teams"].queryset = (
+                Team.objects.filter(Q(is_development=True) | Q(boards=board)).distinct().order_by("name")
+            )
 
 
 class BoardCreateForm(BoardForm):

@@ -124,7 +124,7 @@ def board_create(*, name, actor, teams=(), columns=(), lanes=(), key_prefix="DEV
 @transaction.atomic
 def board_update(*, board: Board, actor, name=None, teams=None) -> Board:
     """Rename a board or change the teams it belongs to."""
-    board = Board.objects.select_for_update().get(pk=board.pk)
+    board = Board.objects.select_for_update(no_key=True).get(pk=board.pk)
     if name is not None:
         name = name.strip()
         if not name:
@@ -142,7 +142,7 @@ def board_update(*, board: Board, actor, name=None, teams=None) -> Board:
 def column_update(*, column: Column, actor, name=None, wip_min=_UNSET, wip_max=_UNSET) -> Column:
     """Rename a column or change its WIP limits (None: no limit). A maximum below the cards
     already there is allowed: the column shows over its limit and takes no more."""
-    column = Column.objects.select_for_update().get(pk=column.pk)
+    column = Column.objects.select_for_update(no_key=True).get(pk=column.pk)
     new_min = column.wip_min if wip_min is _UNSET else wip_min
     new_max = column.wip_max if wip_max is _UNSET else wip_max
     errors = {}
@@ -171,7 +171,7 @@ def column_add(*, board: Board, actor, name, category, wip_min=None, wip_max=Non
         errors["position"] = ["Position must be a whole number ≥ 0."]
     if errors:
         raise ValidationError(errors)
-    Board.objects.select_for_update().get(pk=board.pk)  # one layout change at a time
+    Board.objects.select_for_update(no_key=True).get(pk=board.pk)  # one layout change at a time
     columns = list(board.columns.order_by("position", "id"))
     index = len(columns) if position is None else min(position, len(columns))
     column = Column(board=board, name=name.strip(), category=category, wip_min=wip_min, wip_max=wip_max)
@@ -194,7 +194,7 @@ def lane_add(*, board: Board, actor, name, kind=LaneKind.STANDARD, wip_max=None)
     errors.update(_wip_errors(name or "The lane", None, wip_max))
     if errors:
         raise ValidationError(errors)
-    Board.objects.select_for_update().get(pk=board.pk)
+    Board.objects.select_for_update(no_key=True).get(pk=board.pk)
     last = board.lanes.order_by("-position").values_list("position", flat=True).first()
     return Lane.objects.create(
         board=board, name=name.strip(), kind=kind, wip_max=wip_max, position=0 if last is None else last + 1
@@ -205,7 +205,7 @@ def lane_add(*, board: Board, actor, name, kind=LaneKind.STANDARD, wip_max=None)
 def lane_update(*, lane: Lane, actor, name=None, wip_max=_UNSET) -> Lane:
     """Rename a lane or change its WIP limit: how many of its cards may be in progress at
     once across the board (the expedite lane's limit, usually 1)."""
-    lane = Lane.objects.select_for_update().get(pk=lane.pk)
+    lane = Lane.objects.select_for_update(no_key=True).get(pk=lane.pk)
     new_max = lane.wip_max if wip_max is _UNSET else wip_max
     errors = {}
     if name is not None and not name.strip():
@@ -269,7 +269,9 @@ def _rank_for_position(*, board_id, column_id, lane_id, position, exclude_id=Non
 # ------------------------------------------------------------------ WIP
 def _check_wip(*, column: Column, card_id, override_reason) -> ReasonCode | None:
     """Refuse a move that would push `column` over its maximum, unless a WIP override
-    reason is given. The caller holds the column's row lock. Returns the reason used."""
+    reason is given. The caller holds the column's row lock (FOR NO KEY UPDATE: it queues
+    other movers into the column, never a card or move row that only references it).
+    Returns the reason used."""
     if column.wip_max is None:
         return None
     qs = Card.objects.filter(column=column, cancelled_at__isnull=True)
@@ -290,7 +292,11 @@ def _check_lane_wip(*, lane_id, column: Column, card_id, override_reason) -> Rea
     card into an in-progress column of that lane; the lane's row lock serialises movers."""
     if lane_id is None or column.category != ColumnCategory.IN_PROGRESS:
         return None
-    lane = Lane.objects.select_for_update().get(pk=lane_id)
+    if not Lane.objects.filter(pk=lane_id, wip_max__isnull=False).exists():
+        return None  # no limit: no lock, no wait
+    # NO KEY UPDATE: movers of this lane queue up, while inserts that merely reference the
+    # lane (a card created or moved elsewhere in it) do not wait on them.
+    lane = Lane.objects.select_for_update(no_key=True).get(pk=lane_id)
     if lane.wip_max is None:
         return None
     qs = Card.objects.filter(
@@ -406,7 +412,7 @@ def card_create(
     if column is None or lane is None:
         raise ValidationError({"board": ["The board needs at least one column and one lane."]})
 
-    column = Column.objects.select_for_update().get(pk=column.pk)
+    column = Column.objects.select_for_update(no_key=True).get(pk=column.pk)
     used_reason = None
     if not policy_placement:
         used_reason = _check_wip(column=column, card_id=None, override_reason=override_reason)
@@ -483,7 +489,7 @@ def card_move(
     override_reason = _validate_override_reason(override_reason)
 
     card = Card.objects.select_for_update().get(pk=card.pk)
-    column = Column.objects.select_for_update().get(pk=column.pk)
+    column = Column.objects.select_for_update(no_key=True).get(pk=column.pk)
     if card.cancelled_at is not None:
         raise TransitionNotAllowed(f"{card.key} was cancelled; it cannot be moved.")
     lane_id = lane.pk if lane is not None else card.lane_id

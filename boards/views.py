@@ -120,6 +120,7 @@ def board_settings(request, pk):
     board_form = BoardForm(
         posted if action == "board" else None,
         initial={"name": board.name, "teams": list(board.teams.all())},
+        board=board,
     )
     column_forms = [
         (

@@ -137,12 +137,20 @@ def timer_rollup(
         parts.append(f"{select} FROM g GROUP BY {value}, {metric}")
     sql = f"WITH g AS ({inner_sql}) " + " UNION ALL ".join(parts)
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        postgresql = connection.vendor == "postgresql"
+        if postgresql:
             # A long period's grouping hashes in memory instead of sorting on disk (measured:
-            # 0.44 s -> 0.13 s over 200,000 timers); the setting ends with the transaction.
-            cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.REPORTING_WORK_MEM])
+            # 0.44 s -> 0.13 s over 200,000 timers), for this statement only: the previous
+            # value comes back after it (an outer transaction would otherwise keep it).
+            cursor.execute(
+                "SELECT current_setting('work_mem'), set_config('work_mem', %s, true)",
+                [settings.REPORTING_WORK_MEM],
+            )
+            previous = cursor.fetchone()[0]
         cursor.execute(sql, params)
         rows = cursor.fetchall()
+        if postgresql:
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [previous])
 
     rollup = Rollup(overall={metric: Counts() for metric in TimerMetric.values})
     for dim, value, metric, met, breached, acked, ack_time in rows:

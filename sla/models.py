@@ -69,6 +69,9 @@ class SLAPolicy(models.Model):
     # Set when an edit (of the policy or its calendar) asks for the clocks it runs to be
     # recomputed; cleared by the task that did it (the sweep re-queues a lost request).
     retarget_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set by the run doing it and refreshed as it goes (a lease), so the sweep does not queue
+    # a second run beside a long one; cleared when it ends.
+    retarget_started_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["priority", "name"]

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from notifications.services import notify_sla_event
@@ -588,7 +589,8 @@ def calendar_create(*, actor=None, **data) -> BusinessCalendar:
 
 @transaction.atomic
 def calendar_update(*, calendar: BusinessCalendar, actor=None, **data) -> BusinessCalendar:
-    calendar = BusinessCalendar.objects.select_for_update().get(pk=calendar.pk)
+    # NO KEY UPDATE: a policy saved meanwhile may still reference the calendar.
+    calendar = BusinessCalendar.objects.select_for_update(no_key=True).get(pk=calendar.pk)
     for field, value in data.items():
         if field in CALENDAR_FIELDS:
             setattr(calendar, field, value)
@@ -662,7 +664,12 @@ def _adopt_policy(policy: SLAPolicy, limit=10_000):
 
 @transaction.atomic
 def policy_update(*, policy: SLAPolicy, actor=None, **data) -> SLAPolicy:
-    policy = SLAPolicy.objects.select_for_update().get(pk=policy.pk)
+    # Every policy a retarget request may touch (same priority, before and after) is locked
+    # up front, in key order, so two edits at once queue instead of deadlocking.
+    current = SLAPolicy.objects.filter(pk=policy.pk).values_list("priority", flat=True).get()
+    priorities = {current, data.get("priority") or current}
+    _lock_policies(SLAPolicy.objects.filter(Q(pk=policy.pk) | Q(priority__in=priorities)))
+    policy = SLAPolicy.objects.get(pk=policy.pk)
     before = {field: getattr(policy, field) for field in RETARGET_FIELDS}
     for field, value in data.items():
         if field in POLICY_FIELDS:
@@ -691,48 +698,75 @@ RETARGET_FIELDS = (
 )
 
 
+def _lock_policies(policies) -> list[int]:
+    """Lock policy rows in key order (the one order every writer uses); returns their keys."""
+    return list(policies.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True))
+
+
 def _request_retarget(policies):
     """Ask for the clocks these policies run to be recomputed, after this commit."""
     from .tasks import sla_policy_retarget
 
-    now = timezone.now()
-    for pk in list(policies.values_list("pk", flat=True)):
-        SLAPolicy.objects.filter(pk=pk).update(retarget_requested_at=now)
+    pks = _lock_policies(policies)
+    SLAPolicy.objects.filter(pk__in=pks).update(retarget_requested_at=timezone.now())
+    for pk in pks:
         enqueue_on_commit(sla_policy_retarget, pk)
 
 
+# A retarget run holds its policy for this long without news before another may take over.
+RETARGET_LEASE = timedelta(minutes=5)
+
+
 def policies_awaiting_retarget(*, now: datetime, older_than=timedelta(minutes=2)) -> list[int]:
-    """Requests whose task never ran (the broker was down): the sweep queues them again."""
+    """Requests whose task never ran (the broker was down) or whose run died: the sweep
+    queues them again. A run in progress (its lease fresh) is left alone."""
     return list(
-        SLAPolicy.objects.filter(retarget_requested_at__lte=now - older_than).values_list("pk", flat=True)
+        SLAPolicy.objects.filter(retarget_requested_at__lte=now - older_than)
+        .filter(Q(retarget_started_at__isnull=True) | Q(retarget_started_at__lt=now - RETARGET_LEASE))
+        .values_list("pk", flat=True)
     )
 
 
 def policy_retarget(*, policy_id: int, at: datetime | None = None, batch=200) -> int:
-    """Recompute, from their original start, the clocks a policy still runs (running or
-    paused) after it or its calendar was edited: each takes the policy that matches its
-    incident now (the same one, edited, or a more specific one; the same one when none
-    matches any more) and its targets, pause rules and calendar. Clocks already stopped keep
-    their outcome. Idempotent: run twice, the same instants; a breach fires once. Returns
-    the number of incidents done."""
-    requested = SLAPolicy.objects.filter(pk=policy_id).values_list("retarget_requested_at", flat=True).first()
-    if requested is None:
+    """Recompute the clocks a policy still runs (running or paused) after it or its calendar
+    was edited: each takes the policy that matches its incident now (the same one, edited,
+    or a more specific one; the same one when none matches any more), and its due instant is
+    worked out again from the clock's original start with that policy's targets and
+    calendar. Stretches already spent paused stay left out; the pause rules apply from now
+    on (a clock on hold for a reason that no longer pauses resumes counting). Clocks already
+    met or breached keep their outcome. Idempotent: run twice, the same instants; a breach
+    fires once; one run per policy at a time (a lease). Returns the incidents done."""
+    now = timezone.now()
+    mine = SLAPolicy.objects.filter(pk=policy_id)
+    # Take the lease: one run per policy at a time (a duplicate task returns at once).
+    claimed = (
+        mine.filter(retarget_requested_at__isnull=False)
+        .filter(Q(retarget_started_at__isnull=True) | Q(retarget_started_at__lt=now - RETARGET_LEASE))
+        .update(retarget_started_at=now)
+    )
+    if not claimed:
         return 0
+    requested = mine.values_list("retarget_requested_at", flat=True).get()
     done, last = 0, 0
-    while True:
-        ids = list(
-            SLATimer.objects.filter(policy_id=policy_id, is_active=True, incident_id__gt=last)
-            .order_by("incident_id")
-            .values_list("incident_id", flat=True)
-            .distinct()[:batch]
-        )
-        if not ids:
-            break
-        for incident_id in ids:
-            _retarget_incident(incident_id, policy_id, at or timezone.now())
-        done += len(ids)
-        last = ids[-1]
-    SLAPolicy.objects.filter(pk=policy_id, retarget_requested_at=requested).update(retarget_requested_at=None)
+    try:
+        while True:
+            ids = list(
+                SLATimer.objects.filter(policy_id=policy_id, is_active=True, incident_id__gt=last)
+                .order_by("incident_id")
+                .values_list("incident_id", flat=True)
+                .distinct()[:batch]
+            )
+            if not ids:
+                break
+            for incident_id in ids:
+                _retarget_incident(incident_id, policy_id, at or timezone.now())
+            done += len(ids)
+            last = ids[-1]
+            mine.update(retarget_started_at=timezone.now())  # still at it: keep the lease
+        # Done, unless another edit asked again meanwhile (then its own task runs).
+        mine.filter(retarget_requested_at=requested).update(retarget_requested_at=None)
+    finally:
+        mine.update(retarget_started_at=None)
     return done
 
 

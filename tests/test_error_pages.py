@@ -28,7 +28,7 @@ def test_database_unreachable_is_a_503_page_that_asks_to_retry(browser, monkeypa
     assert response.status_code == 503
     assert response["Retry-After"] == "30"
     body = response.content.decode()
-    assert "back in a moment" in body and "nothing was lost" in body
+    assert "back in a moment" in body and "saved whole or not at all" in body
 
 
 def test_other_failures_are_a_500_page(browser, monkeypatch):
@@ -46,3 +46,18 @@ def test_unknown_page_is_a_404_inside_the_layout(browser):
     assert response.status_code == 404
     body = response.content.decode()
     assert "Not found" in body and "/no/such/page/" in body and 'class="mainnav"' in body
+
+
+def test_a_deadlock_is_an_ordinary_500_not_the_database_down_page(browser, monkeypatch):
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    def deadlocked(*args, **kwargs):
+        try:
+            raise Deadlock("deadlock detected")
+        except Deadlock as cause:
+            raise OperationalError("deadlock detected") from cause
+
+    monkeypatch.setattr(incident_views, "render", deadlocked)
+    response = browser.get(reverse("incidents:queue"))
+    assert response.status_code == 500

@@ -49,11 +49,22 @@ def home(request):
     return redirect(items[0]["url"] if items else "accounts:profile")
 
 
+def _database_unreachable(exc) -> bool:
+    """A lost or refused connection, or the server shutting down: not a deadlock, a lock or
+    statement timeout or a constraint (those are ordinary failures of one request)."""
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    sqlstate = getattr(exc.__cause__, "sqlstate", None) or getattr(exc.__cause__, "pgcode", None)
+    return sqlstate is None or sqlstate.startswith(("08", "57P"))
+
+
 def server_error(request):
     """The browser's error page. While the database is unreachable it is a retryable 503
     (as the API answers), rendered without touching the database; otherwise the plain 500."""
     exc = sys.exc_info()[1]
-    if isinstance(exc, OperationalError | InterfaceError):
+    if _database_unreachable(exc):
         response = HttpResponseServerError(loader.get_template("503.html").render())
         response.status_code = 503
         response["Retry-After"] = "30"

@@ -10,6 +10,7 @@ or a broker outage left behind.
 
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import socket
@@ -96,27 +97,70 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
-def _check_destination(url: str):
-    """Refuse a host that resolves to a private, loopback or link-local address, at send
-    time (a name can be re-pointed after the subscription was checked)."""
+def _vetted_address(url: str) -> str | None:
+    """The address to connect to: the host's, resolved once and checked to be public, so
+    the connection goes exactly where the check looked (no DNS re-pointing in between).
+    None when private addresses are allowed (resolve as usual)."""
     if getattr(settings, "WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", False):
-        return
+        return None
     parts = urllib.parse.urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)}
-    blocked = sorted(a for a in addresses if not is_public_address(a))
-    if blocked:
+    addresses = [info[4][0] for info in socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)]
+    blocked = sorted({a for a in addresses if not is_public_address(a)})
+    if blocked or not addresses:
         raise ValueError(f"{parts.hostname} resolves to a non-public address ({', '.join(blocked)})")
+    return addresses[0]
+
+
+def _pinned(connection_class, address):
+    """A connection class that opens its socket to `address` while speaking to the URL's
+    host (Host header, TLS server name and certificate check stay the host's)."""
+
+    class Pinned(connection_class):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._create_connection = lambda target, *a, **k: socket.create_connection(
+                (address, target[1]), *a, **k
+            )
+
+    return Pinned
+
+
+class _PinnedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, address):
+        super().__init__()
+        self.address = address
+
+    def http_open(self, req):
+        return self.do_open(_pinned(http.client.HTTPConnection, self.address), req)
+
+
+class _PinnedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, address):
+        super().__init__()
+        self.address = address
+
+    def https_open(self, req):
+        return self.do_open(_pinned(http.client.HTTPSConnection, self.address), req, context=self._context)
+
+
+def _opener_for(address: str | None):
+    handlers = [_NoRedirects]
+    if address is not None:
+        # No proxy from the environment either: it would resolve and connect on its own.
+        handlers += [
+            urllib.request.ProxyHandler({}),
+            _PinnedHTTPHandler(address),
+            _PinnedHTTPSHandler(address),
+        ]
+    return urllib.request.build_opener(*handlers)
 
 
 def _post(url: str, body: bytes, headers: dict) -> int:
-    _check_destination(url)
+    opener = _opener_for(_vetted_address(url))
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - http(s) only, validated
     try:
-        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
+        with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code

@@ -5,14 +5,20 @@ from django.db import migrations, models
 
 def void_clocks_of_cancelled_incidents(apps, schema_editor):
     """Clocks that stopped because their incident was cancelled, before they were met or
-    breached, were recorded as met: mark them cancelled (a response already given stays met)."""
+    breached, were recorded as met: mark them cancelled. A clock stopped by the cancellation
+    stopped at its instant; one met earlier (a reply, taking it in progress) stays met."""
     SLATimer = apps.get_model("sla", "SLATimer")
-    stopped_by_cancel = models.Q(metric="resolution") | models.Q(incident__responded_at__isnull=True)
+    IncidentEvent = apps.get_model("incidents", "IncidentEvent")
+    cancelled_at = (
+        IncidentEvent.objects.filter(incident_id=models.OuterRef("incident_id"), field="status", new="cancelled")
+        .order_by("-at")
+        .values("at")[:1]
+    )
     SLATimer.objects.filter(
-        stopped_by_cancel,
         incident__status="cancelled",
         is_active=False,
         breached_at__isnull=True,
+        stopped_at=models.Subquery(cancelled_at),
     ).update(state="cancelled")
 
 

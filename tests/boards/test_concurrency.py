@@ -77,3 +77,53 @@ def test_concurrent_pulls_of_expedite_cards_respect_the_lane_limit():
         results = _pull_all(cards, users)
         assert sorted(results) == ["ok"] + ["wip"] * 7, (round_no, results)
         assert Card.objects.filter(lane=expedite, column__category=ColumnCategory.IN_PROGRESS).count() == 1
+
+
+def _at_once(*calls):
+    """Run each call in its own thread and connection, released together; their outcomes."""
+    barrier, outcomes = threading.Barrier(len(calls)), []
+
+    def run(call):
+        try:
+            barrier.wait()
+            call()
+            outcomes.append("ok")
+        except Exception as exc:  # noqa: BLE001 - reported by the caller's assertion
+            outcomes.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pulls_and_new_cards_in_the_same_lane_never_deadlock():
+    """A pull holds the in-progress column and the lane while its move row references the
+    ready column; a card created into that ready column and lane at the same instant holds
+    the ready column while its row references the lane. Neither lock may block the other's
+    reference (both are FOR NO KEY UPDATE)."""
+    from functools import partial
+
+    from boards.models import LaneKind
+
+    from .factories import lane_of
+
+    dev = UserFactory(roles=["developer"])
+    for round_no in range(15):
+        board = BoardFactory()
+        expedite = lane_of(board, LaneKind.EXPEDITE)
+        services.lane_update(lane=expedite, actor=dev, wip_max=5)
+        ready = column_of(board, ColumnCategory.READY)
+        card = CardFactory(board=board, column=ready, lane=expedite)
+        outcomes = _at_once(
+            partial(services.card_pull, card=card, actor=dev),
+            partial(
+                services.card_create, board=board, title="Hotfix", column=ready, lane=expedite, actor=dev
+            ),
+        )
+        assert outcomes == ["ok", "ok"], (round_no, outcomes)

@@ -265,3 +265,18 @@ def test_only_product_owners_and_managers_change_boards(client, make_user, board
     assert client.get(reverse("boards:settings", args=[board.pk])).status_code == 403
     assert client.get(reverse("boards:create")).status_code == 403
     assert "Board settings" not in client.get(reverse("boards:detail", args=[board.pk])).content.decode()
+
+
+def test_settings_keep_a_team_the_api_gave_the_board(client, make_user, board):
+    from tests.factories import TeamFactory
+
+    support = TeamFactory(name="Second line")  # not a development team
+    board.teams.add(support)
+    client.force_login(make_user("manager"))
+    page = client.get(reverse("boards:settings", args=[board.pk])).content.decode()
+    assert "Second line" in page
+    client.post(
+        reverse("boards:settings", args=[board.pk]),
+        {"action": "board", "name": board.name, "teams": [support.pk]},
+    )
+    assert list(board.teams.all()) == [support]

@@ -137,3 +137,63 @@ def test_the_sweep_finds_a_request_whose_task_never_ran(policy, running):
 def test_a_renamed_policy_asks_for_nothing(policy, running):
     policy_update(policy=policy, name="Renamed")
     assert SLAPolicy.objects.get(pk=policy.pk).retarget_requested_at is None
+
+
+def test_one_run_per_policy_at_a_time(policy, running):
+    from django.utils import timezone
+
+    policy_update(policy=policy, resolution_minutes=300)
+    now = timezone.now()
+    SLAPolicy.objects.filter(pk=policy.pk).update(retarget_started_at=now)  # another run holds it
+    assert policy_retarget(policy_id=policy.pk, at=at(13, 10)) == 0
+    assert timers(running)["resolution"].target_minutes == 240
+    # the sweep leaves a run with a fresh lease alone, and takes over a dead one
+    SLAPolicy.objects.filter(pk=policy.pk).update(retarget_requested_at=now - timedelta(minutes=3))
+    assert policies_awaiting_retarget(now=now) == []
+    SLAPolicy.objects.filter(pk=policy.pk).update(retarget_started_at=now - timedelta(minutes=6))
+    assert policies_awaiting_retarget(now=now) == [policy.pk]
+    assert policy_retarget(policy_id=policy.pk, at=at(13, 10)) == 1
+    assert timers(running)["resolution"].target_minutes == 300
+    assert SLAPolicy.objects.filter(pk=policy.pk, retarget_started_at__isnull=True).exists()
+
+
+def _at_once(*calls):
+    """Run each call in its own thread and connection, released together; their outcomes."""
+    import threading
+
+    from django.db import connection
+
+    barrier, outcomes = threading.Barrier(len(calls)), []
+
+    def run(call):
+        try:
+            barrier.wait()
+            with transaction.atomic():
+                call()
+            outcomes.append("ok")
+        except Exception as exc:  # noqa: BLE001 - reported by the caller's assertion
+            outcomes.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_managers_saving_policies_of_one_priority_at_once_do_not_deadlock():
+    from functools import partial
+
+    calendar = PolicyFactory(priority="P4").calendar
+    for round_no in range(10):
+        a = PolicyFactory(priority="P2", calendar=calendar)
+        b = PolicyFactory(priority="P2", calendar=calendar)
+        outcomes = _at_once(
+            partial(policy_update, policy=a, resolution_minutes=300),
+            partial(policy_update, policy=b, resolution_minutes=360),
+        )
+        assert outcomes == ["ok", "ok"], (round_no, outcomes)

@@ -210,3 +210,29 @@ def test_cancelling_an_incident_on_hold_closes_the_pause(policy):
     t = timers(inc)["resolution"]
     assert (t.state, t.paused_at) == (TimerState.CANCELLED, None)
     assert t.pauses.get().ended_at == at(13, 11)
+
+
+def test_the_migration_voids_only_clocks_the_cancellation_stopped(engineer_user):
+    """Old data recorded every stopped clock of a cancelled incident as met; the data
+    migration keeps a response given before the cancellation and voids the rest."""
+    import importlib
+
+    from django.apps import apps
+
+    from incidents.services import incident_create, incident_take, incident_transition
+    from sla.models import SLATimer
+    from tests.factories import ServiceFactory
+
+    migration = importlib.import_module("sla.migrations.0006_covering_indexes_cancelled_state")
+    taken = incident_create(actor=engineer_user, title="Taken then cancelled", service=ServiceFactory())
+    incident_take(incident=taken, actor=engineer_user)
+    incident_transition(incident=taken, actor=engineer_user, status="cancelled", reason="Duplicate")
+    straight = incident_create(actor=engineer_user, title="Cancelled at once", service=ServiceFactory())
+    incident_transition(incident=straight, actor=engineer_user, status="cancelled", reason="Test")
+    SLATimer.objects.filter(incident__in=[taken, straight]).update(state="met")  # as before the fix
+
+    migration.void_clocks_of_cancelled_incidents(apps, None)
+
+    assert timers(taken)["response"].state == TimerState.MET
+    assert timers(taken)["resolution"].state == TimerState.CANCELLED
+    assert {t.state for t in timers(straight).values()} == {TimerState.CANCELLED}

@@ -97,3 +97,33 @@ def test_a_redirect_is_an_answer_not_followed(manager_user):
     assert hits == ["/hook"]
     assert delivery.response_code == 307 and delivery.status != DeliveryStatus.DELIVERED
     assert Delivery.objects.count() == 1
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(guarded, receiver, manager_user, monkeypatch):
+    """DNS re-pointing between the check and the connection (rebinding) changes nothing:
+    the name is resolved once, checked, and the socket opened to that very address."""
+    import socket
+
+    from webhooks import services
+
+    real = socket.getaddrinfo
+    lookups = []
+
+    def rebinding(host, port, *args, **kwargs):
+        if host == "hooks.example.test":
+            lookups.append(host)
+            address = "127.0.0.1" if len(lookups) == 1 else "10.9.9.9"  # public once, then internal
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    # The receiver runs on 127.0.0.1: let the check treat it as the public address here.
+    monkeypatch.setattr(services, "is_public_address", lambda address: address == "127.0.0.1")
+    port = receiver.url.split(":")[2].split("/")[0]
+    subscription_create(url=f"http://hooks.example.test:{port}/hook", actor=manager_user)
+    delivery = webhook_emit("incident.created", {"id": 1})[0]
+    delivery_attempt(delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DELIVERED, delivery.last_error
+    assert lookups == ["hooks.example.test"]
+    assert receiver.requests[0]["headers"]["Host"] == f"hooks.example.test:{port}"
