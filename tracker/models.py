@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.db.models import F
 
@@ -20,3 +22,24 @@ def next_number(name: str) -> int:
         KeySequence.objects.get_or_create(name=name)
         KeySequence.objects.filter(name=name).update(last_value=F("last_value") + 1)
         return KeySequence.objects.values_list("last_value", flat=True).get(name=name)
+
+
+class IdempotentRequest(models.Model):
+    """A create sent with an `Idempotency-Key` header, and the response it got: the same
+    key sent again (a client retrying after a timeout) gets that response back instead of a
+    second record. Kept a day (IDEMPOTENCY_KEEP_HOURS)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=300)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
+    status_code = models.PositiveSmallIntegerField()
+    body = models.JSONField(encoder=DjangoJSONEncoder, null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_once_per_user")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.key}"

@@ -35,3 +35,11 @@ def heartbeat():
 def ping(value):
     """Round-trip check used by the health tests: a real worker answers."""
     return {"pong": value}
+
+
+@shared_task(ignore_result=True)
+def idempotency_keys_expire():
+    """Hourly: forget Idempotency-Keys older than IDEMPOTENCY_KEEP_HOURS."""
+    from tracker.api.idempotency import idempotency_keys_expire as expire
+
+    return expire()

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from boards import permissions, selectors, services
 from boards.models import Board, Card, CardType, Column, Lane, ReasonCode, ReasonKind, Release
 from org.models import Team
+from tracker.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from tracker.api.pagination import CursorPagination
 
 from . import serializers as s
@@ -180,6 +181,8 @@ def _lane_out(lane) -> dict:
 class ColumnListCreateApi(BoardsApiView):
     """A board's workflow steps; managers and product owners add them."""
 
+    pagination_class = None  # a few per board: the whole list, unpaged
+
     @extend_schema(
         operation_id="columnlistcreate_get",
         parameters=[OpenApiParameter("board", int, description="Only this board's rows.")],
@@ -223,6 +226,8 @@ class ColumnDetailApi(BoardsApiView):
 
 class LaneListCreateApi(BoardsApiView):
     """A board's swim lanes; managers and product owners add them."""
+
+    pagination_class = None  # a few per board: the whole list, unpaged
 
     @extend_schema(
         operation_id="lanelistcreate_get",
@@ -268,9 +273,10 @@ def _board_param(request) -> Board | None:
     raw = request.query_params.get("board", "")
     if raw == "":
         return None
-    if not raw.isdigit():
-        raise ValidationError({"board": ["Give the board's id as a whole number."]})
-    return get_object_or_404(Board, pk=int(raw))
+    board = Board.objects.filter(pk=int(raw)).first() if raw.isdigit() and len(raw) < 19 else None
+    if board is None:
+        raise ValidationError({"board": ["Unknown board: give a board's id."]})
+    return board
 
 
 # ------------------------------------------------------------------ cards
@@ -329,7 +335,9 @@ class CardListCreateApi(BoardsApiView):
         operation_id="cardlistcreate_post",
         request=s.CardCreateSerializer,
         responses={201: s.CardOutSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
     )
+    @idempotent
     def post(self, request):
         data = self.parse(s.CardCreateSerializer)
         board = _lookup(Board, data["board"], "board", label="board")

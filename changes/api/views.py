@@ -7,6 +7,8 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
+from tracker.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
+
 from ..models import ChangeRequest, ChangeStatus, Kind, Source
 from ..permissions import can_read_changes, can_submit_change, can_triage
 from ..selectors import change_request_list
@@ -44,7 +46,12 @@ class ChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     def get_queryset(self):
         return change_request_list().prefetch_related("incidents").order_by("-created_at", "-id")
 
-    @extend_schema(request=ChangeRequestCreateSerializer, responses={201: ChangeRequestSerializer})
+    @extend_schema(
+        request=ChangeRequestCreateSerializer,
+        responses={201: ChangeRequestSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
     def create(self, request):
         if not can_submit_change(request.user):
             raise PermissionDenied("Your role cannot submit change requests.")

@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from tracker.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from tracker.api.pagination import CursorPagination, PageNumberPagination
 
 from .. import permissions as perms
@@ -67,7 +68,12 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(s.IncidentSerializer(fresh, context=self.get_serializer_context()).data, status=code)
 
     # ------------------------------------------------------------ create and edit
-    @extend_schema(request=s.IncidentCreateSerializer, responses={201: s.IncidentSerializer})
+    @extend_schema(
+        request=s.IncidentCreateSerializer,
+        responses={201: s.IncidentSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
     def create(self, request):
         _check(perms.can_create_incident(request.user), "Your role cannot log incidents.")
         data = self._input(s.IncidentCreateSerializer)
@@ -131,9 +137,15 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return self._respond(incident)
 
     # ------------------------------------------------------------ conversation and time
-    @extend_schema(methods=["post"], request=s.CommentInSerializer, responses={201: s.CommentSerializer})
+    @extend_schema(
+        methods=["post"],
+        request=s.CommentInSerializer,
+        responses={201: s.CommentSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
     @extend_schema(methods=["get"], responses=s.CommentSerializer(many=True))
     @action(detail=True, methods=["get", "post"])
+    @idempotent
     def comments(self, request, pk=None):
         incident = self._incident()
         if request.method == "GET":

@@ -9,6 +9,7 @@ Which errors an operation can give follows from what it is, not from a list kept
   `{"detail": "..."}`);
 - 409 `{"code", "detail"}` when it writes (services refuse transitions, WIP limits, stale
   versions);
+- 422 `{"code": "idempotency_key_reused", "detail"}` when it takes an `Idempotency-Key`;
 - 503 `{"code": "database_unavailable", "detail"}` from any operation while PostgreSQL is away.
 """
 
@@ -72,6 +73,7 @@ DESCRIPTIONS = {
     "403": "Your role may not do this",
     "404": "No such record",
     "409": "Refused in the record's current state",
+    "422": "This Idempotency-Key was already used for a different request",
     "429": "Too many requests: wait and retry",
     "503": "The database is unavailable: retry shortly",
 }
@@ -141,6 +143,8 @@ class AutoSchema(BaseAutoSchema):
             wanted["400"] = "ValidationError"
         if self.method in WRITE_METHODS:
             wanted["409"] = "Conflict"
+        if any(getattr(p, "name", None) == "Idempotency-Key" for p in self.get_override_parameters()):
+            wanted["422"] = "Conflict"
         for code, name in wanted.items():
             existing = responses.get(code)
             if existing is None or "content" not in existing:

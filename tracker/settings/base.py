@@ -244,6 +244,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": timedelta(minutes=2),
     },
     "webhooks-retry": {"task": "webhooks.tasks.webhooks_retry_due", "schedule": timedelta(seconds=60)},
+    "idempotency-keys-expire": {
+        "task": "tracker.tasks.idempotency_keys_expire",
+        "schedule": timedelta(hours=1),
+    },
     "incidents-auto-close": {
         "task": "incidents.tasks.incidents_auto_close",
         "schedule": timedelta(minutes=15),
@@ -251,6 +255,7 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 
 # ---------------------------------------------------------------- Tandem
+IDEMPOTENCY_KEEP_HOURS = int(env("IDEMPOTENCY_KEEP_HOURS", "24"))
 INCIDENT_AUTO_CLOSE_DAYS = int(env("INCIDENT_AUTO_CLOSE_DAYS", "5"))
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "tandem@localhost")
