@@ -1,10 +1,17 @@
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from boards.api.serializers import CardOutSerializer
 from boards.models import Card
 from boards.selectors import card_api_rows
 from incidents.models import Incident
@@ -50,13 +57,66 @@ class EscalateToDevelopmentSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class PreviewCardSerializer(serializers.Serializer):
+    """The card a preview would create: not saved, so no key or id yet."""
+
+    key = serializers.CharField(allow_null=True)
+    title = serializers.CharField()
+    column = serializers.CharField(help_text="The column's name.")
+    lane = serializers.CharField(help_text="The lane's name.")
+    estimate = serializers.FloatField(allow_null=True)
+
+
+class ImpactSprintSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    end = serializers.DateField()
+    state = serializers.CharField()
+
+
+class AtRiskCardSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    key = serializers.CharField()
+    title = serializers.CharField()
+    estimate = serializers.FloatField()
+
+
+class SprintImpactSerializer(serializers.Serializer):
+    """What the card does to the active sprint (absent when it goes to the backlog)."""
+
+    sprint = ImpactSprintSerializer()
+    unit = serializers.CharField(help_text="points or hours")
+    estimate = serializers.FloatField()
+    capacity = serializers.FloatField()
+    support_reserved = serializers.FloatField()
+    unplanned_before = serializers.FloatField()
+    unplanned_after = serializers.FloatField()
+    support_reserve_remaining_before = serializers.FloatField()
+    support_reserve_remaining_after = serializers.FloatField()
+    exceeds_support_reserve = serializers.BooleanField()
+    capacity_line_before = serializers.FloatField()
+    capacity_line_after = serializers.FloatField()
+    overcommitted_by_before = serializers.FloatField()
+    overcommitted_by_after = serializers.FloatField()
+    at_risk = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Committed cards now at risk."
+    )
+    newly_at_risk = AtRiskCardSerializer(many=True)
+    sla_due_at = serializers.DateTimeField(allow_null=True)
+    sprint_ends_at = serializers.DateTimeField()
+    sla_due_before_sprint_end = serializers.BooleanField(allow_null=True)
+
+
 EscalationResponse = inline_serializer(
     "EscalationResult",
     {
-        "card": serializers.DictField(
-            help_text="The card (as in /api/v1/cards/); in a preview only title, column, lane and estimate."
+        "card": PolymorphicProxySerializer(
+            component_name="EscalationCard",
+            serializers=[CardOutSerializer, PreviewCardSerializer],
+            resource_type_field_name=None,
+            help_text="The card (as in /api/v1/cards/); in a preview, the card it would create.",
         ),
-        "sprint_impact": serializers.DictField(allow_null=True),
+        "sprint_impact": SprintImpactSerializer(allow_null=True),
         "placement": serializers.CharField(),
         "preview": serializers.BooleanField(),
     },
