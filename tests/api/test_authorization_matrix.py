@@ -40,6 +40,7 @@ PLANNERS = {"po", "manager", "admin"}
 CARD_WORKERS = {"developer", "po", "manager", "admin"}
 DEV_ESCALATORS = {"engineer", "developer", "manager", "admin", "other_team"}
 EVERYONE = set(CALLERS)
+SIGNED_IN = EVERYONE - {"anonymous"}
 
 # (method, path) -> who may get a 2xx. GET is open to STAFF unless listed.
 POLICY = {
@@ -61,6 +62,9 @@ POLICY = {
     ("POST", "/api/v1/incidents/{id}/declare-major/"): MANAGERS,
     ("GET", "/api/v1/incidents/{id}/escalate-to-development/"): DEV_ESCALATORS,
     ("POST", "/api/v1/incidents/{id}/escalate-to-development/"): DEV_ESCALATORS,
+    # one's own notifications
+    ("GET", "/api/v1/notifications/"): SIGNED_IN,
+    ("POST", "/api/v1/notifications/read/"): SIGNED_IN,
     # boards
     ("POST", "/api/v1/boards/"): PLANNERS,
     ("PATCH", "/api/v1/boards/{id}/"): PLANNERS,

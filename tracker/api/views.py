@@ -5,7 +5,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-NOT_COLLECTIONS = {"", "auth/token/", "schema/", "docs/", "redoc/"}
+# Addresses that are actions or documents, not collections to list.
+NOT_COLLECTIONS = {"", "auth/token/", "schema/", "docs/", "redoc/", "notifications/read/"}
 
 
 def _collections() -> list[str]:
