@@ -146,3 +146,43 @@ def test_screenshots_of_demo_board_card_and_metrics(page, live_server, login, de
     page.wait_for_function("document.querySelector('#cfd-chart').width > 0")
     page.wait_for_timeout(300)
     screenshot(page, "board-metrics")
+
+
+def test_product_owner_sets_up_a_board_and_limits_the_expedite_lane(
+    page, live_server, login, po_user, developer_user, screenshot
+):
+    from boards.models import Board, LaneKind
+    from tests.factories import DevTeamFactory
+
+    DevTeamFactory(name="Mobile Dev")
+    login(page, po_user)
+    page.goto(f"{live_server.url}/boards/")
+    page.get_by_role("link", name="New board").click()
+    page.wait_for_url("**/boards/new/")
+    page.locator("#id_name").fill("Mobile app")
+    page.locator("#id_key_prefix").fill("mob")  # refused: capitals only
+    page.get_by_label("Mobile Dev").check()
+    page.get_by_role("button", name="Create board").click()
+    assert page.get_by_text("Use capitals and digits").is_visible()
+    assert page.locator("#id_name").input_value() == "Mobile app"  # kept what was typed
+    page.locator("#id_key_prefix").fill("MOB")
+    page.get_by_role("button", name="Create board").click()
+    page.wait_for_url("**/boards/*/")
+    screenshot(page, "board-created")
+    board = Board.objects.get(name="Mobile app")
+    assert board.key_prefix == "MOB" and [t.name for t in board.teams.all()] == ["Mobile Dev"]
+    assert page.get_by_text("0/1 in progress").is_visible()  # the expedite lane, prefilled at 1
+
+    page.get_by_role("link", name="Board settings").click()
+    review = board.columns.get(name="Review")
+    page.get_by_label("WIP min of Review").fill("5")  # above its maximum of 3
+    page.get_by_role("button", name="Save columns").click()
+    assert page.get_by_text("wip_min cannot exceed wip_max").is_visible()
+    page.get_by_label("WIP min of Review").fill("1")
+    page.get_by_role("button", name="Save columns").click()
+    assert page.get_by_text("Columns saved.").is_visible()
+    review.refresh_from_db()
+    assert (review.wip_min, review.wip_max) == (1, 3)
+    screenshot(page, "board-settings")
+    expedite = board.lanes.get(kind=LaneKind.EXPEDITE)
+    assert expedite.wip_max == 1
