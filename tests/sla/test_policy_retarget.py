@@ -19,6 +19,7 @@ from sla.services import (
     sla_on_public_reply,
 )
 from tests.factories import CustomerFactory
+from tests.threads import at_once
 
 from .factories import PolicyFactory, make_incident
 
@@ -157,33 +158,6 @@ def test_one_run_per_policy_at_a_time(policy, running):
     assert SLAPolicy.objects.filter(pk=policy.pk, retarget_started_at__isnull=True).exists()
 
 
-def _at_once(*calls):
-    """Run each call in its own thread and connection, released together; their outcomes."""
-    import threading
-
-    from django.db import connection
-
-    barrier, outcomes = threading.Barrier(len(calls)), []
-
-    def run(call):
-        try:
-            barrier.wait()
-            with transaction.atomic():
-                call()
-            outcomes.append("ok")
-        except Exception as exc:  # noqa: BLE001 - reported by the caller's assertion
-            outcomes.append(repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return outcomes
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_managers_saving_policies_of_one_priority_at_once_do_not_deadlock():
     from functools import partial
@@ -192,8 +166,9 @@ def test_two_managers_saving_policies_of_one_priority_at_once_do_not_deadlock():
     for round_no in range(10):
         a = PolicyFactory(priority="P2", calendar=calendar)
         b = PolicyFactory(priority="P2", calendar=calendar)
-        outcomes = _at_once(
+        outcomes = at_once(
             partial(policy_update, policy=a, resolution_minutes=300),
             partial(policy_update, policy=b, resolution_minutes=360),
+            atomic=True,
         )
         assert outcomes == ["ok", "ok"], (round_no, outcomes)
