@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from notifications.services import notify_sla_event
+from tracker.sql import insert_select_parts
 from tracker.tasks import enqueue_on_commit
 
 from . import calendar as bcal
@@ -380,20 +381,7 @@ def _timeline_insert_sql(kind: str) -> tuple[str, list]:
         "new": ("to_char(moved.instant AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"')", None),
         "note": ("initcap(moved.metric) || %s", f" SLA {word}."),
     }
-    columns, exprs, params = [], [], []
-    for f in IncidentEvent._meta.concrete_fields:
-        if f.primary_key:
-            continue
-        if f.name in special:
-            expr, value = special[f.name]
-        elif f.null:
-            continue
-        else:
-            expr, value = "%s", f.get_db_prep_save(f.get_default(), connection)
-        columns.append(connection.ops.quote_name(f.column))
-        exprs.append(expr)
-        if value is not None:
-            params.append(value)
+    columns, exprs, params = insert_select_parts(IncidentEvent, special)
     sql = (
         f"INSERT INTO {IncidentEvent._meta.db_table} ({', '.join(columns)}) "  # noqa: S608
         f"SELECT {', '.join(exprs)} FROM moved"

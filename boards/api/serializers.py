@@ -146,35 +146,6 @@ class CardCancelSerializer(serializers.Serializer):
 # ------------------------------------------------------------------ response shapes
 # The boards API builds its output values-based (boards.selectors); these serializers only
 # describe that output in the OpenAPI schema, so it is checked like every other endpoint.
-class CardOutSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    key = serializers.CharField()
-    board = serializers.IntegerField()
-    title = serializers.CharField()
-    description = serializers.CharField(allow_blank=True)
-    type = serializers.ChoiceField(choices=CardType.choices)
-    class_of_service = serializers.ChoiceField(choices=ClassOfService.choices)
-    estimate = serializers.FloatField(allow_null=True)
-    assignee = serializers.IntegerField(allow_null=True)
-    column = serializers.IntegerField()
-    lane = serializers.IntegerField()
-    rank = serializers.IntegerField()
-    sprint = serializers.IntegerField(allow_null=True)
-    release = serializers.IntegerField(allow_null=True)
-    due_date = serializers.DateField(allow_null=True)
-    blocked = serializers.BooleanField()
-    block_reason = serializers.IntegerField(allow_null=True)
-    block_note = serializers.CharField(allow_blank=True)
-    blocked_since = serializers.DateTimeField(allow_null=True)
-    started_at = serializers.DateTimeField(allow_null=True)
-    done_at = serializers.DateTimeField(allow_null=True)
-    created_at = serializers.DateTimeField()
-    incidents = serializers.ListField(child=serializers.IntegerField(), help_text="Linked incident ids.")
-    sla_due_at = serializers.DateTimeField(
-        allow_null=True, help_text="Earliest resolution due time of the linked incidents."
-    )
-
-
 class BoardCardOutSerializer(serializers.Serializer):
     """A card as the board endpoint lists it (the slim shape)."""
 
@@ -197,6 +168,20 @@ class BoardCardOutSerializer(serializers.Serializer):
     blocked_since = serializers.DateTimeField(allow_null=True)
     incidents = serializers.ListField(child=serializers.IntegerField())
     sla_due_at = serializers.DateTimeField(allow_null=True)
+
+
+class CardOutSerializer(BoardCardOutSerializer):
+    """A card in full (the card endpoints): the board's shape and its text and history."""
+
+    description = serializers.CharField(allow_blank=True)
+    block_note = serializers.CharField(allow_blank=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    done_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    incidents = serializers.ListField(child=serializers.IntegerField(), help_text="Linked incident ids.")
+    sla_due_at = serializers.DateTimeField(
+        allow_null=True, help_text="Earliest resolution due time of the linked incidents."
+    )
 
 
 class BoardSummarySerializer(serializers.Serializer):

@@ -20,6 +20,7 @@ from incidents.models import Incident
 from org.models import Service, Team
 from sla import services
 from sla.models import BusinessCalendar, SLAEvent, SLAPolicy, SLATimer
+from tracker.sql import insert_select_parts
 
 PREFIX = "BENCH-"
 
@@ -184,20 +185,7 @@ class Command(BaseCommand):
             "created_at": ("%s", now - timedelta(days=1)),
             "updated_at": ("%s", now),
         }
-        columns, exprs, params = [], [], []
-        for f in Incident._meta.concrete_fields:
-            if f.primary_key:
-                continue
-            if f.name in special:
-                expr, value = special[f.name]
-            elif f.null:
-                continue
-            else:
-                expr, value = "%s", f.get_db_prep_save(f.get_default(), connection)
-            columns.append(connection.ops.quote_name(f.column))
-            exprs.append(expr)
-            if value is not None:
-                params.append(value)
+        columns, exprs, params = insert_select_parts(Incident, special)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {Incident._meta.db_table} ({', '.join(columns)}) "  # noqa: S608
