@@ -20,13 +20,15 @@ NAV_ITEMS = (
     NavItem("Queue", "incidents:queue"),
     NavItem("Log incident", "incidents:create"),
     NavItem("Boards", "boards:list"),
+    NavItem("Releases", "boards:releases"),
     NavItem("Sprints", "sprints:list"),
     NavItem("Changes", "changes:list"),
     NavItem("Triage", "changes:triage", ("product_owner", "manager")),
     NavItem("Dashboards", "dashboards:sla", ("manager",)),
-    NavItem("Delivery", "dashboards:delivery", ("manager",)),
+    NavItem("Delivery", "dashboards:delivery", ("manager", "product_owner")),  # dashboards.permissions
     NavItem("SLA settings", "sla:settings", ("manager",)),
     NavItem("Webhooks", "webhooks:list", ("manager",)),
+    NavItem("Audit log", "audit:log", ("manager",)),
 )
 
 

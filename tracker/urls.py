@@ -18,6 +18,7 @@ urlpatterns = [
     path("webhooks/", include("webhooks.urls")),
     path("notifications/", include("notifications.urls")),
     path("dashboards/", include("dashboards.urls")),
+    path("audit/", include("audit.urls")),
 ]
 
 handler500 = "tracker.views.server_error"

@@ -65,6 +65,10 @@ POLICY = {
     # one's own notifications
     ("GET", "/api/v1/notifications/"): SIGNED_IN,
     ("POST", "/api/v1/notifications/read/"): SIGNED_IN,
+    # reports (dashboards.permissions): SLA metrics for managers, like the SLA dashboards
+    ("GET", "/api/v1/metrics/sla/"): MANAGERS,
+    # the configuration audit log
+    ("GET", "/api/v1/audit-log/"): MANAGERS,
     # boards
     ("POST", "/api/v1/boards/"): PLANNERS,
     ("PATCH", "/api/v1/boards/{id}/"): PLANNERS,
@@ -436,3 +440,51 @@ def test_authorization_matrix(world, method, path, django_capture_on_commit_call
     if (method, path) not in STATE_DEPENDENT:
         granted = [c for c in who if 200 <= outcome[c] < 300]
         assert granted, f"{method} {path}: no allowed caller succeeded, the test data is wrong: {outcome}"
+
+
+# ------------------------------------------------------------------ report pages
+# The browser side of the same decisions (dashboards.permissions): the SLA dashboards and
+# their exports for managers, as the metrics API above; the delivery dashboard and its
+# exports for managers and product owners; the queue export for everyone who reads
+# incidents. The navigation offers a page exactly to those who may open it.
+SLA_REPORT_READERS = MANAGERS
+DELIVERY_REPORT_READERS = {"po", "manager", "admin"}
+REPORT_PAGES = [
+    ("dashboards:sla", (), SLA_REPORT_READERS),
+    ("dashboards:sla_at_risk", (), SLA_REPORT_READERS),
+    ("dashboards:drilldown", (), SLA_REPORT_READERS),
+    ("dashboards:export", ("breaches",), SLA_REPORT_READERS),
+    ("dashboards:export", ("compliance_team",), SLA_REPORT_READERS),
+    ("dashboards:export", ("incidents",), SLA_REPORT_READERS),
+    ("dashboards:delivery", (), DELIVERY_REPORT_READERS),
+    ("dashboards:export", ("velocity",), DELIVERY_REPORT_READERS),
+    ("dashboards:export", ("lead_time",), DELIVERY_REPORT_READERS),
+    ("dashboards:export_queue", (), STAFF),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "who"), REPORT_PAGES, ids=[f"{n} {' '.join(a)}".strip() for n, a, _ in REPORT_PAGES]
+)
+def test_report_pages_matrix(world, client, name, args, who):
+    from django.urls import reverse
+
+    url = reverse(name, args=args)
+    outcome = {}
+    for caller in CALLERS:
+        client.logout()
+        if caller != "anonymous":
+            client.force_login(world.users[caller])
+        outcome[caller] = client.get(url).status_code
+    expected = {c: 200 if c in who else (302 if c == "anonymous" else 403) for c in CALLERS}
+    assert outcome == expected, f"{url}: {outcome}"
+
+
+@pytest.mark.parametrize(
+    ("label", "who"), [("Dashboards", SLA_REPORT_READERS), ("Delivery", DELIVERY_REPORT_READERS)]
+)
+def test_navigation_offers_reports_to_their_readers(world, label, who):
+    from tracker.navigation import nav_for
+
+    offered = {c for c in SIGNED_IN if label in {i["label"] for i in nav_for(world.users[c])}}
+    assert offered == who
