@@ -8,7 +8,6 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 
-from accounts.roles import has_role
 from boards.models import Board
 from incidents import permissions as incident_perms
 from org.models import Team
@@ -19,13 +18,19 @@ from .drilldown import SHOW, drilldown_incidents
 from .filters import scope_for
 from .forms import DeliveryFilterForm
 from .leadtime import SEGMENTS, lead_time_list, lead_time_summary
+from .permissions import can_read_delivery_reports, can_read_sla_reports
 
 PAGE_SIZE = 50
 
 
-def _require_manager(user):
-    if not has_role(user, "manager"):
-        raise PermissionDenied("Dashboards are for managers.")
+def _require_sla_reader(user):
+    if not can_read_sla_reports(user):
+        raise PermissionDenied("The SLA dashboards are for managers.")
+
+
+def _require_delivery_reader(user):
+    if not can_read_delivery_reports(user):
+        raise PermissionDenied("The delivery dashboard is for managers and product owners.")
 
 
 def _scope_or_400(request):
@@ -48,7 +53,7 @@ def _recent_scope(days):
 
 
 def sla_dashboard(request):
-    _require_manager(request.user)
+    _require_sla_reader(request.user)
     form, scope = _scope_or_400(request)
     context = {"form": form, "scope": scope}
     if scope is not None:
@@ -73,7 +78,7 @@ def sla_dashboard(request):
 
 def sla_at_risk(request):
     """The live "at risk now" table, refreshed by htmx."""
-    _require_manager(request.user)
+    _require_sla_reader(request.user)
     _form, scope = _scope_or_400(request)
     if scope is None:
         raise Http404
@@ -92,7 +97,7 @@ def sla_at_risk(request):
 
 
 def drilldown(request):
-    _require_manager(request.user)
+    _require_sla_reader(request.user)
     form, scope = _scope_or_400(request)
     show = request.GET.get("show", "created")
     metric = request.GET.get("metric", "")
@@ -111,7 +116,7 @@ def drilldown(request):
 
 
 def delivery(request):
-    _require_manager(request.user)
+    _require_delivery_reader(request.user)
     form = DeliveryFilterForm(request.GET or None)
     team = board = None
     days = 42
@@ -139,6 +144,7 @@ def delivery(request):
         "lead": leads,
         "recent_leads": recent_leads,
         "segments": SEGMENTS,
+        "can_read_sla_reports": can_read_sla_reports(request.user),
         "query": urlencode(
             {
                 k: v
@@ -174,9 +180,10 @@ def delivery(request):
 # ---------------------------------------------------------------- CSV
 def export(request, table):
     """Every dashboard table as CSV, with the page's filters applied."""
-    _require_manager(request.user)
     if table in ("velocity", "lead_time"):
+        _require_delivery_reader(request.user)
         return _export_delivery(request, table)
+    _require_sla_reader(request.user)
     _form, scope = _scope_or_400(request)
     if scope is None:
         from django.http import HttpResponseBadRequest

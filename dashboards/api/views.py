@@ -10,9 +10,8 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.roles import is_staff_member
-
 from ..metrics import sla_metrics
+from ..permissions import can_read_sla_reports
 
 DEFAULT_DAYS = 30
 
@@ -44,7 +43,9 @@ _Counts = inline_serializer(
 
 
 class SLAMetricsApi(APIView):
-    """SLA compliance, MTTA and MTTR for incidents created in a period (default: 30 days)."""
+    """SLA compliance, MTTA and MTTR for incidents created in a period (default: 30 days).
+
+    Managers only, like the SLA dashboards (`dashboards.permissions.can_read_sla_reports`)."""
 
     @extend_schema(
         parameters=[
@@ -70,8 +71,8 @@ class SLAMetricsApi(APIView):
         ),
     )
     def get(self, request):
-        if not is_staff_member(request.user):
-            raise PermissionDenied("Metrics are for Tandem staff.")
+        if not can_read_sla_reports(request.user):
+            raise PermissionDenied("SLA metrics are for managers.")
         params = request.query_params
         end = _instant(params["to"], "to", end=True) if params.get("to") else timezone.now()
         start = _instant(params["from"], "from") if params.get("from") else end - timedelta(days=DEFAULT_DAYS)
