@@ -9,6 +9,7 @@ from accounts.roles import Role
 from org.models import Team
 
 from .models import (
+    Board,
     Card,
     CardType,
     ClassOfService,
@@ -248,3 +249,11 @@ class LaneAddForm(forms.Form):
     name = forms.CharField(max_length=60, label="Name")
     kind = forms.ChoiceField(choices=LaneKind.choices, label="Kind", initial=LaneKind.STANDARD)
     wip_max = _limit("WIP max in progress")
+
+
+class ReleaseCreateForm(forms.Form):
+    board = forms.ModelChoiceField(queryset=Board.objects.order_by("name"), label="Board")
+    name = forms.CharField(max_length=60, label="Name", help_text="Unique on its board, e.g. 2026.12.")
+    planned_for = forms.DateField(
+        required=False, label="Planned for", widget=forms.DateInput(attrs={"type": "date"})
+    )

@@ -370,3 +370,73 @@ def format_age(delta: timedelta | None) -> str:
 def board_for_team(team) -> Board | None:
     """The board a team's new cards go to: its first board."""
     return Board.objects.filter(teams=team).order_by("id").first() if team is not None else None
+
+
+# ------------------------------------------------------------------ card and release pages
+# What a card or release page shows of an incident: who has it, how urgent, and its clock.
+_INCIDENT_RELATED = ("team", "assignee")
+
+
+def card_incidents(card) -> list:
+    """The incidents linked to the card (escalated into it), with team and assignee: one query."""
+    return list(card.incidents.select_related(*_INCIDENT_RELATED).order_by("id"))
+
+
+def card_caused_incidents(card) -> list:
+    """The incidents whose cause is recorded as this card (SPEC §3): one query."""
+    return list(card.caused_incidents.select_related(*_INCIDENT_RELATED).order_by("id"))
+
+
+def release_list(*, board=None):
+    """Releases with their board and card count, newest plan first: one query for any number."""
+    qs = Release.objects.select_related("board").annotate(card_count=Count("cards"))
+    if board is not None:
+        qs = qs.filter(board=board)
+    return qs.order_by("board__name", "board_id", "-planned_for", "name")
+
+
+def release_state(release, today=None) -> tuple[str, str]:
+    """(code, label) of where a release stands, for a badge."""
+    if release.deployed_at is not None:
+        return "deployed", "Deployed"
+    if release.planned_for is None:
+        return "unscheduled", "Not scheduled"
+    if release.planned_for < (today or timezone.localdate()):
+        return "late", "Planned date passed"
+    return "planned", "Planned"
+
+
+def release_get(pk) -> Release:
+    return Release.objects.select_related("board").get(pk=pk)
+
+
+def release_cards(release) -> list:
+    """The release's cards with where each stands (column, lane, assignee, block): one query."""
+    return list(
+        release.cards.select_related("column", "lane", "assignee", "block_reason").order_by(
+            "column__position", "key"
+        )
+    )
+
+
+def release_linked_incidents(release) -> list:
+    """The incidents linked to the release's cards, each once with `via_cards` (the release's
+    cards it is linked to): one query."""
+    links = (
+        CardIncident.objects.filter(card__release=release)
+        .select_related("card", *(f"incident__{name}" for name in _INCIDENT_RELATED))
+        .order_by("incident_id", "card__key")
+    )
+    incidents: dict = {}
+    for link in links:
+        incident = incidents.get(link.incident_id)
+        if incident is None:
+            incident = incidents[link.incident_id] = link.incident
+            incident.via_cards = []
+        incident.via_cards.append(link.card)
+    return list(incidents.values())
+
+
+def release_caused_incidents(release) -> list:
+    """The incidents whose cause is recorded as this release: one query."""
+    return list(release.caused_incidents.select_related(*_INCIDENT_RELATED).order_by("id"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import release_views, views
 
 app_name = "boards"
 urlpatterns = [
@@ -17,4 +17,7 @@ urlpatterns = [
     path("cards/<int:pk>/block/", views.card_block, name="card_block"),
     path("cards/<int:pk>/unblock/", views.card_unblock, name="card_unblock"),
     path("cards/<int:pk>/cancel/", views.card_cancel, name="card_cancel"),
+    path("releases/", release_views.release_list, name="releases"),
+    path("releases/<int:pk>/", release_views.release_detail, name="release"),
+    path("releases/<int:pk>/deploy/", release_views.release_deploy, name="release_deploy"),
 ]
