@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from incidents.models import Incident, Priority
 from org.models import Customer, Service, Team
+from tracker.widgets import DateInput
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 731
@@ -16,10 +17,8 @@ FILTER_FIELDS = ("team", "service", "customer", "priority")
 
 
 class PeriodFilterForm(forms.Form):
-    start = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(
-        label="To (inclusive)", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start = forms.DateField(label="From", required=False, widget=DateInput)
+    end = forms.DateField(label="To (inclusive)", required=False, widget=DateInput)
     team = forms.ModelChoiceField(
         label="Team", queryset=Team.objects.all(), required=False, empty_label="All"
     )

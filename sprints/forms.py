@@ -5,21 +5,20 @@ from django import forms
 from accounts.models import User
 from boards.models import Board
 from org.models import CapacityUnit, Team, TeamSupportModel
+from tracker.widgets import DateInput
 
 from .models import Sprint
-
-DATE = forms.DateInput(attrs={"type": "date"})
 
 
 class SprintForm(forms.Form):
     team = forms.ModelChoiceField(queryset=Team.objects.filter(is_development=True).order_by("name"))
     name = forms.CharField(max_length=100)
     goal = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    start = forms.DateField(label="First day", widget=DATE)
+    start = forms.DateField(label="First day", widget=DateInput)
     end = forms.DateField(
         label="Last day",
         required=False,
-        widget=DATE,
+        widget=DateInput,
         help_text="Empty: the team's sprint length from the first day.",
     )
     board = forms.ModelChoiceField(
@@ -32,8 +31,8 @@ class SprintForm(forms.Form):
 class SprintEditForm(forms.Form):
     name = forms.CharField(max_length=100)
     goal = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    start = forms.DateField(label="First day", widget=DATE)
-    end = forms.DateField(label="Last day", widget=DATE)
+    start = forms.DateField(label="First day", widget=DateInput)
+    end = forms.DateField(label="Last day", widget=DateInput)
     board = forms.ModelChoiceField(queryset=Board.objects.order_by("name"), required=False)
     support_member = forms.ModelChoiceField(
         queryset=User.objects.none(),
