@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from accounts.roles import Role
 from org.models import Team
+from tracker.widgets import DateInput
 
 from .models import (
     Board,
@@ -69,9 +70,7 @@ class CardEditForm(forms.Form):
     assignee = UserChoiceField(queryset=get_user_model().objects.none(), required=False, label="Assignee")
     sprint = forms.ModelChoiceField(queryset=None, required=False, label="Sprint", empty_label="No sprint")
     release = forms.ModelChoiceField(queryset=Release.objects.none(), required=False, label="Release")
-    due_date = forms.DateField(
-        required=False, label="Due date", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    due_date = forms.DateField(required=False, label="Due date", widget=DateInput)
     reason = forms.CharField(
         max_length=300,
         required=False,
@@ -254,6 +253,4 @@ class LaneAddForm(forms.Form):
 class ReleaseCreateForm(forms.Form):
     board = forms.ModelChoiceField(queryset=Board.objects.order_by("name"), label="Board")
     name = forms.CharField(max_length=60, label="Name", help_text="Unique on its board, e.g. 2026.12.")
-    planned_for = forms.DateField(
-        required=False, label="Planned for", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    planned_for = forms.DateField(required=False, label="Planned for", widget=DateInput)
