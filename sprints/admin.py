@@ -1,12 +1,15 @@
-"""Admin for sprints: reading and small edits; lifecycle actions go through the services."""
+"""Admin for sprints: edits and lifecycle actions go through the services (sprint_create,
+sprint_update, sprint_start, sprint_close), so their rules hold here as in the browser and
+the API; state, commitment and velocity are read-only."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from tracker.admin import ServiceModelAdmin
 from tracker.exceptions import DomainError
 
 from . import services
-from .models import ScopeChange, Sprint, SprintCommitment, SprintMember
+from .models import ScopeChange, Sprint, SprintCommitment, SprintMember, SprintState
 
 
 class SprintMemberInline(admin.TabularInline):
@@ -21,14 +24,41 @@ class SprintMemberInline(admin.TabularInline):
         return False
 
 
+EDITABLE = ("name", "goal", "start", "end", "board", "support_member")
+
+
 @admin.register(Sprint)
-class SprintAdmin(admin.ModelAdmin):
+class SprintAdmin(ServiceModelAdmin):
     list_display = ["name", "team", "state", "start", "end", "support_member", "committed", "velocity"]
     list_filter = ["state", "team"]
     search_fields = ["name", "goal"]
+    fields = [
+        "team",
+        *EDITABLE,
+        "state",
+        "committed",
+        "capacity_at_start",
+        "velocity",
+        "started_at",
+        "closed_at",
+    ]
     readonly_fields = ["state", "committed", "capacity_at_start", "velocity", "started_at", "closed_at"]
     inlines = [SprintMemberInline]
     actions = ["start_sprints", "close_sprints"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A sprint stays with its team; a closed sprint is history.
+        if obj is None:
+            return self.readonly_fields
+        if obj.state == SprintState.CLOSED:
+            return ["team", *EDITABLE, *self.readonly_fields]
+        return ["team", *self.readonly_fields]
+
+    def service_save(self, request, obj, form, change):
+        data = {f: form.cleaned_data[f] for f in EDITABLE if f in form.cleaned_data}
+        if change:
+            return services.sprint_update(sprint=obj, actor=request.user, **data)
+        return services.sprint_create(team=form.cleaned_data.get("team"), actor=request.user, **data)
 
     def _run(self, request, queryset, fn, verb):
         for sprint in queryset:

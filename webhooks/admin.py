@@ -1,13 +1,29 @@
+"""Admin for webhooks: subscriptions are saved by webhooks.services (URL and event checks,
+re-activation clearing the failure count), deliveries are read-only and can be sent again."""
+
 from django.contrib import admin, messages
 
+from tracker.admin import ServiceModelAdmin
+
+from . import services
 from .models import Delivery, Subscription
 from .services import delivery_redeliver
 
+SUBSCRIPTION_FIELDS = ("url", "events", "secret", "active", "description")
+
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(ServiceModelAdmin):
     list_display = ("url", "active", "consecutive_failures", "disabled_reason")
     list_filter = ("active",)
+    fields = (*SUBSCRIPTION_FIELDS, "created_by", "created_at", "consecutive_failures", "disabled_reason")
+    readonly_fields = ("created_by", "created_at", "consecutive_failures", "disabled_reason")
+
+    def service_save(self, request, obj, form, change):
+        data = {f: form.cleaned_data[f] for f in SUBSCRIPTION_FIELDS}
+        if change:
+            return services.subscription_update(subscription=obj, **data)
+        return services.subscription_create(actor=request.user, **data)
 
 
 @admin.register(Delivery)
