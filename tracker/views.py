@@ -3,11 +3,11 @@ import sys
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.http import HttpResponseServerError, JsonResponse
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect
 from django.template import loader
 from django.views import defaults
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from kombu import Connection
 
 from .navigation import nav_for
@@ -42,6 +42,14 @@ def healthz(request):
     database = _database_state()
     body = {"database": database, "broker": _broker_state()}
     return JsonResponse(body, status=200 if database == "ok" else 503)
+
+
+@login_not_required
+@cache_control(public=True, max_age=86400)
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page links: the same icon, no login."""
+    icon = (settings.BASE_DIR / "static" / "favicon.ico").read_bytes()
+    return HttpResponse(icon, content_type="image/vnd.microsoft.icon")
 
 
 def home(request):

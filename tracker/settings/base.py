@@ -220,6 +220,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
         "store_processed": False,
+        # The exchange tables (kombu's default is ./control, i.e. inside the checkout).
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
     }
 else:
     # Longer than any countdown we schedule, so late-acked tasks are not redelivered early.
