@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from notifications.services import notify_assigned, notify_handoff, notify_reply
 from org.models import ServiceSupportModel, Team
-from sla.services import sla_on_incident_changed, sla_on_incident_created, sla_on_public_reply
 from tracker.exceptions import DomainError, StaleObject, TransitionNotAllowed
 from tracker.models import next_number
 from tracker.tasks import enqueue_on_commit
@@ -19,6 +18,7 @@ from webhooks.models import Event
 from webhooks.payloads import incident_payload
 from webhooks.services import webhook_emit
 
+from . import hooks
 from .models import (
     KEY_PREFIX,
     OPEN_STATUSES,
@@ -142,7 +142,7 @@ def _apply(incident, *, actor, at, values: dict, event="field_changed", note="")
             if f in SLA_FIELDS
         }
         if sla_changes:
-            sla_on_incident_changed(incident=incident, changes=sla_changes, at=at, actor=actor)
+            hooks.fire_incident_changed(incident=incident, changes=sla_changes, at=at, actor=actor)
     return changes
 
 
@@ -206,7 +206,7 @@ def incident_create(
         created_at=at,
     )
     _event(incident, actor=actor, at=at, event="created", new=f"{incident.priority} · {team.name}")
-    sla_on_incident_created(incident=incident, at=at)
+    hooks.fire_incident_created(incident=incident, at=at)
     webhook_emit(Event.INCIDENT_CREATED, incident_payload(incident), at=at)
     return incident
 
@@ -295,7 +295,7 @@ def incident_auto_close(*, incident_id, cutoff, at=None) -> bool:
         new=Status.CLOSED,
         note="Closed automatically after the resolution was not disputed.",
     )
-    sla_on_incident_changed(
+    hooks.fire_incident_changed(
         incident=incident, changes={"status": (Status.RESOLVED, Status.CLOSED)}, at=at, actor=None
     )
     return True
@@ -350,7 +350,7 @@ def incident_comment(*, incident, actor, body, public=False, at=None) -> Comment
         if incident.responded_at is None:
             Incident.objects.filter(pk=incident.pk).update(responded_at=at)
             incident.responded_at = at
-        sla_on_public_reply(incident=incident, at=at)
+        hooks.fire_public_reply(incident=incident, at=at)
         notify_reply(comment=comment)
     return comment
 
