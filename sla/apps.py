@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class SlaConfig(AppConfig):
     name = "sla"
     verbose_name = "SLA"
+
+    def ready(self):
+        # Incidents name the moments; the SLA app starts, stops, pauses and retargets clocks.
+        from incidents import hooks
+
+        from . import services
+
+        hooks.incident_created.append(services.sla_on_incident_created)
+        hooks.incident_changed.append(services.sla_on_incident_changed)
+        hooks.public_reply.append(services.sla_on_public_reply)
