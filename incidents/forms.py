@@ -1,10 +1,11 @@
 """Browser forms. They parse and label input; the rules are in incidents.services."""
 
 from django import forms
+from django.urls import reverse_lazy
 
 from accounts.models import User
 from boards.models import Card, Release
-from org.models import Customer, Service, Team
+from org.models import Contact, Customer, Service, Team
 
 from .models import HoldReason, Incident, IncidentType, Level, Priority, ResolutionCode
 
@@ -34,6 +35,35 @@ class IncidentCreateForm(forms.Form):
         queryset=Customer.objects.order_by("name"), required=False, empty_label="No customer / internal"
     )
     contact = forms.CharField(max_length=200, required=False, label="Contact (who to reply to)")
+    # The requester: found as you type (requester_search asks customers:contact_search), or
+    # a new contact by name and address; copies by address. See org.services.contacts_for_incident.
+    requester = forms.ModelChoiceField(
+        queryset=Contact.objects.select_related("customer"), required=False, widget=forms.HiddenInput
+    )
+    requester_search = forms.CharField(
+        required=False,
+        label="Requester",
+        help_text="Type a name or e-mail address to find the contact.",
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "autocomplete": "off",
+                "placeholder": "Name or e-mail",
+                "hx-get": reverse_lazy("customers:contact_search"),
+                "hx-trigger": "input changed delay:250ms, search",
+                "hx-target": "#contact-results",
+                "hx-include": "[name=customer]",
+            }
+        ),
+    )
+    new_contact_name = forms.CharField(max_length=150, required=False, label="New contact: name")
+    new_contact_email = forms.EmailField(max_length=254, required=False, label="New contact: e-mail")
+    cc = forms.CharField(
+        max_length=2000,
+        required=False,
+        label="Copies (e-mail addresses)",
+        help_text="Comma-separated; unknown addresses become contacts of the customer.",
+    )
     description = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 6, "placeholder": "Steps, error messages, who is affected…"}),

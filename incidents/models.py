@@ -67,6 +67,10 @@ class Incident(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     contact = models.CharField(max_length=200, blank=True, help_text="Who at the customer to reply to.")
+    requester = models.ForeignKey(
+        "org.Contact", null=True, blank=True, on_delete=models.PROTECT, related_name="requested_incidents"
+    )
+    cc = models.ManyToManyField("org.Contact", blank=True, related_name="copied_incidents")
 
     impact = models.CharField(max_length=10, choices=Level.choices, default=Level.MEDIUM)
     urgency = models.CharField(max_length=10, choices=Level.choices, default=Level.MEDIUM)

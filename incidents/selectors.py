@@ -22,9 +22,10 @@ QUEUE_SORTS = {
 def incident_list(*, for_detail=False) -> QuerySet:
     """Incidents with everything a list row or the API shows, in a fixed number of queries."""
     qs = Incident.objects.select_related(
-        "service", "team", "assignee", "customer", "reporter", "parent"
+        "service", "team", "assignee", "customer", "reporter", "parent", "requester"
     ).prefetch_related(
         sla_timer_prefetch(),
+        "cc",
         Prefetch(
             "card_links",
             queryset=CardIncident.objects.select_related("card__column", "card__assignee").order_by("id"),

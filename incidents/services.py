@@ -168,10 +168,19 @@ def incident_create(
     type=IncidentType.INCIDENT,  # noqa: A002 - the contract's name
     customer=None,
     contact="",
+    requester=None,
+    cc=(),
     at=None,
 ) -> Incident:
     at = at or timezone.now()
     errors: dict = {}
+    cc = list(cc or ())
+    if requester is not None and customer is None:
+        customer = requester.customer
+    if requester is not None and requester.customer_id != customer.pk:
+        errors["requester"] = [f"{requester.name} works for {requester.customer}, not {customer}."]
+    if any(customer is None or c.customer_id != customer.pk for c in cc):
+        errors["cc"] = ["Copies must be contacts of the incident's customer."]
     _require(errors, "title", title, "Give the incident a short title.")
     if service is None:
         errors["service"] = ["Choose the affected service."]
@@ -197,6 +206,7 @@ def incident_create(
         customer=customer,
         reporter=actor,
         contact=contact or "",
+        requester=requester,
         impact=impact,
         urgency=urgency,
         priority=priority_for(impact, urgency),
@@ -205,6 +215,8 @@ def incident_create(
         tier=team.tier,
         created_at=at,
     )
+    if cc:
+        incident.cc.set([c for c in cc if c != requester])
     _event(incident, actor=actor, at=at, event="created", new=f"{incident.priority} · {team.name}")
     hooks.fire_incident_created(incident=incident, at=at)
     webhook_emit(Event.INCIDENT_CREATED, incident_payload(incident), at=at)

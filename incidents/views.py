@@ -85,13 +85,33 @@ def queue(request):
     return render(request, template, context)
 
 
+def _create_with_contacts(actor, cleaned: dict) -> Incident:
+    """The log form's requester and copies become contacts in the incident's transaction."""
+    from django.db import transaction
+
+    from org.services import contacts_for_incident
+
+    data = dict(cleaned)
+    data.pop("requester_search", None)
+    named = {k: data.pop(k, "") for k in ("new_contact_name", "new_contact_email")}
+    with transaction.atomic():
+        customer, requester, cc = contacts_for_incident(
+            customer=data.get("customer"),
+            requester=data.get("requester"),
+            cc_emails=data.pop("cc", ""),
+            **named,
+        )
+        data.update(customer=customer, requester=requester, cc=cc)
+        return services.incident_create(actor=actor, **data)
+
+
 def create(request):
     if not perms.can_create_incident(request.user):
         raise PermissionDenied("Your role cannot log incidents.")
     form = f.IncidentCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            incident = services.incident_create(actor=request.user, **form.cleaned_data)
+            incident = _create_with_contacts(request.user, form.cleaned_data)
         except (ValidationError, DomainError) as exc:
             add_service_error(form, exc)
         else:

@@ -108,9 +108,33 @@ class Customer(models.Model):
 
     name = models.CharField(max_length=150, unique=True)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 code, e.g. GB.")
+    # Lower-case domains, e.g. ["contoso.example"]: mail from an unknown sender at one of
+    # them belongs to this customer (kept by org.services.customer_set_email_domains).
+    email_domains = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self):
         return self.name
+
+
+class Contact(models.Model):
+    """A person at a customer: the requester of incidents, copied on them, writes by e-mail."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="contacts")
+    name = models.CharField(max_length=150)
+    # Stored lower-case (org.services), so "unique per customer" means what a mail server means.
+    email = models.EmailField(max_length=254)
+    phone = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "email"], name="contact_email_unique_per_customer"),
+        ]
+        indexes = [models.Index(fields=["email"])]
+
+    def __str__(self):
+        return f"{self.name} <{self.email}>"

@@ -23,6 +23,7 @@ NAV_ITEMS = (
     NavItem("Releases", "boards:releases"),
     NavItem("Sprints", "sprints:list"),
     NavItem("Changes", "changes:list"),
+    NavItem("Customers", "customers:list"),
     NavItem("Triage", "changes:triage", ("product_owner", "manager")),
     NavItem("Dashboards", "dashboards:sla", ("manager",)),
     NavItem("Delivery", "dashboards:delivery", ("manager", "product_owner")),  # dashboards.permissions

@@ -20,6 +20,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("dashboards/", include("dashboards.urls")),
     path("audit/", include("audit.urls")),
+    path("customers/", include("customers.urls")),
 ]
 
 handler500 = "tracker.views.server_error"

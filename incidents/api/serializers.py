@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from boards.models import Card, Release
-from org.models import Customer, Service, Team
+from org.models import Contact, Customer, Service, Team
 from sla.api.serializers import SLATimerSerializer
 
 from ..models import (
@@ -52,6 +52,7 @@ class IncidentSerializer(serializers.ModelSerializer):
     sla = serializers.SerializerMethodField()
     cards = LinkedCardSerializer(source="card_links", many=True, read_only=True)
     participants = serializers.SerializerMethodField()
+    cc = serializers.SerializerMethodField(help_text="Contacts copied on the incident's mail.")
     service_name = serializers.CharField(source="service.name", read_only=True)
     team_name = serializers.CharField(source="team.name", read_only=True)
     assignee_name = serializers.SerializerMethodField()
@@ -71,9 +72,12 @@ class IncidentSerializer(serializers.ModelSerializer):
             "resolution_code", "resolution_note", "cancel_reason", "tier", "team", "team_name", "assignee",
             "assignee_name", "participants", "is_major", "major_declared_at", "parent", "caused_by_card",
             "caused_by_release", "created_at", "updated_at", "responded_at", "resolved_at", "closed_at",
-            "version", "sla_due_at", "sla", "cards",
+            "version", "sla_due_at", "sla", "cards", "requester", "cc",
         ]  # fmt: skip
         read_only_fields = fields
+
+    def get_cc(self, incident) -> list[int]:
+        return [c.pk for c in incident.cc.all()]
 
     @extend_schema_field(SLATimerSerializer(many=True))
     def get_sla(self, incident):
@@ -108,6 +112,10 @@ class IncidentCreateSerializer(serializers.Serializer):
         queryset=Customer.objects.all(), required=False, allow_null=True
     )
     contact = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    requester = serializers.PrimaryKeyRelatedField(
+        queryset=Contact.objects.select_related("customer"), required=False, allow_null=True
+    )
+    cc = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(), many=True, required=False)
 
 
 class IncidentUpdateSerializer(serializers.Serializer):

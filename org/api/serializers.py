@@ -2,7 +2,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
-from org.models import Customer, Service, Team
+from org.models import Contact, Customer, Service, Team
+from org.services import clean_email_domains
 
 
 @extend_schema_field({"anyOf": [{"type": "string", "format": "email"}, {"type": "string", "maxLength": 0}]})
@@ -28,47 +29,53 @@ class TeamSerializer(serializers.ModelSerializer):
             "auto_resolve_on_done",
         ]  # fmt: skip
 
-    def validate(self, attrs):
-        is_dev = attrs.get("is_development", getattr(self.instance, "is_development", False))
-        tier = attrs.get("tier", getattr(self.instance, "tier", 1))
-        if is_dev and tier != 3:
-            raise serializers.ValidationError({"tier": ["Development teams are tier-3 teams."]})
-        estimates = attrs.get("default_estimates")
-        if estimates is not None and (
-            not isinstance(estimates, dict)
-            or not all(
-                k in {"P1", "P2", "P3", "P4", "P5"} and isinstance(v, int | float) and v >= 0
-                for k, v in estimates.items()
-            )
-        ):
-            raise serializers.ValidationError(
-                {"default_estimates": ['Give a non-negative number per priority, e.g. {"P1": 5}.']}
-            )
-        return attrs
-
 
 class ServiceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Service
         fields = ["id", "name", "description", "team", "support_team", "support_model"]
 
-    def validate_team(self, team):
-        if team is not None and not team.is_development:
-            raise serializers.ValidationError("The owning team must be a development team.")
-        return team
-
-    def validate_support_team(self, team):
-        if team.is_development and team.tier != 3:
-            raise serializers.ValidationError("Choose a support group.")
-        return team
-
 
 class CustomerSerializer(serializers.ModelSerializer):
+    email_domains = serializers.ListField(
+        child=serializers.CharField(max_length=253),
+        required=False,
+        help_text="Mail from an unknown sender at one of these domains belongs to this customer.",
+    )
+
     class Meta:
         model = Customer
-        fields = ["id", "name", "country"]
+        fields = ["id", "name", "country", "email_domains"]
 
-    def validate_country(self, value):
-        if value and (len(value) != 2 or not value.isalpha()):
-            raise serializers.ValidationError("Use a two-letter ISO 3166 code, e.g. GB.")
-        return value.upper()
+    def validate_email_domains(self, value):
+        from django.core.exceptions import ValidationError as DjangoValidationError
+
+        try:
+            return clean_email_domains(value, customer=self.instance)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict["email_domains"]) from None
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    """Read shape; writes go through org.services (see ContactViewSet)."""
+
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+
+    class Meta:
+        model = Contact
+        fields = ["id", "customer", "customer_name", "name", "email", "phone", "created_at"]
+        read_only_fields = ["id", "customer_name", "created_at"]
+
+
+class ContactInSerializer(serializers.Serializer):
+    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
+    name = serializers.CharField(max_length=150)
+    email = serializers.EmailField(max_length=254)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+
+
+class ContactPatchSerializer(serializers.Serializer):
+    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all(), required=False)
+    name = serializers.CharField(max_length=150, required=False)
+    email = serializers.EmailField(max_length=254, required=False)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)

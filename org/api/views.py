@@ -1,17 +1,25 @@
 """Teams, services and customers: readable by all staff, maintained by managers."""
 
 from django.db.models import ProtectedError
-from rest_framework import permissions, viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 
-from accounts.roles import Role, has_role, is_staff_member
+from accounts.roles import is_staff_member
+from org import services
 from org.models import Customer, Service, Team
+from org.permissions import can_manage_contacts, can_manage_organisation
+from org.selectors import contact_list
 
-from .serializers import CustomerSerializer, ServiceSerializer, TeamSerializer
-
-
-def can_manage_organisation(user) -> bool:
-    return has_role(user, Role.MANAGER)
+from .serializers import (
+    ContactInSerializer,
+    ContactPatchSerializer,
+    ContactSerializer,
+    CustomerSerializer,
+    ServiceSerializer,
+    TeamSerializer,
+)
 
 
 class StaffReadManagerWrite(permissions.BasePermission):
@@ -37,19 +45,96 @@ class _OrgViewSet(viewsets.ModelViewSet):
             ) from None
 
 
-class TeamViewSet(_OrgViewSet):
+class _ServiceWrites:
+    """Creates and updates call the org service (its lock, its rules, its audit row); the
+    serializer only parses the body. `create_with` / `update_with` name the services."""
+
+    create_with = None
+    update_with = None
+    record_name = ""
+
+    def perform_create(self, serializer):
+        serializer.instance = type(self).create_with(actor=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = type(self).update_with(
+            actor=self.request.user, **{self.record_name: serializer.instance}, **serializer.validated_data
+        )
+
+
+class TeamViewSet(_ServiceWrites, _OrgViewSet):
     queryset = Team.objects.prefetch_related("members").order_by("tier", "name")
     serializer_class = TeamSerializer
     filterset_fields = ["tier", "is_development"]
+    create_with = staticmethod(services.team_create)
+    update_with = staticmethod(services.team_update)
+    record_name = "team"
 
 
-class ServiceViewSet(_OrgViewSet):
+class ServiceViewSet(_ServiceWrites, _OrgViewSet):
     queryset = Service.objects.order_by("name")
     serializer_class = ServiceSerializer
     filterset_fields = ["team", "support_team", "support_model"]
+    create_with = staticmethod(services.service_create)
+    update_with = staticmethod(services.service_update)
+    record_name = "service"
 
 
-class CustomerViewSet(_OrgViewSet):
+class CustomerViewSet(_ServiceWrites, _OrgViewSet):
     queryset = Customer.objects.order_by("name")
     serializer_class = CustomerSerializer
     filterset_fields = ["country"]
+    create_with = staticmethod(services.customer_create)
+    update_with = staticmethod(services.customer_update)
+    record_name = "customer"
+
+
+class ContactsPermission(permissions.BasePermission):
+    message = "Your role cannot change contacts."
+
+    def has_permission(self, request, view):
+        if request.method in permissions.SAFE_METHODS:
+            return is_staff_member(request.user)
+        return can_manage_contacts(request.user)
+
+
+class ContactViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """People at customers. `?customer=<id>` and `?search=<name or address>` filter the list."""
+
+    serializer_class = ContactSerializer
+    permission_classes = [permissions.IsAuthenticated, ContactsPermission]
+    lookup_value_regex = r"\d+"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    ordering_fields = ["name", "email", "id"]
+    filterset_fields = ["customer"]
+
+    def get_queryset(self):
+        return contact_list()
+
+    def filter_queryset(self, queryset):
+        qs = super().filter_queryset(queryset)
+        search = self.request.query_params.get("search", "")
+        if self.action == "list" and search:
+            qs = contact_list(search=search).filter(pk__in=qs.values("pk"))
+        return qs
+
+    @extend_schema(request=ContactInSerializer, responses={201: ContactSerializer})
+    def create(self, request):
+        data = ContactInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        contact = services.contact_create(**data.validated_data)
+        return Response(ContactSerializer(contact).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ContactPatchSerializer, responses=ContactSerializer)
+    def partial_update(self, request, pk=None):
+        contact = self.get_object()
+        data = ContactPatchSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        contact = services.contact_update(contact=contact, data=dict(data.validated_data))
+        return Response(ContactSerializer(contact).data)

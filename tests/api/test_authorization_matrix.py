@@ -92,6 +92,9 @@ POLICY = {
     ("POST", "/api/v1/sprints/{id}/close/"): PLANNERS,
     # the member row is the developer's own availability
     ("PATCH", "/api/v1/sprints/{sprint_pk}/members/{id}/"): PLANNERS | {"developer"},
+    # contacts at customers: whoever logs incidents keeps them (org.permissions)
+    ("POST", "/api/v1/contacts/"): SUPPORT,
+    ("PATCH", "/api/v1/contacts/{id}/"): SUPPORT,
     # change requests
     ("POST", "/api/v1/change-requests/"): STAFF,
     ("POST", "/api/v1/change-requests/{id}/triage/"): PLANNERS,
@@ -213,6 +216,9 @@ def fresh_record(w, path):
         return {"id": ServiceFactory(name=f"Spare service {n}", support_team=w.support, team=w.dev).pk}
     if collection == "customers":
         return {"id": Customer.objects.create(name=f"Customer {n}").pk}
+    if collection == "contacts":
+        customer = Customer.objects.create(name=f"Contact customer {n}")
+        return {"id": customer.contacts.create(name=f"Contact {n}", email=f"c{n}@example.org").pk}
     if collection == "sla/calendars":
         return {"id": BusinessCalendar.objects.create(name=f"Cal {n}", timezone="UTC", always_open=True).pk}
     if collection == "sla/policies":
@@ -318,6 +324,12 @@ def body_for(w, method, path, params):
         ("POST", "/api/v1/customers/"): {"name": f"Cust {n}"},
         ("PUT", "/api/v1/customers/{id}/"): {"name": f"Cust {n}"},
         ("PATCH", "/api/v1/customers/{id}/"): {"name": f"Cust {n}"},
+        ("POST", "/api/v1/contacts/"): {
+            "customer": Customer.objects.get_or_create(name="Matrix customer")[0].pk,
+            "name": f"Contact {n}",
+            "email": f"contact{n}@example.org",
+        },
+        ("PATCH", "/api/v1/contacts/{id}/"): {"phone": f"+44 {n}"},
         ("POST", "/api/v1/sla/calendars/"): {"name": f"Cal {n}", "timezone": "UTC", "always_open": True},
         ("PUT", "/api/v1/sla/calendars/{id}/"): {"name": f"Cal {n}", "timezone": "UTC", "always_open": True},
         ("PATCH", "/api/v1/sla/calendars/{id}/"): {"name": f"Cal {n}"},

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "dashboards",
     "webhooks",
     "notifications",
+    "customers",
 ]
 
 MIDDLEWARE = [

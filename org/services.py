@@ -1,0 +1,410 @@
+"""Writes to customers' contacts and mail domains. Browser, API, admin and the mail app call
+these, so an address is normalised and checked the same way everywhere."""
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+
+from audit.services import audit_created, audit_snapshot, audit_updated
+
+from .models import (
+    CapacityUnit,
+    Contact,
+    Customer,
+    Service,
+    ServiceSupportModel,
+    Team,
+    TeamSupportModel,
+    Tier,
+)
+
+DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+CONTACT_FIELDS = ("name", "email", "phone")
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def clean_email_domains(domains, *, customer: Customer | None = None) -> list[str]:
+    """Lower-case, de-duplicated, syntactically valid domains that no other customer claims."""
+    if not isinstance(domains, list | tuple):
+        raise ValidationError({"email_domains": ['Give a list of domains, e.g. ["contoso.example"].']})
+    cleaned: list[str] = []
+    for raw in domains:
+        domain = str(raw or "").strip().lower().lstrip("@")
+        if not DOMAIN_RE.match(domain):
+            raise ValidationError(
+                {"email_domains": [f"“{raw}” is not a mail domain (e.g. contoso.example)."]}
+            )
+        if domain not in cleaned:
+            cleaned.append(domain)
+    others = Customer.objects.exclude(pk=getattr(customer, "pk", None)).exclude(email_domains=[])
+    for other in others.only("name", "email_domains"):
+        taken = sorted(set(cleaned) & {d.lower() for d in other.email_domains or []})
+        if taken:
+            raise ValidationError({"email_domains": [f"{taken[0]} already belongs to {other.name}."]})
+    return cleaned
+
+
+def _clean_contact(*, name: str, email: str, phone: str) -> dict:
+    errors: dict = {}
+    name = (name or "").strip()
+    email = normalise_email(email)
+    phone = (phone or "").strip()
+    if not name:
+        errors["name"] = ["Give the contact's name."]
+    elif len(name) > 150:
+        errors["name"] = ["Keep the name under 150 characters."]
+    try:
+        validate_email(email)
+    except ValidationError:
+        errors["email"] = ["Enter a valid e-mail address, e.g. ana@contoso.example."]
+    if len(phone) > 40:
+        errors["phone"] = ["Keep the phone number under 40 characters."]
+    if errors:
+        raise ValidationError(errors)
+    return {"name": name, "email": email, "phone": phone}
+
+
+def _duplicate(customer, email) -> ValidationError:
+    return ValidationError({"email": [f"{customer} already has a contact with the address {email}."]})
+
+
+@transaction.atomic
+def contact_create(*, customer: Customer, name: str, email: str, phone: str = "") -> Contact:
+    if customer is None:
+        raise ValidationError({"customer": ["Choose the customer the contact works for."]})
+    values = _clean_contact(name=name, email=email, phone=phone)
+    if Contact.objects.filter(customer=customer, email=values["email"]).exists():
+        raise _duplicate(customer, values["email"])
+    try:
+        with transaction.atomic():
+            return Contact.objects.create(customer=customer, **values)
+    except IntegrityError:  # a concurrent create of the same address
+        raise _duplicate(customer, values["email"]) from None
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, data: dict) -> Contact:
+    unknown = set(data) - set(CONTACT_FIELDS) - {"customer"}
+    if unknown:
+        raise ValidationError({f: ["This field cannot be edited here."] for f in sorted(unknown)})
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    customer = data.get("customer", contact.customer)
+    values = _clean_contact(
+        name=data.get("name", contact.name),
+        email=data.get("email", contact.email),
+        phone=data.get("phone", contact.phone),
+    )
+    if Contact.objects.filter(customer=customer, email=values["email"]).exclude(pk=contact.pk).exists():
+        raise _duplicate(customer, values["email"])
+    for field, value in values.items():
+        setattr(contact, field, value)
+    contact.customer = customer
+    contact.save()
+    return contact
+
+
+def contact_get_or_create(*, customer: Customer, email: str, name: str = "") -> tuple[Contact, bool]:
+    """The customer's contact with this address, created (named after the address when no
+    name is known) if there is none yet."""
+    email = normalise_email(email)
+    found = Contact.objects.filter(customer=customer, email=email).first()
+    if found is not None:
+        return found, False
+    try:
+        return contact_create(customer=customer, name=name or email.split("@")[0], email=email), True
+    except ValidationError as exc:
+        found = Contact.objects.filter(customer=customer, email=email).first()
+        if found is None:
+            raise exc from None
+        return found, False
+
+
+@transaction.atomic
+def customer_set_email_domains(*, customer: Customer, domains) -> Customer:
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    customer.email_domains = clean_email_domains(domains, customer=customer)
+    customer.save(update_fields=["email_domains"])
+    return customer
+
+
+def split_addresses(text: str) -> list[str]:
+    return [a for a in re.split(r"[\s,;]+", (text or "").strip().lower()) if a]
+
+
+@transaction.atomic
+def contacts_for_incident(
+    *, customer, requester=None, new_contact_name="", new_contact_email="", cc_emails=""
+) -> tuple[Customer | None, Contact | None, list[Contact]]:
+    """What the log form names, as contacts: a chosen requester, or a new one by name and
+    address (at the chosen customer, else the customer of the address's domain), and copies
+    by address (created at the incident's customer when unknown)."""
+    from .selectors import customer_for_domain
+
+    new_contact_email = normalise_email(new_contact_email)
+    if requester is not None and new_contact_email:
+        raise ValidationError({"new_contact_email": ["Choose a contact or enter a new one, not both."]})
+    if requester is not None:
+        customer = customer or requester.customer
+    elif new_contact_email:
+        customer = customer or customer_for_domain(new_contact_email.rpartition("@")[2])
+        if customer is None:
+            raise ValidationError({"customer": ["Choose the customer the new contact works for."]})
+        try:
+            requester, _ = contact_get_or_create(
+                customer=customer, email=new_contact_email, name=(new_contact_name or "").strip()
+            )
+        except ValidationError as exc:
+            raise ValidationError(
+                {f"new_contact_{k}": v for k, v in exc.message_dict.items() if k in ("name", "email")}
+                or exc.message_dict
+            ) from None
+    elif (new_contact_name or "").strip():
+        raise ValidationError({"new_contact_email": ["Give the new contact's e-mail address."]})
+    addresses = split_addresses(cc_emails)
+    if addresses and customer is None:
+        raise ValidationError({"cc": ["Copies need the incident's customer; choose it first."]})
+    copies: list[Contact] = []
+    for address in addresses:
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ValidationError({"cc": [f"“{address}” is not an e-mail address."]}) from None
+        contact, _ = contact_get_or_create(customer=customer, email=address)
+        if contact not in copies and contact != requester:
+            copies.append(contact)
+    return customer, requester, copies
+
+
+# ------------------------------------------------------------------ teams, services, customers
+# The API, the admin and the team settings page (sprints.services.team_settings_update, for
+# the delivery settings) all save teams, services and customers through these, under a lock
+# on the record, with one set of rules and one audit row per change.
+TEAM_SETTING_FIELDS = (
+    "capacity_unit",
+    "sprint_length_days",
+    "support_allocation_percent",
+    "support_model",
+    "default_estimates",
+    "auto_resolve_on_done",
+)
+TEAM_FIELDS = ("name", "tier", "is_development", "lead", "email", "members", *TEAM_SETTING_FIELDS)
+SERVICE_FIELDS = ("name", "description", "team", "support_team", "support_model")
+CUSTOMER_FIELDS = ("name", "country", "email_domains")
+PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
+
+
+def _whole(value, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _unknown_fields(values: dict, allowed) -> None:
+    unknown = sorted(set(values) - set(allowed))
+    if unknown:
+        raise ValidationError({name: ["This field cannot be set here."] for name in unknown})
+
+
+def _clean_name(values: dict, errors: dict, model, instance, what: str) -> None:
+    if "name" not in values:
+        return
+    name = (values["name"] or "").strip()
+    values["name"] = name
+    if not name:
+        errors["name"] = [f"Give the {what} a name."]
+    elif model.objects.filter(name__iexact=name).exclude(pk=getattr(instance, "pk", None)).exists():
+        errors["name"] = [f"A {what} with this name already exists."]
+
+
+def _clean_estimates(estimates, errors: dict):
+    if not isinstance(estimates, dict) or set(estimates) - set(PRIORITIES):
+        errors["default_estimates"] = ["Give estimates for priorities P1 to P5 only."]
+        return estimates
+    cleaned = {}
+    for key in PRIORITIES:
+        if key not in estimates or estimates[key] in (None, ""):
+            continue
+        try:
+            number = Decimal(str(estimates[key]))
+        except (InvalidOperation, ValueError):
+            errors["default_estimates"] = [f"{key}: enter a number."]
+            return estimates
+        if not number.is_finite() or number < 0:
+            errors["default_estimates"] = [f"{key}: an estimate is a number ≥ 0."]
+            return estimates
+        cleaned[key] = int(number) if number == number.to_integral_value() else float(number)
+    return cleaned
+
+
+def _clean_team(values: dict, team: Team | None) -> dict:
+    """The team's values after the rules, or a ValidationError naming each bad field."""
+    errors: dict = {}
+    _clean_name(values, errors, Team, team, "team")
+    tier = values.get("tier", team.tier if team else Tier.ONE)
+    is_dev = values.get("is_development", team.is_development if team else False)
+    if "tier" in values and tier not in Tier.values:
+        errors["tier"] = ["Choose tier 1, 2 or 3."]
+    elif is_dev and tier != Tier.THREE:
+        errors["tier"] = ["Development teams are tier-3 teams."]
+    if (
+        team is not None
+        and team.is_development
+        and not is_dev
+        and (team.developed_services.exists() or team.boards.exists())
+    ):
+        errors["is_development"] = [f"{team.name} develops services or owns boards; it stays tier 3."]
+    if "capacity_unit" in values and values["capacity_unit"] not in CapacityUnit.values:
+        errors["capacity_unit"] = ["Choose points or hours."]
+    if "support_model" in values and values["support_model"] not in TeamSupportModel.values:
+        errors["support_model"] = ["Choose shared or rotation."]
+    if "sprint_length_days" in values and not _whole(values["sprint_length_days"], 1, 60):
+        errors["sprint_length_days"] = ["Between 1 and 60 days."]
+    if "support_allocation_percent" in values and not _whole(values["support_allocation_percent"], 0, 100):
+        errors["support_allocation_percent"] = ["A whole percentage between 0 and 100."]
+    if "default_estimates" in values:
+        values["default_estimates"] = _clean_estimates(values["default_estimates"], errors)
+    if not is_dev:
+        # Delivery settings belong to development teams: a support group keeps the defaults.
+        for field in TEAM_SETTING_FIELDS:
+            if field in values and field not in errors:
+                current = getattr(team, field) if team else Team._meta.get_field(field).get_default()
+                if values[field] != current:
+                    errors[field] = ["Only development teams have delivery settings."]
+    if "email" in values:
+        values["email"] = normalise_email(values["email"] or "")
+        if values["email"]:
+            try:
+                validate_email(values["email"])
+            except ValidationError:
+                errors["email"] = ["Enter a valid e-mail address."]
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def _save(instance, values: dict) -> None:
+    if instance.pk is None:
+        for field, value in values.items():
+            setattr(instance, field, value)
+        instance.save()
+        return
+    changed = [f for f, v in values.items() if getattr(instance, f) != v]
+    for field in changed:
+        setattr(instance, field, values[field])
+    if changed:
+        instance.save(update_fields=changed)
+
+
+@transaction.atomic
+def team_create(*, actor, **values) -> Team:
+    """A support group (tier 1 or 2) or a development team (tier 3)."""
+    _unknown_fields(values, TEAM_FIELDS)
+    values.setdefault("name", "")
+    values = _clean_team(values, None)
+    members = values.pop("members", None)
+    team = Team()
+    _save(team, values)
+    if members is not None:
+        team.members.set(members)
+    audit_created(actor=actor, instance=team)
+    return team
+
+
+@transaction.atomic
+def team_update(*, team: Team, actor, **values) -> Team:
+    """Change a team, locked against a concurrent change of the same team."""
+    _unknown_fields(values, TEAM_FIELDS)
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    values = _clean_team(values, team)
+    before = audit_snapshot(team)
+    members = values.pop("members", None)
+    _save(team, values)
+    if members is not None:
+        team.members.set(members)
+    audit_updated(actor=actor, instance=team, before=before)
+    return team
+
+
+def _clean_service(values: dict, service: Service | None) -> dict:
+    errors: dict = {}
+    _clean_name(values, errors, Service, service, "service")
+    team = values.get("team", service.team if service else None)
+    if "team" in values and team is not None and not team.is_development:
+        errors["team"] = ["The owning team must be a development team."]
+    if "support_team" in values:
+        support = values["support_team"]
+        if support is None:
+            errors["support_team"] = ["Choose the first-line team."]
+        elif support.is_development and support.tier != Tier.THREE:
+            errors["support_team"] = ["Choose a support group."]
+    elif service is None:
+        errors["support_team"] = ["Choose the first-line team."]
+    if "support_model" in values and values["support_model"] not in ServiceSupportModel.values:
+        errors["support_model"] = ["Choose tiered or swarm."]
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+@transaction.atomic
+def service_create(*, actor, **values) -> Service:
+    _unknown_fields(values, SERVICE_FIELDS)
+    values.setdefault("name", "")
+    service = Service()
+    _save(service, _clean_service(values, None))
+    audit_created(actor=actor, instance=service)
+    return service
+
+
+@transaction.atomic
+def service_update(*, service: Service, actor, **values) -> Service:
+    _unknown_fields(values, SERVICE_FIELDS)
+    service = Service.objects.select_for_update().get(pk=service.pk)
+    values = _clean_service(values, service)
+    before = audit_snapshot(service)
+    _save(service, values)
+    audit_updated(actor=actor, instance=service, before=before)
+    return service
+
+
+def _clean_customer(values: dict, customer: Customer | None) -> dict:
+    errors: dict = {}
+    _clean_name(values, errors, Customer, customer, "customer")
+    if "country" in values:
+        country = (values["country"] or "").strip().upper()
+        if country and (len(country) != 2 or not country.isalpha()):
+            errors["country"] = ["Use a two-letter ISO 3166 code, e.g. GB."]
+        values["country"] = country
+    if "email_domains" in values:
+        try:
+            values["email_domains"] = clean_email_domains(values["email_domains"], customer=customer)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+@transaction.atomic
+def customer_create(*, actor, **values) -> Customer:
+    _unknown_fields(values, CUSTOMER_FIELDS)
+    values.setdefault("name", "")
+    customer = Customer()
+    _save(customer, _clean_customer(values, None))
+    audit_created(actor=actor, instance=customer)
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, customer: Customer, actor, **values) -> Customer:
+    _unknown_fields(values, CUSTOMER_FIELDS)
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    values = _clean_customer(values, customer)
+    before = audit_snapshot(customer)
+    _save(customer, values)
+    audit_updated(actor=actor, instance=customer, before=before)
+    return customer
