@@ -7,7 +7,7 @@ service under the same permission predicate."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from tracker.exceptions import DomainError
@@ -107,10 +107,10 @@ def release_deploy(request, pk):
             status = 409
             release.refresh_from_db()
         else:
-            at = timezone.localtime(release.deployed_at)
+            at = dateformat.format(timezone.localtime(release.deployed_at), "j M Y H:i T")
             messages.success(
                 request,
-                f"{release.name} is marked deployed ({at:%d %b %Y %H:%M %Z}). "
+                f"{release.name} is marked deployed ({at}). "
                 "Incidents waiting on its cards are back with support.",
             )
             return redirect("boards:release", pk=release.pk)
