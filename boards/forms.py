@@ -254,3 +254,8 @@ class ReleaseCreateForm(forms.Form):
     board = forms.ModelChoiceField(queryset=Board.objects.order_by("name"), label="Board")
     name = forms.CharField(max_length=60, label="Name", help_text="Unique on its board, e.g. 2026.12.")
     planned_for = forms.DateField(required=False, label="Planned for", widget=DateInput)
+
+
+class ReleaseEditForm(forms.Form):
+    name = forms.CharField(max_length=60, label="Name", help_text="Unique on its board.")
+    planned_for = forms.DateField(required=False, label="Planned for", widget=DateInput)

@@ -8,13 +8,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import dateformat, timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods
 
 from tracker.exceptions import DomainError
 from tracker.forms import add_service_error
 
 from . import permissions, selectors, services
-from .forms import ReleaseCreateForm
+from .forms import ReleaseCreateForm, ReleaseEditForm
 from .models import Board, ColumnCategory, Release
 from .views import _require, board_reader
 
@@ -82,11 +82,29 @@ def _release_context(request, release):
     }
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @board_reader
 def release_detail(request, pk):
+    """A release's contents; POST saves its edit form (name, planned date)."""
     release = get_object_or_404(Release.objects.select_related("board"), pk=pk)
-    return render(request, "boards/release_detail.html", _release_context(request, release))
+    can_manage = permissions.can_manage_releases(request.user, release.board)
+    status = 200
+    if request.method == "POST":
+        _require(can_manage)
+        form = ReleaseEditForm(request.POST)
+        if form.is_valid():
+            try:
+                release = services.release_update(release=release, actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_error(form, exc)
+            else:
+                messages.success(request, f"Release “{release.name}” saved.")
+                return redirect("boards:release", pk=release.pk)
+        status = 400
+    else:
+        form = ReleaseEditForm(initial={"name": release.name, "planned_for": release.planned_for})
+    context = {**_release_context(request, release), "form": form if can_manage else None}
+    return render(request, "boards/release_detail.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])

@@ -124,6 +124,16 @@ def test_developer_plans_a_release_from_the_board(
     page.wait_for_url(f"**/boards/releases/{release.pk}/")
     assert "15 Jan 2027" in page.locator("main").inner_text()
     assert str(release.planned_for) == "2027-01-15"
+    # its edit form reopens with the date, and saving it as it is keeps the date
+    edit = page.locator("#release-edit")
+    assert edit.get_by_label("Planned for").input_value() == "2027-01-15"
+    screenshot(page, "release-detail-edit")
+    edit.get_by_role("button", name="Save").click()
+    page.wait_for_load_state("networkidle")
+    assert "Release “2027.01” saved." in page.locator("main").inner_text()
+    release.refresh_from_db()
+    assert str(release.planned_for) == "2027-01-15"
+    assert page.locator("#release-edit").get_by_label("Planned for").input_value() == "2027-01-15"
     # the same name again: refused next to the field, what was typed kept
     page.goto(f"{live_server.url}/boards/releases/?board={board.pk}")
     page.get_by_label("Name").fill("2027.01")

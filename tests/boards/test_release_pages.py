@@ -338,3 +338,34 @@ def test_card_done_before_deploy_is_shown_done_and_not_returned_twice(
     assert Escalation.objects.get(incident=incident).outcome == Outcome.DONE
     html = client.get(reverse("boards:release", args=[release.pk])).content.decode()
     assert ">Done<" in section(html, "release-cards")
+
+
+def test_release_edit_form_reopens_with_its_date_and_resaves_it(client, developer_user, desk_user):
+    checkout = BoardFactory(name="Checkout")
+    release = release_create(board=checkout, name="2026.12", planned_for=date(2026, 12, 14), actor=None)
+    release_create(board=checkout, name="2027.01", actor=None)
+    url = reverse("boards:release", args=[release.pk])
+    client.force_login(developer_user)
+
+    form = section(client.get(url).content.decode(), "release-edit")
+    assert 'value="2026-12-14"' in form and 'value="2026.12"' in form
+    # re-saved as reopened: the date survives
+    assert client.post(url, {"name": "2026.12", "planned_for": "2026-12-14"}).status_code == 302
+    release.refresh_from_db()
+    assert release.planned_for == date(2026, 12, 14)
+    # a second visit moves the date
+    assert 'value="2026-12-14"' in client.get(url).content.decode()
+    assert client.post(url, {"name": "2026.12b", "planned_for": "2026-12-21"}).status_code == 302
+    release.refresh_from_db()
+    assert (release.name, release.planned_for) == ("2026.12b", date(2026, 12, 21))
+    # a name taken on the board: 400, the error next to the field, what was typed kept
+    taken = client.post(url, {"name": "2027.01", "planned_for": "2027-01-04"})
+    assert taken.status_code == 400
+    html = section(taken.content.decode(), "release-edit")
+    assert "already has a release with that name" in html and 'value="2027-01-04"' in html
+    release.refresh_from_db()
+    assert (release.name, release.planned_for) == ("2026.12b", date(2026, 12, 21))
+    # the service desk reads the release but cannot edit it
+    client.force_login(desk_user)
+    assert 'id="release-edit"' not in client.get(url).content.decode()
+    assert client.post(url, {"name": "x"}).status_code == 403
