@@ -102,7 +102,31 @@ class CardEditForm(forms.Form):
         self.fields["release"].queryset = Release.objects.filter(board=card.board)
 
 
-class CardMoveForm(forms.Form):
+class WipOverrideForm(forms.Form):
+    """The WIP override shared by the Move form and the pull form (and, in the board's
+    dialog, by drag and drop and the Pull button): a reason code and an optional note."""
+
+    override_reason = forms.ModelChoiceField(
+        queryset=ReasonCode.objects.none(),
+        required=False,
+        label="WIP override reason",
+        help_text="Needed only when the move would exceed a column's or lane's WIP maximum.",
+    )
+    override_note = forms.CharField(
+        max_length=250,
+        required=False,
+        label="Override note",
+        help_text="Optional: why this cannot wait. Kept with the move.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["override_reason"].queryset = ReasonCode.objects.filter(
+            kind=ReasonKind.WIP_OVERRIDE, active=True
+        )
+
+
+class CardMoveForm(WipOverrideForm):
     column = forms.ModelChoiceField(queryset=Column.objects.none(), label="Column", empty_label=None)
     lane = forms.ModelChoiceField(queryset=Lane.objects.none(), label="Lane", empty_label=None)
     position = forms.IntegerField(
@@ -111,21 +135,22 @@ class CardMoveForm(forms.Form):
         label="Position in the cell",
         help_text="0 is the top; empty: the bottom.",
     )
-    override_reason = forms.ModelChoiceField(
-        queryset=ReasonCode.objects.none(),
+    unblock = forms.BooleanField(
         required=False,
-        label="WIP override reason",
-        help_text="Needed only when the move would exceed the column's WIP maximum.",
+        label="Unblock it with the move",
+        help_text="A blocked card reaches a done column only when the move unblocks it.",
     )
+    field_order = ["column", "lane", "position", "override_reason", "override_note", "unblock"]
 
     def __init__(self, *args, card: Card, **kwargs):
         kwargs.setdefault("initial", {"column": card.column_id, "lane": card.lane_id})
         super().__init__(*args, **kwargs)
         self.fields["column"].queryset = Column.objects.filter(board_id=card.board_id)
         self.fields["lane"].queryset = Lane.objects.filter(board_id=card.board_id)
-        self.fields["override_reason"].queryset = ReasonCode.objects.filter(
-            kind=ReasonKind.WIP_OVERRIDE, active=True
-        )
+
+
+class CardPullForm(WipOverrideForm):
+    pass
 
 
 class CardBlockForm(forms.Form):

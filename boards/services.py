@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from tracker.exceptions import TransitionNotAllowed, WipLimitExceeded
+from tracker.exceptions import DomainError, TransitionNotAllowed, WipLimitExceeded
 from tracker.models import next_number
 
 from .models import (
@@ -314,8 +314,14 @@ def _check_lane_wip(*, lane_id, column: Column, card_id, override_reason) -> Rea
     return override_reason
 
 
-def _validate_override_reason(reason):
+def _validate_override_reason(reason, note=""):
+    """The WIP override a mover gives: an active override reason code, and an optional note
+    that only makes sense with a reason."""
     if reason is None:
+        if (note or "").strip():
+            raise ValidationError(
+                {"override_reason": ["Choose a WIP override reason for the note, or leave the note empty."]}
+            )
         return None
     if not isinstance(reason, ReasonCode):
         raise ValidationError({"override_reason": ["Unknown reason code."]})
@@ -466,13 +472,18 @@ def card_move(
     position: int | None = None,
     actor,
     override_reason: ReasonCode | None = None,
+    override_note="",
+    unblock=False,
     at=None,
     note="",
 ) -> Card:
     """Move a card to index `position` of the cell (column × lane); None: the bottom.
 
     Locks the card, then the target column; counts the column's cards under that lock so
-    two movers can never both take its last slot.
+    two movers can never both take its last slot. Over a WIP limit the move needs an
+    override reason (`override_note` says more; both are kept on the move). A blocked
+    card reaches a done column only when the mover unblocks it with the move (`unblock`).
+    Every entry point (drag, Move form, pull, API) comes through here.
     """
     now = at or timezone.now()
     errors = {}
@@ -486,12 +497,24 @@ def card_move(
         errors["position"] = ["Position must be a whole number ≥ 0."]
     if errors:
         raise ValidationError(errors)
-    override_reason = _validate_override_reason(override_reason)
+    override_note = (override_note or "").strip()
+    override_reason = _validate_override_reason(override_reason, override_note)
 
     card = Card.objects.select_for_update().get(pk=card.pk)
     column = Column.objects.select_for_update(no_key=True).get(pk=column.pk)
     if card.cancelled_at is not None:
         raise TransitionNotAllowed(f"{card.key} was cancelled; it cannot be moved.")
+    unblocked = False
+    if card.blocked and column.category == ColumnCategory.DONE and column.pk != card.column_id:
+        if not unblock:
+            reason = f" ({card.block_reason})" if card.block_reason_id else ""
+            raise DomainError(
+                f"{card.key} is blocked{reason}; unblock it before moving it to {column.name}, "
+                "or confirm that the move unblocks it.",
+                code="card_blocked",
+            )
+        card = card_unblock(card=card, actor=actor, at=now)
+        unblocked = True
     lane_id = lane.pk if lane is not None else card.lane_id
     from_column_id, from_lane_id = card.column_id, card.lane_id
     was_done = Column.objects.filter(pk=from_column_id, category=ColumnCategory.DONE).exists()
@@ -523,10 +546,21 @@ def card_move(
             from_lane_id=from_lane_id,
             to_lane_id=lane_id,
             override_reason=used_reason,
-            note=note[:300],
+            note=_move_note(note, used_reason, override_note, unblocked=unblocked),
         )
         _after_move(card, column=column, was_done=was_done, actor=actor, at=now)
     return card
+
+
+def _move_note(note, used_reason, override_note, *, unblocked) -> str:
+    """The move's note: what moved it ("pulled"), then the override note when the WIP
+    limit was overridden, then "unblocked" when the move lifted a block."""
+    parts = [note.strip()] if note and note.strip() else []
+    if used_reason is not None and override_note:
+        parts.append(f"WIP override: {override_note}")
+    if unblocked:
+        parts.append("unblocked with the move")
+    return " — ".join(parts)[:300]
 
 
 def _after_move(card: Card, *, column: Column, was_done: bool, actor, at):
@@ -544,9 +578,12 @@ def _after_move(card: Card, *, column: Column, was_done: bool, actor, at):
 
 
 @transaction.atomic
-def card_pull(*, card: Card, actor, override_reason: ReasonCode | None = None, at=None) -> Card:
+def card_pull(
+    *, card: Card, actor, override_reason: ReasonCode | None = None, override_note="", at=None
+) -> Card:
     """A developer takes a ready card: it is assigned to them and moves to the first
-    in-progress column of its board, in the same lane (409 when that column is full)."""
+    in-progress column of its board, in the same lane (409 when that column or the lane is
+    full, unless the same WIP override as a move is given: a reason code and a note)."""
     card = Card.objects.select_for_update().get(pk=card.pk)
     source = card.column
     if source.category != ColumnCategory.READY:
@@ -565,7 +602,13 @@ def card_pull(*, card: Card, actor, override_reason: ReasonCode | None = None, a
     card.assignee = actor
     card.save(update_fields=["assignee", "updated_at"])
     return card_move(
-        card=card, column=target, actor=actor, override_reason=override_reason, at=at, note="pulled"
+        card=card,
+        column=target,
+        actor=actor,
+        override_reason=override_reason,
+        override_note=override_note,
+        at=at,
+        note="pulled",
     )
 
 

@@ -27,6 +27,7 @@ from .forms import (
     CardCreateForm,
     CardEditForm,
     CardMoveForm,
+    CardPullForm,
     ColumnAddForm,
     ColumnEditForm,
     LaneAddForm,
@@ -383,14 +384,19 @@ def card_move(request, pk):
                     lane=form.cleaned_data["lane"],
                     position=form.cleaned_data["position"],
                     override_reason=form.cleaned_data["override_reason"],
+                    override_note=form.cleaned_data["override_note"],
+                    unblock=form.cleaned_data["unblock"],
                     actor=request.user,
                 )
             except WipLimitExceeded as exc:
                 form.add_error("override_reason", exc.detail)
                 status = 409
-            except (ValidationError, DomainError) as exc:
+            except DomainError as exc:
+                form.add_error("unblock" if exc.code == "card_blocked" else None, exc.detail)
+                status = 409
+            except ValidationError as exc:
                 add_service_error(form, exc)
-                status = 409 if isinstance(exc, DomainError) else 400
+                status = 400
             else:
                 messages.success(request, f"Moved {card.key} to {form.cleaned_data['column'].name}.")
                 return redirect(_back(request, reverse("boards:detail", args=[card.board_id])))
@@ -401,18 +407,40 @@ def card_move(request, pk):
     return render(request, "boards/card_move.html", {"card": card, "form": form}, status=status)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @board_reader
 def card_pull(request, pk):
+    """Pull a ready card. Refused for WIP, the page offers the same override as a move (a
+    reason code and a note); the board's Pull button does this in its dialog."""
     card = _card(pk)
     _require(permissions.can_pull_card(request.user, card))
-    try:
-        services.card_pull(card=card, actor=request.user)
-    except DomainError as exc:
-        messages.error(request, exc.detail)
-    else:
-        messages.success(request, f"You pulled {card.key}.")
-    return redirect(_back(request, reverse("boards:detail", args=[card.board_id])))
+    status = 200
+    form = CardPullForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.card_pull(
+                    card=card,
+                    actor=request.user,
+                    override_reason=form.cleaned_data["override_reason"],
+                    override_note=form.cleaned_data["override_note"],
+                )
+            except WipLimitExceeded as exc:
+                form.add_error("override_reason", exc.detail)
+                status = 409
+            except (ValidationError, DomainError) as exc:
+                if isinstance(exc, DomainError):
+                    messages.error(request, exc.detail)
+                    return redirect(_back(request, reverse("boards:detail", args=[card.board_id])))
+                add_service_error(form, exc)
+                status = 400
+            else:
+                messages.success(request, f"You pulled {card.key}.")
+                return redirect(_back(request, reverse("boards:detail", args=[card.board_id])))
+        else:
+            status = 400
+    context = {"card": card, "form": form, "back": _back(request, "")}
+    return render(request, "boards/card_pull.html", context, status=status)
 
 
 @require_POST

@@ -195,7 +195,7 @@ def seed(ctx, log):
             services.card_sprint_set(card=card, sprint=sprint, actor=po, at=_at(start - timedelta(days=1)))
             planned.append(card)
         services.cards_rerank(cards=planned, actor=po)
-        services.sprint_start(sprint=sprint, actor=po, at=_at(start, 9))
+        services.sprint_start(sprint=sprint, actor=po, at=_at(start, 9), confirm=True)
         for i, ((_title, _e, finished), card) in enumerate(zip(spec["planned"], planned, strict=True)):
             if finished:
                 dev = devs[i % len(devs)]
@@ -227,7 +227,7 @@ def seed(ctx, log):
         sprints.append(sprint)
         # Closed on the last Friday: unfinished cards go back to the backlog and are
         # planned again into the next sprint.
-        services.sprint_close(sprint=sprint, actor=po, at=_at(start + timedelta(days=11), 17))
+        services.sprint_close(sprint=sprint, actor=po, at=_at(start + timedelta(days=11), 17), confirm=True)
 
     # The active sprint.
     current = services.sprint_create(
@@ -251,7 +251,7 @@ def seed(ctx, log):
         )
         planned.append(card)
     services.cards_rerank(cards=planned, actor=po)
-    services.sprint_start(sprint=current, actor=po, at=_at(current_start, 9))
+    services.sprint_start(sprint=current, actor=po, at=_at(current_start, 9), confirm=True)
     now = timezone.now()
 
     def when(days, hour=11):

@@ -120,3 +120,48 @@ class SprintCommitment(models.Model):
 
     def __str__(self):
         return f"{self.card_id} committed in {self.sprint_id}"
+
+
+class SprintCarryOver(models.Model):
+    """A card the sprint did not finish, as it stood at the close, and where it went: the
+    next sprint (`to_sprint`) or the product backlog (`to_sprint` empty). The closed
+    sprint's record keeps these rows even after the cards move on."""
+
+    sprint = models.ForeignKey(Sprint, on_delete=models.CASCADE, related_name="carry_overs")
+    card = models.ForeignKey("boards.Card", on_delete=models.CASCADE, related_name="carry_overs")
+    to_sprint = models.ForeignKey(
+        Sprint, null=True, blank=True, on_delete=models.SET_NULL, related_name="carried_in"
+    )
+    estimate = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    column_name = models.CharField(max_length=60, blank=True, help_text="Where the card stood at the close.")
+    at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["sprint", "id"]
+        constraints = [models.UniqueConstraint(fields=["sprint", "card"], name="sprint_carry_over_unique")]
+
+    def __str__(self):
+        return f"{self.card_id} from {self.sprint_id} to {self.to_sprint_id or 'backlog'}"
+
+    @property
+    def destination(self) -> str:
+        return "sprint" if self.to_sprint_id else "backlog"
+
+
+class RotationSlot(models.Model):
+    """A team's support rotation order (SPEC §6): one member per sprint is on support, in
+    this order, round robin. Editable by whoever edits the team's delivery settings."""
+
+    team = models.ForeignKey("org.Team", on_delete=models.CASCADE, related_name="rotation_slots")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["team", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="rotation_slot_user_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.team_id}: {self.position}. {self.user_id}"

@@ -16,7 +16,15 @@ from incidents.models import TimeEntry
 from org.models import CapacityUnit, Team
 
 from . import capacity as calc
-from .models import ScopeChange, Sprint, SprintCommitment, SprintMember, SprintState, WorkSource
+from .models import (
+    ScopeChange,
+    Sprint,
+    SprintCarryOver,
+    SprintCommitment,
+    SprintMember,
+    SprintState,
+    WorkSource,
+)
 
 HISTORY_CHART_SPRINTS = 6
 UNPLANNED_SOURCES = (WorkSource.ESCALATION, WorkSource.EMERGENCY_CHANGE, WorkSource.OTHER)
@@ -326,3 +334,10 @@ def open_sprints_for_team(team_id, exclude=None):
     if exclude is not None:
         qs = qs.exclude(pk=exclude.pk)
     return list(qs.order_by("start", "pk"))
+
+
+def sprint_carry_overs(sprint: Sprint):
+    """The closed sprint's unfinished cards and where each went."""
+    return list(
+        SprintCarryOver.objects.filter(sprint=sprint).select_related("card", "to_sprint").order_by("pk")
+    )

@@ -8,7 +8,8 @@ triage, closing a sprint), so the scope-change log cannot be bypassed.
 Lock order, everywhere: cards (in pk order), then sprints (in pk order).
 """
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -21,9 +22,11 @@ from org.models import CapacityUnit, Team, TeamSupportModel
 from tracker.exceptions import DomainError, TransitionNotAllowed
 
 from .models import (
+    RotationSlot,
     ScopeChange,
     ScopeChangeKind,
     Sprint,
+    SprintCarryOver,
     SprintCommitment,
     SprintMember,
     SprintState,
@@ -252,19 +255,105 @@ def card_plan(*, card: Card, sprint, actor, reason="", position="bottom"):
 
 
 # ------------------------------------------------------------------ sprints
+def rotation_order(team: Team) -> list:
+    """The team's support rotation, in order: the saved order (active members still in
+    the team), then members not placed yet, by username."""
+    members = {m.pk: m for m in team.members.filter(is_active=True).order_by("username", "pk")}
+    placed = [
+        pk
+        for pk in RotationSlot.objects.filter(team=team)
+        .order_by("position", "pk")
+        .values_list("user_id", flat=True)
+        if pk in members
+    ]
+    rest = [pk for pk in members if pk not in set(placed)]
+    return [members[pk] for pk in placed + rest]
+
+
+def _after(order: list, last_id):
+    ids = [m.pk for m in order]
+    if last_id not in ids:
+        return order[0]
+    return order[(ids.index(last_id) + 1) % len(order)]
+
+
 def _next_support_member(team: Team, *, exclude_sprint=None):
-    """Round robin: the member after the previous sprint's support engineer."""
-    members = list(team.members.filter(is_active=True).order_by("username", "pk"))
-    if not members:
+    """Round robin over the rotation order: the member after the latest sprint's support
+    engineer (by start date)."""
+    order = rotation_order(team)
+    if not order:
         return None
     previous = Sprint.objects.filter(team=team, support_member__isnull=False)
     if exclude_sprint is not None:
         previous = previous.exclude(pk=exclude_sprint.pk)
     last = previous.order_by("-start", "-pk").values_list("support_member_id", flat=True).first()
-    ids = [m.pk for m in members]
-    if last not in ids:
-        return members[0]
-    return members[(ids.index(last) + 1) % len(members)]
+    return _after(order, last)
+
+
+def support_rotation_forecast(team: Team, *, count=4) -> list[dict]:
+    """Who is on support in the team's coming sprints: the open (planning or active)
+    sprints as they are set, then the next `count` sprints still to be created, by the
+    round robin. Rows: {sprint (or None), name, start, member}."""
+    if team.support_model != TeamSupportModel.ROTATION:
+        return []
+    order = rotation_order(team)
+    rows = []
+    open_sprints = list(
+        Sprint.objects.filter(team=team)
+        .exclude(state=SprintState.CLOSED)
+        .select_related("support_member")
+        .order_by("start", "pk")
+    )
+    for sprint in open_sprints:
+        rows.append(
+            {"sprint": sprint, "name": sprint.name, "start": sprint.start, "member": sprint.support_member}
+        )
+    last_sprint = (
+        open_sprints[-1]
+        if open_sprints
+        else Sprint.objects.filter(team=team).order_by("-start", "-pk").first()
+    )
+    last_id = last_sprint.support_member_id if last_sprint else None
+    if last_id is None:
+        last_id = (
+            Sprint.objects.filter(team=team, support_member__isnull=False)
+            .order_by("-start", "-pk")
+            .values_list("support_member_id", flat=True)
+            .first()
+        )
+    start = last_sprint.end + timedelta(days=1) if last_sprint else timezone.localdate()
+    if not order:
+        return rows
+    member = None
+    for i in range(count):
+        member = _after(order, last_id if member is None else member.pk)
+        rows.append({"sprint": None, "name": f"Next sprint +{i + 1}", "start": start, "member": member})
+        start += timedelta(days=team.sprint_length_days)
+    return rows
+
+
+@transaction.atomic
+def team_rotation_set(*, team: Team, actor, users: list) -> list:
+    """Save the support rotation's order: every active member of the team, once each."""
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    if not team.is_development:
+        raise ValidationError({"team": ["Only development teams have a support rotation."]})
+    members = set(team.members.filter(is_active=True).values_list("pk", flat=True))
+    ids = [getattr(u, "pk", u) for u in users]
+    errors = []
+    if len(set(ids)) != len(ids):
+        errors.append("Each member appears once in the rotation.")
+    if set(ids) - members:
+        errors.append("Only active members of the team can be on the rotation.")
+    if members - set(ids):
+        errors.append("Place every active member of the team in the rotation.")
+    if errors:
+        raise ValidationError({"rotation": errors})
+    RotationSlot.objects.filter(team=team).delete()
+    RotationSlot.objects.bulk_create(
+        RotationSlot(team=team, user_id=pk, position=i) for i, pk in enumerate(ids)
+    )
+    return rotation_order(team)
 
 
 def _validate_sprint_fields(*, team, name, start, end, board, support_member, errors):
@@ -366,10 +455,170 @@ def sprint_update(
     return sprint
 
 
+class ConfirmationRequired(DomainError):
+    """A risky start or close (early, over capacity) that the caller did not confirm."""
+
+    code = "confirmation_required"
+
+
+def _qty(value: Decimal, unit: str) -> str:
+    value = Decimal(value).normalize()
+    text = f"{value:f}"
+    return f"{text} {unit if unit == 'hours' else 'points'}"
+
+
+def _days(n: int) -> str:
+    return f"{n} day{'s' if n != 1 else ''}"
+
+
+@dataclass
+class SprintStartPreview:
+    """What starting the sprint now would do, and what makes it risky."""
+
+    sprint: Sprint
+    today: date
+    card_count: int
+    committed: Decimal
+    capacity: Decimal
+    capacity_line: Decimal
+    support_reserved: Decimal
+    unit: str
+    days_early: int
+    over_capacity_by: Decimal
+
+    @property
+    def risks(self) -> list[str]:
+        out = []
+        if self.days_early > 0:
+            out.append(
+                f"It starts {_days(self.days_early)} early: its first day is {self.sprint.start:%a %d %b %Y}."
+            )
+        if self.over_capacity_by > 0:
+            out.append(
+                f"It is over capacity by {_qty(self.over_capacity_by, self.unit)}: "
+                f"{_qty(self.committed, self.unit)} committed against a plannable "
+                f"{_qty(self.capacity_line, self.unit)} (capacity {_qty(self.capacity, self.unit)} "
+                f"less {_qty(self.support_reserved, self.unit)} reserved for support)."
+            )
+        return out
+
+    @property
+    def summary(self) -> str:
+        cards = f"{self.card_count} card{'s' if self.card_count != 1 else ''}"
+        return (
+            f"Starting {self.sprint.name} records the commitment: {cards}, "
+            f"{_qty(self.committed, self.unit)}, against a capacity of {_qty(self.capacity, self.unit)}."
+        )
+
+    def as_api(self) -> dict:
+        return {
+            "card_count": self.card_count,
+            "committed": float(self.committed),
+            "capacity": float(self.capacity),
+            "capacity_line": float(self.capacity_line),
+            "unit": self.unit,
+            "days_early": self.days_early,
+            "over_capacity_by": float(self.over_capacity_by),
+            "risks": self.risks,
+            "summary": self.summary,
+        }
+
+
+def sprint_start_preview(*, sprint: Sprint, at=None) -> SprintStartPreview:
+    from .selectors import sprint_panel
+
+    today = timezone.localdate(at or timezone.now())
+    view = sprint_panel(sprint)
+    p = view.panel
+    return SprintStartPreview(
+        sprint=sprint,
+        today=today,
+        card_count=Card.objects.filter(sprint=sprint).count(),
+        committed=p.committed,
+        capacity=p.capacity,
+        capacity_line=p.capacity_line,
+        support_reserved=p.support_reserved,
+        unit=view.unit,
+        days_early=max((sprint.start - today).days, 0),
+        over_capacity_by=p.overcommitted_by,
+    )
+
+
+@dataclass
+class SprintClosePreview:
+    """What closing the sprint now would do: which cards are carried where, how early."""
+
+    sprint: Sprint
+    today: date
+    target: Sprint | None
+    unfinished: list
+    finished_estimate: Decimal
+    unit: str
+    days_early: int
+
+    @property
+    def destination(self) -> str:
+        return self.target.name if self.target is not None else "the product backlog"
+
+    @property
+    def risks(self) -> list[str]:
+        return _close_risks(self.sprint, self.today)
+
+    @property
+    def summary(self) -> str:
+        n = len(self.unfinished)
+        if not n:
+            return f"Every card of {self.sprint.name} is done; nothing is carried over."
+        keys = ", ".join(c.key for c in self.unfinished[:10]) + (" …" if n > 10 else "")
+        return f"{n} unfinished card{'s' if n != 1 else ''} ({keys}) go to {self.destination}."
+
+    def as_api(self) -> dict:
+        return {
+            "days_early": self.days_early,
+            "carry_over_to": self.target.pk if self.target else None,
+            "destination": "sprint" if self.target else "backlog",
+            "unfinished": [{"card": c.pk, "key": c.key, "column": c.column.name} for c in self.unfinished],
+            "velocity": float(self.finished_estimate),
+            "risks": self.risks,
+            "summary": self.summary,
+        }
+
+
+def _close_risks(sprint: Sprint, today: date) -> list[str]:
+    days_early = (sprint.end - today).days
+    if days_early <= 0:
+        return []
+    return [f"It closes {_days(days_early)} early: its last day is {sprint.end:%a %d %b %Y}."]
+
+
+def sprint_close_preview(*, sprint: Sprint, carry_over_to=None, at=None) -> SprintClosePreview:
+    today = timezone.localdate(at or timezone.now())
+    cards = list(Card.objects.filter(sprint=sprint).select_related("column").order_by("backlog_rank", "pk"))
+    unfinished = [c for c in cards if c.column.category != ColumnCategory.DONE]
+    done = sum((_dec(c.estimate) for c in cards if c.column.category == ColumnCategory.DONE), Decimal("0"))
+    return SprintClosePreview(
+        sprint=sprint,
+        today=today,
+        target=carry_over_to,
+        unfinished=unfinished,
+        finished_estimate=done,
+        unit=sprint.team.capacity_unit,
+        days_early=max((sprint.end - today).days, 0),
+    )
+
+
+def _require_confirmation(action: str, risks: list[str], confirm: bool):
+    if risks and not confirm:
+        raise ConfirmationRequired(
+            f"Confirm to {action}: " + " ".join(risks) + " Send confirm: true to go ahead."
+        )
+
+
 @transaction.atomic
-def sprint_start(*, sprint: Sprint, actor, at=None):
+def sprint_start(*, sprint: Sprint, actor, confirm=False, at=None):
     """Planning -> active: record the commitment (cards and their estimates) and the
-    capacity as they stand now. One active sprint per team."""
+    capacity as they stand now. One active sprint per team. Starting before the first
+    day or over capacity needs `confirm` (409 confirmation_required)."""
     from .selectors import sprint_capacity_get
 
     now = at or timezone.now()
@@ -377,6 +626,7 @@ def sprint_start(*, sprint: Sprint, actor, at=None):
     _guard_transition(sprint, SprintState.ACTIVE)
     if Sprint.objects.filter(team_id=sprint.team_id, state=SprintState.ACTIVE).exists():
         raise TransitionNotAllowed(f"{sprint.team.name} already has an active sprint; close it first.")
+    _require_confirmation(f"start {sprint.name}", sprint_start_preview(sprint=sprint, at=now).risks, confirm)
     cards = list(Card.objects.filter(sprint=sprint).values_list("pk", "estimate"))
     SprintCommitment.objects.bulk_create(
         SprintCommitment(sprint=sprint, card_id=pk, estimate=_dec(estimate)) for pk, estimate in cards
@@ -397,10 +647,11 @@ def sprint_start(*, sprint: Sprint, actor, at=None):
 
 
 @transaction.atomic
-def sprint_close(*, sprint: Sprint, actor, carry_over_to=None, at=None):
+def sprint_close(*, sprint: Sprint, actor, carry_over_to=None, confirm=False, at=None):
     """Active -> closed: unfinished cards go to `carry_over_to` (another open sprint of the
-    team) or back to the backlog, each through `card_sprint_set` so the log shows it; the
-    finished estimates become the sprint's velocity."""
+    team) or back to the backlog, each through `card_sprint_set` so the log shows it, and
+    each recorded as a carry-over of the closed sprint; the finished estimates become the
+    sprint's velocity. Closing before the last day needs `confirm`."""
     now = at or timezone.now()
     if carry_over_to is not None:
         if carry_over_to.pk == sprint.pk:
@@ -419,6 +670,20 @@ def sprint_close(*, sprint: Sprint, actor, carry_over_to=None, at=None):
     target = locked.get(carry_over_to.pk) if carry_over_to else None
     if target is not None and target.state == SprintState.CLOSED:
         raise ValidationError({"carry_over_to": [f"{target.name} is closed."]})
+    _require_confirmation(f"close {sprint.name}", _close_risks(sprint, timezone.localdate(now)), confirm)
+    columns = dict(Card.objects.filter(pk__in=[c.pk for c in unfinished]).values_list("pk", "column__name"))
+    SprintCarryOver.objects.bulk_create(
+        SprintCarryOver(
+            sprint=sprint,
+            card=card,
+            to_sprint=target,
+            estimate=card.estimate,
+            column_name=columns.get(card.pk, "")[:60],
+            at=now,
+            actor=actor,
+        )
+        for card in unfinished
+    )
     reason = (
         f"Carried over from {sprint.name} to {target.name}"
         if target

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from boards.models import Card
 from org.models import Team
@@ -191,6 +191,8 @@ def sprint_detail(request, pk):
             "view": panel,
             "at_risk_cards": [c for c in cards if c.pk in at_risk],
             "scope_changes": selectors.scope_changes(sprint),
+            "carry_overs": selectors.sprint_carry_overs(sprint),
+            "rotation": services.support_rotation_forecast(sprint.team),
             "chart_data": _chart_data(sprint, history),
             "history": history,
             "can_plan": can_plan,
@@ -216,38 +218,77 @@ def sprint_capacity(request, pk):
 
 
 # ------------------------------------------------------------------ lifecycle
-@require_POST
+# Starting and closing ask first: GET shows what will happen (and what is risky), the
+# page's button POSTs with confirm=1. The service refuses a risky start or close that is
+# not confirmed, whatever the entry point.
+@require_http_methods(["GET", "POST"])
 def sprint_start(request, pk):
     sprint = _sprint(pk)
     _require(perms.can_plan_sprint(request.user, sprint))
-    try:
-        services.sprint_start(sprint=sprint, actor=request.user)
-    except (ValidationError, DomainError) as exc:
-        _refusal(request, exc)
-    else:
-        messages.success(request, f"{sprint.name} started; the commitment is recorded.")
-    return redirect("sprints:detail", pk=sprint.pk)
+    status = 200
+    if request.method == "POST":
+        try:
+            services.sprint_start(
+                sprint=sprint, actor=request.user, confirm=request.POST.get("confirm") == "1"
+            )
+        except services.ConfirmationRequired as exc:
+            messages.warning(request, exc.detail)
+            status = 409
+        except (ValidationError, DomainError) as exc:
+            _refusal(request, exc)
+            return redirect("sprints:detail", pk=sprint.pk)
+        else:
+            messages.success(request, f"{sprint.name} started; the commitment is recorded.")
+            return redirect("sprints:detail", pk=sprint.pk)
+    if sprint.state != SprintState.PLANNING:
+        messages.error(request, f"{sprint.name} is {sprint.get_state_display().lower()}; it cannot start.")
+        return redirect("sprints:detail", pk=sprint.pk)
+    preview = services.sprint_start_preview(sprint=sprint)
+    return render(
+        request, "sprints/confirm_start.html", {"sprint": sprint, "preview": preview}, status=status
+    )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def sprint_close(request, pk):
     sprint = _sprint(pk)
     _require(perms.can_plan_sprint(request.user, sprint))
+    data = request.POST if request.method == "POST" else request.GET
     form = SprintCloseForm(
-        request.POST, sprint=sprint, choices=selectors.open_sprints_for_team(sprint.team_id, exclude=sprint)
+        data, sprint=sprint, choices=selectors.open_sprints_for_team(sprint.team_id, exclude=sprint)
     )
     if not form.is_valid():
         messages.error(request, "Choose where the unfinished cards go.")
         return redirect("sprints:detail", pk=sprint.pk)
-    try:
-        services.sprint_close(
-            sprint=sprint, actor=request.user, carry_over_to=form.cleaned_data["carry_over_to"]
-        )
-    except (ValidationError, DomainError) as exc:
-        _refusal(request, exc)
-    else:
-        messages.success(request, f"{sprint.name} closed.")
-    return redirect("sprints:detail", pk=sprint.pk)
+    target = form.cleaned_data["carry_over_to"]
+    status = 200
+    if request.method == "POST":
+        try:
+            services.sprint_close(
+                sprint=sprint,
+                actor=request.user,
+                carry_over_to=target,
+                confirm=request.POST.get("confirm") == "1",
+            )
+        except services.ConfirmationRequired as exc:
+            messages.warning(request, exc.detail)
+            status = 409
+        except (ValidationError, DomainError) as exc:
+            _refusal(request, exc)
+            return redirect("sprints:detail", pk=sprint.pk)
+        else:
+            messages.success(request, f"{sprint.name} closed.")
+            return redirect("sprints:detail", pk=sprint.pk)
+    if sprint.state != SprintState.ACTIVE:
+        messages.error(request, f"{sprint.name} is {sprint.get_state_display().lower()}; it cannot close.")
+        return redirect("sprints:detail", pk=sprint.pk)
+    preview = services.sprint_close_preview(sprint=sprint, carry_over_to=target)
+    return render(
+        request,
+        "sprints/confirm_close.html",
+        {"sprint": sprint, "preview": preview, "form": form},
+        status=status,
+    )
 
 
 @require_POST
@@ -295,6 +336,7 @@ def sprint_plan(request, pk):
             "sprint": sprint,
             "rows": rows,
             "backlog": selectors.backlog_cards(sprint),
+            "rotation": services.support_rotation_forecast(sprint.team),
             "view": view,
             "can_plan": perms.can_plan_sprint(request.user, sprint) and sprint.state != SprintState.CLOSED,
         },
@@ -383,6 +425,9 @@ def team_settings(request, team_pk):
     team = get_object_or_404(Team, pk=team_pk, is_development=True)
     _require(perms.can_read_sprints(request.user))
     can_edit = perms.can_edit_team_settings(request.user, team)
+    if request.method == "POST" and request.POST.get("action") == "rotation":
+        _require(can_edit)
+        return _rotation_save(request, team)
     if request.method == "POST":
         _require(can_edit)
         form = TeamSettingsForm(request.POST)
@@ -408,5 +453,30 @@ def team_settings(request, team_pk):
             "can_edit": can_edit,
             "members": team.members.order_by("username"),
             "estimate_fields": [form[name] for name in TeamSettingsForm.PRIORITY_FIELDS],
+            "rotation_order": services.rotation_order(team),
+            "rotation": services.support_rotation_forecast(team, count=ROTATION_AHEAD),
         },
     )
+
+
+ROTATION_AHEAD = 6
+
+
+def _rotation_save(request, team):
+    """The rotation's order: a position number per member, or one member moved up/down."""
+    order = [m.pk for m in services.rotation_order(team)]
+    move = request.POST.get("move", "")
+    if ":" in move:
+        direction, _, raw = move.partition(":")
+        if raw.isdigit() and int(raw) in order and direction in ("up", "down"):
+            i = order.index(int(raw))
+            j = i - 1 if direction == "up" else i + 1
+            if 0 <= j < len(order):
+                order[i], order[j] = order[j], order[i]
+    try:
+        services.team_rotation_set(team=team, actor=request.user, users=order)
+    except ValidationError as exc:
+        _refusal(request, exc)
+    else:
+        messages.success(request, f"{team.name}'s support rotation saved.")
+    return redirect(reverse("sprints:team_settings", kwargs={"team_pk": team.pk}) + "#rotation")

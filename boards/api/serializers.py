@@ -117,15 +117,28 @@ class CardPatchSerializer(serializers.Serializer):
         return attrs
 
 
-class CardMoveSerializer(serializers.Serializer):
+class WipOverrideSerializer(serializers.Serializer):
+    """The WIP override every move path shares: a reason code and an optional note."""
+
+    override_reason = ReasonRefField(required=False, allow_null=True)
+    override_note = serializers.CharField(
+        max_length=250, required=False, allow_blank=True, default="", help_text="Kept with the move."
+    )
+
+
+class CardMoveSerializer(WipOverrideSerializer):
     column = serializers.IntegerField()
     lane = serializers.IntegerField(required=False, allow_null=True)
     position = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    override_reason = ReasonRefField(required=False, allow_null=True)
+    unblock = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Moving a blocked card to a done column: unblock it with the move (else 409 card_blocked).",
+    )
 
 
-class CardPullSerializer(serializers.Serializer):
-    override_reason = ReasonRefField(required=False, allow_null=True)
+class CardPullSerializer(WipOverrideSerializer):
+    pass
 
 
 class CardBlockSerializer(serializers.Serializer):

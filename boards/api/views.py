@@ -411,6 +411,8 @@ class CardMoveApi(BoardsApiView):
             lane=_lookup(Lane, data.get("lane"), "lane", label="lane"),
             position=data.get("position"),
             override_reason=_reason(data.get("override_reason"), "override_reason", ReasonKind.WIP_OVERRIDE),
+            override_note=data["override_note"],
+            unblock=data["unblock"],
             actor=request.user,
         )
         return Response(_card_out(pk))
@@ -426,6 +428,7 @@ class CardPullApi(BoardsApiView):
             card=card,
             actor=request.user,
             override_reason=_reason(data.get("override_reason"), "override_reason", ReasonKind.WIP_OVERRIDE),
+            override_note=data["override_note"],
         )
         return Response(_card_out(pk))
 

@@ -4,7 +4,7 @@ from accounts.models import User
 from boards.models import Board
 from org.models import Team
 
-from ..models import ScopeChange, Sprint, SprintMember
+from ..models import ScopeChange, Sprint, SprintCarryOver, SprintMember
 
 
 class NumberField(serializers.DecimalField):
@@ -57,9 +57,58 @@ class SprintUpdateSerializer(serializers.Serializer):
     )
 
 
-class SprintCloseSerializer(serializers.Serializer):
+class ConfirmSerializer(serializers.Serializer):
+    """Risky starts and closes (early, over capacity) need an explicit yes: `confirm` (or
+    its alias `force`) true; without it they answer 409 confirmation_required."""
+
+    confirm = serializers.BooleanField(required=False, default=False)
+    force = serializers.BooleanField(required=False, default=False, help_text="Alias of confirm.")
+
+    def validate(self, attrs):
+        attrs["confirm"] = attrs.get("confirm", False) or attrs.pop("force", False)
+        attrs.pop("force", None)
+        return attrs
+
+
+class SprintStartSerializer(ConfirmSerializer):
+    pass
+
+
+class SprintCloseSerializer(ConfirmSerializer):
     carry_over_to = serializers.PrimaryKeyRelatedField(
         queryset=Sprint.objects.all(), required=False, allow_null=True, default=None
+    )
+
+
+class CarryOverSerializer(serializers.ModelSerializer):
+    """An unfinished card of a closed sprint and where it went."""
+
+    card_key = serializers.CharField(source="card.key", read_only=True)
+    card_title = serializers.CharField(source="card.title", read_only=True)
+    to_sprint_name = serializers.CharField(source="to_sprint.name", read_only=True, default=None)
+    destination = serializers.ChoiceField(choices=["sprint", "backlog"], read_only=True)
+    estimate = NumberField(max_digits=6, read_only=True, allow_null=True)
+
+    class Meta:
+        model = SprintCarryOver
+        fields = [
+            "card", "card_key", "card_title", "estimate", "column_name", "destination", "to_sprint",
+            "to_sprint_name", "at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class SprintDetailSerializer(SprintSerializer):
+    carried_over = CarryOverSerializer(source="carry_overs", many=True, read_only=True)
+
+    class Meta(SprintSerializer.Meta):
+        fields = [*SprintSerializer.Meta.fields, "carried_over"]
+        read_only_fields = fields
+
+
+class RotationSerializer(serializers.Serializer):
+    members = serializers.ListField(
+        child=serializers.IntegerField(), help_text="User ids of the team's members, in rotation order."
     )
 
 

@@ -1,10 +1,10 @@
 """Sprint API: parse input, check the permission predicate, call a service, serialize."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from .. import permissions as perms
@@ -64,8 +64,14 @@ class SprintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return ser.validated_data
 
     def _respond(self, sprint, code=status.HTTP_200_OK):
-        sprint.refresh_from_db()
-        return Response(s.SprintSerializer(sprint).data, status=code)
+        sprint = Sprint.objects.prefetch_related("carry_overs__card", "carry_overs__to_sprint").get(
+            pk=sprint.pk
+        )
+        return Response(s.SprintDetailSerializer(sprint).data, status=code)
+
+    @extend_schema(responses=s.SprintDetailSerializer)
+    def retrieve(self, request, pk=None):
+        return self._respond(self._sprint())
 
     @extend_schema(request=s.SprintCreateSerializer, responses={201: s.SprintSerializer})
     def create(self, request):
@@ -82,20 +88,55 @@ class SprintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         sprint = services.sprint_update(sprint=sprint, actor=request.user, **ser.validated_data)
         return self._respond(sprint)
 
-    @extend_schema(request=None, responses=s.SprintSerializer)
+    @extend_schema(request=s.SprintStartSerializer, responses=s.SprintDetailSerializer)
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
+        """Start the sprint. Early, late or over capacity: 409 confirmation_required unless
+        `confirm` is true."""
         sprint = self._sprint()
         _check(perms.can_plan_sprint(request.user, sprint), "Only product owners and managers start sprints.")
-        return self._respond(services.sprint_start(sprint=sprint, actor=request.user))
+        data = self._input(s.SprintStartSerializer)
+        return self._respond(services.sprint_start(sprint=sprint, actor=request.user, **data))
 
-    @extend_schema(request=s.SprintCloseSerializer, responses=s.SprintSerializer)
+    @extend_schema(request=s.SprintCloseSerializer, responses=s.SprintDetailSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
+        """Close the sprint; unfinished cards go to `carry_over_to` or the backlog. Before
+        its last day: 409 confirmation_required unless `confirm` is true."""
         sprint = self._sprint()
         _check(perms.can_plan_sprint(request.user, sprint), "Only product owners and managers close sprints.")
         data = self._input(s.SprintCloseSerializer)
         return self._respond(services.sprint_close(sprint=sprint, actor=request.user, **data))
+
+    @extend_schema(
+        responses=inline_serializer(
+            "SprintStartPreview", {"risks": serializers.ListField(), "summary": serializers.CharField()}
+        )
+    )
+    @action(detail=True, methods=["get"], url_path="start-preview", filterset_fields=[], ordering_fields=[])
+    def start_preview(self, request, pk=None):
+        """What starting now would do, and what would need confirming."""
+        return Response(services.sprint_start_preview(sprint=self._sprint()).as_api())
+
+    @extend_schema(
+        parameters=[OpenApiParameter("carry_over_to", int)],
+        responses=inline_serializer(
+            "SprintClosePreview", {"risks": serializers.ListField(), "summary": serializers.CharField()}
+        ),
+    )
+    @action(detail=True, methods=["get"], url_path="close-preview", filterset_fields=[], ordering_fields=[])
+    def close_preview(self, request, pk=None):
+        """What closing now would do: the unfinished cards and where they go, how early."""
+        sprint = self._sprint()
+        raw = request.query_params.get("carry_over_to", "")
+        target = None
+        if raw:
+            target = (
+                Sprint.objects.filter(pk=int(raw), team_id=sprint.team_id).first() if raw.isdigit() else None
+            )
+            if target is None:
+                raise ValidationError({"carry_over_to": ["Unknown sprint of this team."]})
+        return Response(services.sprint_close_preview(sprint=sprint, carry_over_to=target).as_api())
 
     @extend_schema(responses=CapacitySerializer)
     @action(detail=True, methods=["get"])

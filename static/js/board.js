@@ -49,28 +49,34 @@
     }
     setInterval(poll, 3000);
 
-    function askOverride(message) {
+    // One override dialog for every refused move: a drag, and the Pull button. It resolves
+    // to {reason, note} or null (cancelled).
+    function askOverride(message, confirmLabel) {
       return new Promise(function (resolve) {
         if (!dialog || typeof dialog.showModal !== "function") {
           var code = window.prompt(message + "\nOverride reason code:");
-          resolve(code || null);
+          resolve(code ? { reason: code, note: "" } : null);
           return;
         }
         document.getElementById("wip-message").textContent = message;
+        document.getElementById("wip-confirm").textContent = confirmLabel || "Move anyway";
         var select = document.getElementById("wip-reason");
+        var note = document.getElementById("wip-note");
         select.value = "";
+        note.value = "";
         dialog.returnValue = "";
         dialog.addEventListener("close", function onClose() {
           dialog.removeEventListener("close", onClose);
-          resolve(dialog.returnValue === "confirm" && select.value ? select.value : null);
+          var ok = dialog.returnValue === "confirm" && select.value;
+          resolve(ok ? { reason: select.value, note: note.value.trim() } : null);
         });
         dialog.showModal();
         select.focus();
       });
     }
 
-    function postMove(cardId, body) {
-      var url = board.dataset.moveUrl.replace("{id}", cardId);
+    function postMove(cardId, body, urlPattern) {
+      var url = (urlPattern || board.dataset.moveUrl).replace("{id}", cardId);
       return fetch(url, {
         method: "POST",
         credentials: "same-origin",
@@ -92,23 +98,51 @@
       return "The move was refused.";
     }
 
-    function move(cardId, body) {
-      return postMove(cardId, body).then(function (res) {
+    // A move or a pull (`kind`), with the same answers to a refusal: over a WIP limit the
+    // override dialog, a blocked card going to done a confirmation that unblocks it.
+    function send(kind, cardId, body) {
+      var pull = kind === "pull";
+      var urlPattern = pull ? board.dataset.pullUrl : board.dataset.moveUrl;
+      return postMove(cardId, body, urlPattern).then(function (res) {
         if (res.status === 200) {
-          announce("Moved " + (res.data.key || "the card") + ".");
+          announce((pull ? "Pulled " : "Moved ") + (res.data.key || "the card") + ".");
           return true;
         }
         if (res.status === 409 && res.data.code === "wip_limit_exceeded" && !body.override_reason) {
-          return askOverride(res.data.detail).then(function (reason) {
-            if (!reason) { announce("Move cancelled."); return false; }
-            body.override_reason = reason;
-            return move(cardId, body);
+          return askOverride(res.data.detail, pull ? "Pull anyway" : "Move anyway").then(function (answer) {
+            if (!answer) { announce(pull ? "Pull cancelled." : "Move cancelled."); return false; }
+            body.override_reason = answer.reason;
+            body.override_note = answer.note;
+            return send(kind, cardId, body);
           });
+        }
+        if (res.status === 409 && res.data.code === "card_blocked" && !pull && !body.unblock) {
+          if (!window.confirm(res.data.detail + "\n\nUnblock it and move it?")) {
+            announce("Move cancelled."); return false;
+          }
+          body.unblock = true;
+          return send(kind, cardId, body);
         }
         window.alert(firstMessage(res.data));
         return false;
       });
     }
+
+    function move(cardId, body) { return send("move", cardId, body); }
+
+    // The Pull button: through the API so a WIP refusal opens the override dialog (without
+    // JavaScript the form posts to the pull page, which offers the same override).
+    gridBox.addEventListener("submit", function (evt) {
+      var form = evt.target.closest("form.bc-pull");
+      if (!form || !board.dataset.pullUrl) { return; }
+      evt.preventDefault();
+      var item = form.closest("[data-card]");
+      if (!item || busy) { return; }
+      busy = true;
+      send("pull", item.dataset.card, {}).finally(function () {
+        refresh(true).finally(function () { busy = false; });
+      });
+    });
 
     function onEnd(evt) {
       var from = evt.from, to = evt.to;

@@ -60,7 +60,7 @@ def test_bad_input_is_400_with_field_messages(api, po_user, team):
 
 def test_start_twice_and_close_planning_are_409(api, po_user, sprint):
     api.as_user(po_user)
-    r = api.post(f"/api/v1/sprints/{sprint.pk}/close/", {})
+    r = api.post(f"/api/v1/sprints/{sprint.pk}/close/", {"confirm": True})
     assert r.status_code == 409 and r.json()["code"] == "transition_not_allowed"
     assert api.post(f"/api/v1/sprints/{sprint.pk}/start/").status_code == 200
     r = api.post(f"/api/v1/sprints/{sprint.pk}/start/")
@@ -120,7 +120,7 @@ def test_close_with_carry_over_through_the_api(api, po_user, sprint, team, board
     )
     r = api.post(f"/api/v1/sprints/{sprint.pk}/close/", {"carry_over_to": 999999})
     assert r.status_code == 400 and "carry_over_to" in r.json()
-    r = api.post(f"/api/v1/sprints/{sprint.pk}/close/", {"carry_over_to": nxt.pk})
+    r = api.post(f"/api/v1/sprints/{sprint.pk}/close/", {"carry_over_to": nxt.pk, "confirm": True})
     assert r.status_code == 200 and r.json()["state"] == SprintState.CLOSED and r.json()["velocity"] == 0.0
     card.refresh_from_db()
     assert card.sprint_id == nxt.pk
@@ -130,7 +130,7 @@ def test_close_with_carry_over_through_the_api(api, po_user, sprint, team, board
 def test_adding_to_a_closed_sprint_is_409(api, po_user, sprint, make_card):
     api.as_user(po_user)
     api.post(f"/api/v1/sprints/{sprint.pk}/start/")
-    api.post(f"/api/v1/sprints/{sprint.pk}/close/", {})
+    api.post(f"/api/v1/sprints/{sprint.pk}/close/", {"confirm": True})
     card = make_card()
     r = api.patch(f"/api/v1/cards/{card.pk}/", {"sprint": sprint.pk})
     assert r.status_code == 409 and r.json()["code"] == "sprint_closed"
@@ -178,8 +178,8 @@ def test_capacity_endpoint_query_count_does_not_grow_with_cards(api, po_user, te
     warmup = services.sprint_create(
         team=team, name="W", start=board.created_at.date() - timedelta(days=30), actor=po_user
     )
-    services.sprint_start(sprint=warmup, actor=po_user)
-    services.sprint_close(sprint=warmup, actor=po_user)
+    services.sprint_start(sprint=warmup, actor=po_user, confirm=True)
+    services.sprint_close(sprint=warmup, actor=po_user, confirm=True)
     for i, n in enumerate((10, 300)):
         s = services.sprint_create(
             team=team,
@@ -189,14 +189,14 @@ def test_capacity_endpoint_query_count_does_not_grow_with_cards(api, po_user, te
             actor=po_user,
         )
         [make_card(estimate=2, category=ColumnCategory.READY, sprint=s) for _ in range(n)]
-        services.sprint_start(sprint=s, actor=po_user)
+        services.sprint_start(sprint=s, actor=po_user, confirm=True)
         for c in list(s.cards.all()[:5]):
             services.card_estimate_set(card=c, estimate=3, actor=po_user)
         with CaptureQueriesContext(connection) as ctx:
             r = api.get(f"/api/v1/sprints/{s.pk}/capacity/")
         assert r.status_code == 200
         counts.append(len(ctx.captured_queries))
-        services.sprint_close(sprint=s, actor=po_user)
+        services.sprint_close(sprint=s, actor=po_user, confirm=True)
     print("capacity API query counts (10, 300 cards):", counts)
     assert counts[0] == counts[1], counts
     assert counts[1] <= 12

@@ -58,20 +58,20 @@ def test_rotation_is_round_robin_over_members(team, board, po_user):
 
 def test_start_twice_and_close_planning_are_refused(sprint, po_user):
     with pytest.raises(TransitionNotAllowed):
-        services.sprint_close(sprint=sprint, actor=po_user)
-    services.sprint_start(sprint=sprint, actor=po_user)
+        services.sprint_close(sprint=sprint, actor=po_user, confirm=True)
+    services.sprint_start(sprint=sprint, actor=po_user, confirm=True)
     with pytest.raises(TransitionNotAllowed) as exc:
-        services.sprint_start(sprint=sprint, actor=po_user)
+        services.sprint_start(sprint=sprint, actor=po_user, confirm=True)
     assert exc.value.code == "transition_not_allowed"
 
 
 def test_only_one_active_sprint_per_team(sprint, team, board, po_user):
-    services.sprint_start(sprint=sprint, actor=po_user)
+    services.sprint_start(sprint=sprint, actor=po_user, confirm=True)
     other = services.sprint_create(
         team=team, name="Sprint 2", start=sprint.end + timedelta(days=1), board=board, actor=po_user
     )
     with pytest.raises(TransitionNotAllowed):
-        services.sprint_start(sprint=other, actor=po_user)
+        services.sprint_start(sprint=other, actor=po_user, confirm=True)
 
 
 def test_planning_sprint_membership_is_not_logged(sprint, make_card, po_user):
@@ -85,7 +85,7 @@ def test_planning_sprint_membership_is_not_logged(sprint, make_card, po_user):
 def test_start_records_commitment_and_capacity(sprint, make_card, po_user):
     for est in (5, 3, None):
         services.card_sprint_set(card=make_card(estimate=est), sprint=sprint, actor=po_user)
-    sprint = services.sprint_start(sprint=sprint, actor=po_user)
+    sprint = services.sprint_start(sprint=sprint, actor=po_user, confirm=True)
     sprint.refresh_from_db()
     assert sprint.state == SprintState.ACTIVE
     assert sprint.committed == D("8")
@@ -97,7 +97,7 @@ def test_start_records_commitment_and_capacity(sprint, make_card, po_user):
 def test_every_scope_change_after_start_is_logged_with_source(sprint, make_card, po_user, developer_user):
     committed = make_card(estimate=5)
     services.card_sprint_set(card=committed, sprint=sprint, actor=po_user)
-    services.sprint_start(sprint=sprint, actor=po_user)
+    services.sprint_start(sprint=sprint, actor=po_user, confirm=True)
 
     escalated = make_card(estimate=3, type="production_defect")
     services.card_sprint_set(
@@ -129,8 +129,8 @@ def test_every_scope_change_after_start_is_logged_with_source(sprint, make_card,
 
 
 def test_closed_sprint_takes_no_cards(sprint, make_card, po_user):
-    services.sprint_start(sprint=sprint, actor=po_user)
-    services.sprint_close(sprint=sprint, actor=po_user)
+    services.sprint_start(sprint=sprint, actor=po_user, confirm=True)
+    services.sprint_close(sprint=sprint, actor=po_user, confirm=True)
     with pytest.raises(DomainError) as exc:
         services.card_sprint_set(card=make_card(), sprint=sprint, actor=po_user)
     assert exc.value.code == "sprint_closed"
@@ -152,11 +152,11 @@ def test_close_carries_unfinished_cards_over_logs_it_and_records_velocity(
     todo = make_card(estimate=2, category=ColumnCategory.READY)
     for card in (done, doing, todo):
         services.card_sprint_set(card=card, sprint=sprint, actor=po_user)
-    services.sprint_start(sprint=sprint, actor=po_user)
+    services.sprint_start(sprint=sprint, actor=po_user, confirm=True)
     nxt = services.sprint_create(
         team=team, name="Sprint 2", start=sprint.end + timedelta(days=3), board=board, actor=po_user
     )
-    services.sprint_close(sprint=sprint, actor=po_user, carry_over_to=nxt)
+    services.sprint_close(sprint=sprint, actor=po_user, carry_over_to=nxt, confirm=True)
     sprint.refresh_from_db()
     assert sprint.state == SprintState.CLOSED and sprint.velocity == D("5")
     for card in (doing, todo):
@@ -174,8 +174,8 @@ def test_close_carries_unfinished_cards_over_logs_it_and_records_velocity(
 def test_close_to_backlog(sprint, make_card, po_user):
     card = make_card(estimate=3, category=ColumnCategory.READY)
     services.card_sprint_set(card=card, sprint=sprint, actor=po_user)
-    services.sprint_start(sprint=sprint, actor=po_user)
-    services.sprint_close(sprint=sprint, actor=po_user)
+    services.sprint_start(sprint=sprint, actor=po_user, confirm=True)
+    services.sprint_close(sprint=sprint, actor=po_user, confirm=True)
     card.refresh_from_db()
     assert card.sprint is None
 
@@ -191,8 +191,8 @@ def test_points_capacity_uses_velocity_history(team, board, po_user, make_card):
         services.card_sprint_set(
             card=make_card(estimate=velocity, category=ColumnCategory.DONE), sprint=s, actor=po_user
         )
-        services.sprint_start(sprint=s, actor=po_user)
-        services.sprint_close(sprint=s, actor=po_user)
+        services.sprint_start(sprint=s, actor=po_user, confirm=True)
+        services.sprint_close(sprint=s, actor=po_user, confirm=True)
     now = services.sprint_create(
         team=team, name="Now", start=start + timedelta(days=42), board=board, actor=po_user
     )
@@ -218,7 +218,7 @@ def test_at_risk_on_the_live_panel_follows_rank(sprint, make_card, po_user):
     cards = [make_card(estimate=6, backlog_rank=r) for r in (50, 10, 40, 20, 30)]
     for c in cards:
         services.card_sprint_set(card=c, sprint=sprint, actor=po_user)
-    services.sprint_start(sprint=sprint, actor=po_user)
+    services.sprint_start(sprint=sprint, actor=po_user, confirm=True)
     services.card_sprint_set(
         card=make_card(estimate=6), sprint=sprint, actor=po_user, source=WorkSource.ESCALATION
     )
@@ -250,7 +250,7 @@ def test_hours_team_counts_logged_support_time(sprint, team, make_card, po_user)
     team.capacity_unit = "hours"
     team.save()
     services.card_sprint_set(card=make_card(estimate=20), sprint=sprint, actor=po_user)
-    services.sprint_start(sprint=sprint, actor=po_user)
+    services.sprint_start(sprint=sprint, actor=po_user, confirm=True)
     dev = team.members.first()
     from incidents.models import Incident
     from tests.factories import ServiceFactory

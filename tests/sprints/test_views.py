@@ -33,7 +33,7 @@ def test_detail_shows_panel_support_member_and_at_risk(client, po_user, sprint, 
     team.save()
     services.sprint_update(sprint=sprint, actor=po_user, support_member=team.members.first())
     cards = [make_card(estimate=10, category=ColumnCategory.READY, sprint=sprint) for _ in range(3)]
-    services.sprint_start(sprint=sprint, actor=po_user)
+    services.sprint_start(sprint=sprint, actor=po_user, confirm=True)
     html = _client(client, po_user).get(reverse("sprints:detail", args=[sprint.pk])).content.decode()
     assert 'id="capacity-panel"' in html and "hx-get" in html
     assert "On support" in html and team.members.first().display_name in html
@@ -174,8 +174,8 @@ def test_sprint_page_and_plan_page_query_counts_do_not_grow_with_cards(
     warmup = services.sprint_create(
         team=team, name="W", start=board.created_at.date() - timedelta(days=60), actor=po_user
     )
-    services.sprint_start(sprint=warmup, actor=po_user)
-    services.sprint_close(sprint=warmup, actor=po_user)
+    services.sprint_start(sprint=warmup, actor=po_user, confirm=True)
+    services.sprint_close(sprint=warmup, actor=po_user, confirm=True)
     counts = {}
     for i, n in enumerate((10, 300)):
         s = services.sprint_create(
@@ -191,7 +191,7 @@ def test_sprint_page_and_plan_page_query_counts_do_not_grow_with_cards(
             for cat in [ColumnCategory.READY, ColumnCategory.DONE] * (n // 2)
         ]
         [make_card(estimate=1) for _ in range(n)]  # backlog next to the plan
-        services.sprint_start(sprint=s, actor=po_user)
+        services.sprint_start(sprint=s, actor=po_user, confirm=True)
         for c in cards[:6]:
             services.card_estimate_set(card=c, estimate=4, actor=po_user, reason="r")
         counts[n] = (
@@ -200,6 +200,6 @@ def test_sprint_page_and_plan_page_query_counts_do_not_grow_with_cards(
             _measure(client, reverse("sprints:capacity", args=[s.pk])),
             _measure(client, reverse("sprints:list")),
         )
-        services.sprint_close(sprint=s, actor=po_user)
+        services.sprint_close(sprint=s, actor=po_user, confirm=True)
     print("query counts (detail, plan, capacity panel, list):", counts)
     assert counts[10] == counts[300], counts
