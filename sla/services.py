@@ -361,10 +361,11 @@ def _sweep_batch(kind: str, now: datetime, limit: int, dispatch: bool) -> int:
             f"RETURNING id, incident_id, metric, {instant_col}"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*ids, now])
+            # `now` as the database stores instants (SQLite compares text: UTC, no offset).
+            cursor.execute(sql, [*ids, connection.ops.adapt_datetimefield_value(now)])
             rows = [(r[0], r[1], r[2], _aware(r[3])) for r in cursor.fetchall()]
         _emit(kind, rows, now, dispatch=dispatch)
-        return len(ids)
+        return len(rows)
 
 
 def _timeline_insert_sql(kind: str) -> tuple[str, list]:
