@@ -195,7 +195,7 @@ def export(request, table):
         header, rows = exports.dict_rows(
             sla.compliance_by(scope, dim),
             [
-                ("label", dim.capitalize()),
+                ("label", dim.capitalize(), exports.priority_label if dim == "priority" else _or_none),
                 ("response_met", "Response met"),
                 ("response_breached", "Response breached"),
                 ("response_compliance", "Response compliance %"),
@@ -228,18 +228,7 @@ def export(request, table):
         )
     elif table in ("breaches", "at_risk"):
         qs = sla.breaches(scope) if table == "breaches" else sla.at_risk_now(scope)
-        header = ["Incident", "Title", "Priority", "Team", "Assignee", "Metric", "Due", "Breached", "State"]
-        rows = qs.values_list(
-            "incident__key",
-            "incident__title",
-            "incident__priority",
-            "incident__team__name",
-            "incident__assignee__username",
-            "metric",
-            "due_at",
-            "breached_at",
-            "state",
-        ).iterator(chunk_size=exports.CHUNK)
+        header, rows = exports.timer_rows(qs)
     elif table == "incidents":
         show = request.GET.get("show", "created")
         if show not in SHOW:
@@ -250,6 +239,10 @@ def export(request, table):
     else:
         raise Http404
     return exports.csv_response(f"tandem-{table}-{stamp}.csv", header, rows)
+
+
+def _or_none(label):
+    return "(none)" if label is None else label
 
 
 def _export_delivery(request, table):

@@ -3,7 +3,7 @@ viewer's zone as ISO 8601 with offset and no microseconds, formula-looking cells
 
 import csv
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django.http import StreamingHttpResponse
@@ -18,11 +18,11 @@ class _Echo:
         return value
 
 
-def csv_cell(value: Any) -> Any:
+def csv_cell(value: Any, tz: tzinfo | None = None) -> Any:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return timezone.localtime(value).replace(microsecond=0).isoformat()
+        return timezone.localtime(value, tz).replace(microsecond=0).isoformat()
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
@@ -32,11 +32,14 @@ def csv_response(
     filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
+    # The rows are written after the view has returned, when the middleware has already put
+    # the viewer's zone away: keep it now.
+    tz = timezone.get_current_timezone()
 
     def generate():
         yield writer.writerow(header)
         for row in rows:
-            yield writer.writerow([csv_cell(v) for v in row])
+            yield writer.writerow([csv_cell(v, tz) for v in row])
 
     response = StreamingHttpResponse(generate(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

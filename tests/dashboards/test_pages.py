@@ -209,7 +209,7 @@ def test_queue_export_applies_the_queue_filters(client, engineer_user, world):
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     expected = Incident.objects.filter(priority="P2", status__in=["new", "in_progress", "on_hold"]).count()
     assert len(rows) == expected + 1 and expected > 0
-    assert {r[3] for r in rows[1:]} == {"P2"}
+    assert {r[3] for r in rows[1:]} == {"P2 – high"}  # the label, not the code
     bad = client.get(reverse("dashboards:export_queue"), {"priority": "P9"})
     assert bad.status_code == 400 and "priority" in bad.json()
 
