@@ -369,3 +369,33 @@ def test_release_edit_form_reopens_with_its_date_and_resaves_it(client, develope
     client.force_login(desk_user)
     assert 'id="release-edit"' not in client.get(url).content.decode()
     assert client.post(url, {"name": "x"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "role, may_manage",
+    [
+        ("service_desk", False),
+        ("support_engineer", False),
+        ("developer", True),
+        ("product_owner", True),
+        ("manager", True),
+    ],
+)
+def test_release_pages_role_matrix(client, make_user, role, may_manage):
+    """Every role reads releases; can_manage_releases decides planning, editing and deploying."""
+    release = ReleaseFactory(name="R-matrix")
+    client.force_login(make_user(role))
+    assert client.get(reverse("boards:releases")).status_code == 200
+    assert client.get(reverse("boards:release", args=[release.pk])).status_code == 200
+    expected = (302,) if may_manage else (403,)
+    created = client.post(reverse("boards:releases"), {"board": release.board_id, "name": f"new-{role}"})
+    assert created.status_code in expected
+    edited = client.post(
+        reverse("boards:release", args=[release.pk]), {"name": "R-matrix", "planned_for": ""}
+    )
+    assert edited.status_code in expected
+    deployed = client.post(reverse("boards:release_deploy", args=[release.pk]))
+    assert deployed.status_code in expected
+    release.refresh_from_db()
+    assert (release.deployed_at is not None) == may_manage
+    assert Release.objects.filter(name=f"new-{role}").exists() == may_manage
