@@ -5,12 +5,10 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
-from django.urls import reverse
+from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
-from accounts.roles import Role
+from notifications.services import notify_major_incident
 
 from .models import Incident, Status
 from .services import incident_auto_close
@@ -36,31 +34,16 @@ def incidents_auto_close():
 
 @shared_task
 def incidents_notify_major(incident_id):
-    """Mail every manager about a major incident, once: the claim is a conditional update."""
+    """Tell every manager about a major incident, once: the claim is a conditional update,
+    committed together with the notifications (in the app, and e-mailed through the
+    notifications service, so each manager's preference for the kind holds and the link
+    is absolute). Returns how many managers were notified."""
     now = timezone.now()
-    claimed = Incident.objects.filter(
-        pk=incident_id, is_major=True, managers_notified_at__isnull=True
-    ).update(managers_notified_at=now)
-    if not claimed:
-        return 0
-    incident = Incident.objects.select_related("service", "team").get(pk=incident_id)
-    managers = list(
-        User.objects.filter(is_active=True, groups__name=Role.MANAGER)
-        .exclude(email="")
-        .values_list("email", flat=True)
-        .distinct()
-    )
-    if not managers:
-        return 0
-    path = reverse("incidents:detail", kwargs={"key": incident.key})
-    send_mail(
-        subject=f"[Tandem] Major incident {incident.key}: {incident.title}",
-        message=(
-            f"{incident.key} was declared a major incident.\n\n"
-            f"Service: {incident.service}\nPriority: {incident.priority}\nTeam: {incident.team}\n"
-            f"Status: {incident.get_status_display()}\n\n{incident.description}\n\nOpen it: {path}\n"
-        ),
-        from_email=None,
-        recipient_list=managers,
-    )
-    return len(managers)
+    with transaction.atomic():
+        claimed = Incident.objects.filter(
+            pk=incident_id, is_major=True, managers_notified_at__isnull=True
+        ).update(managers_notified_at=now)
+        if not claimed:
+            return 0
+        incident = Incident.objects.select_related("service", "team").get(pk=incident_id)
+        return len(notify_major_incident(incident=incident, inline_email=True))

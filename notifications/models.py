@@ -16,6 +16,8 @@ class Kind(models.TextChoices):
     SLA_BREACH = "sla_breach", "An SLA was breached"
     FIX_RETURNED = "fix_returned", "Development finished (or dropped) a card your incident waits on"
     CHANGE_DECIDED = "change_decided", "A decision on your change request"
+    UNASSIGNED = "unassigned", "An incident you held was handed to a group you are not in"
+    MAJOR_INCIDENT = "major_incident", "A major incident is declared (managers)"
 
 
 class EmailState(models.TextChoices):

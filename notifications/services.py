@@ -314,6 +314,41 @@ def notify_sla_event(*, event, managers: bool):
     )
 
 
+def notify_unassigned(*, incident, user, reason: str, inline_email=False):
+    """`user` held the incident and no longer does (an automatic hand-off took it to a
+    group they are not in): they hear it from Tandem rather than find it gone."""
+    return notification_create(
+        kind=Kind.UNASSIGNED,
+        recipients=[user],
+        title=f"{incident.key} is no longer assigned to you",
+        body=f"{incident.key} “{incident.title}” ({incident.priority}) is now with {incident.team}. {reason}",
+        url=_incident_url(incident),
+        incident=incident,
+        inline_email=inline_email,
+    )
+
+
+def notify_major_incident(*, incident, inline_email=False):
+    """Every active manager hears of a declared major incident (in the app, and by e-mail
+    unless they opted out of this kind); the e-mail links to the incident absolutely."""
+    managers = User.objects.filter(groups__name="manager", is_active=True).values_list("pk", flat=True)
+    declared = incident.major_declared_at or timezone.now()
+    local_at = timezone.localtime(declared, timezone.get_default_timezone())
+    return notification_create(
+        kind=Kind.MAJOR_INCIDENT,
+        recipients=list(managers),
+        title=f"Major incident {incident.key}: {incident.title}",
+        body=(
+            f"{incident.key} was declared a major incident at {local_at:%Y-%m-%d %H:%M %Z}.\n\n"
+            f"Service: {incident.service}\nPriority: {incident.priority}\nTeam: {incident.team}\n"
+            f"Status: {incident.get_status_display()}\n\n{incident.description}"
+        ).strip(),
+        url=_incident_url(incident),
+        incident=incident,
+        inline_email=inline_email,
+    )
+
+
 def notify_fix_returned(*, escalation):
     """Development finished, deployed or dropped the card: tell the support side."""
     incident, card = escalation.incident, escalation.card

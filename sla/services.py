@@ -302,6 +302,18 @@ def _emit(
             for _tid, inc, metric, at in rows
         ]
     )
+    _emit_webhooks(kind, rows, now)
+    ids = [e.pk for e in events]
+    if dispatch:
+        from .tasks import sla_handle_events
+
+        enqueue_on_commit(sla_handle_events, ids)
+    return ids
+
+
+def _emit_webhooks(kind: str, rows: list[tuple[int, int, str, datetime]], now: datetime):
+    """One `sla.warning` / `sla.breach` webhook per fired event, whichever path fired it
+    (a lifecycle change, the SQLite sweep or the PostgreSQL set-based sweep)."""
     from webhooks.models import Event
     from webhooks.services import webhook_emit_many
 
@@ -310,12 +322,6 @@ def _emit(
         [{"incident": inc, "metric": metric, "timer": tid, "at": at} for tid, inc, metric, at in rows],
         at=now,
     )
-    ids = [e.pk for e in events]
-    if dispatch:
-        from .tasks import sla_handle_events
-
-        enqueue_on_commit(sla_handle_events, ids)
-    return ids
 
 
 _SWEEP_COLUMNS = {
@@ -409,16 +415,20 @@ def _sweep_batch_postgresql(kind: str, now: datetime, limit: int, dispatch: bool
         ), events AS (
             INSERT INTO {SLAEvent._meta.db_table} (timer_id, kind, at, detected_at)
             SELECT id, %s, instant, %s FROM moved
-            RETURNING id
+            RETURNING id, timer_id
         ), timeline AS ({timeline_sql})
-        SELECT id FROM events
+        SELECT events.id, moved.id, moved.incident_id, moved.metric, moved.instant
+        FROM events JOIN moved ON moved.id = events.timer_id
     """  # noqa: S608 (table and column names are constants)
     with transaction.atomic(), connection.cursor() as cursor:
         # Not waiting for the WAL flush is safe here: a commit lost in a crash loses the
         # whole batch (rows stay running, no events), and the next sweep redoes it.
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
         cursor.execute(sql, [now, limit, kind, now, *timeline_params])
-        ids = [r[0] for r in cursor.fetchall()]
+        rows = cursor.fetchall()
+        ids = [r[0] for r in rows]
+        # The same webhook the other paths send (_emit), recorded in this transaction.
+        _emit_webhooks(kind, [(tid, inc, metric, _aware(at)) for _id, tid, inc, metric, at in rows], now)
         if ids and dispatch:
             from .tasks import sla_handle_events
 
@@ -472,9 +482,9 @@ def requeue_unhandled_events(*, now: datetime, older_than=timedelta(minutes=2), 
 
 # ------------------------------------------------------------------ event actions
 def sla_event_handle(*, event_id: int, now: datetime | None = None) -> bool:
-    """Run a fired event's actions once: mail, and for breaches of a still-open incident
-    the policy's escalation and major-incident declaration. False when already handled
-    (or being handled by another worker)."""
+    """Run a fired event's actions once: the notifications, and for a breach the policy's
+    escalation and major-incident declaration (see `_breach_actions` for when those act).
+    False when already handled (or being handled by another worker)."""
     now = now or timezone.now()
     with transaction.atomic():
         event = (
@@ -486,12 +496,11 @@ def sla_event_handle(*, event_id: int, now: datetime | None = None) -> bool:
         if event is None:
             return False
         timer, policy = event.timer, event.timer.policy
-        incident = timer.incident
         if event.kind == SLAEventKind.BREACH:
             if policy is None or policy.notify_on_breach:
                 notify_sla_event(event=event, managers=True)
-            if policy is not None and timer.is_active and incident.is_open:
-                _breach_escalations(event, incident, policy)
+            if policy is not None and (policy.escalate_on_breach or policy.declare_major_on_breach):
+                _breach_actions(event, policy, now=now)
         elif timer.breached_at is None or timer.breached_at > now:
             notify_sla_event(event=event, managers=False)
         event.handled_at = now
@@ -499,25 +508,191 @@ def sla_event_handle(*, event_id: int, now: datetime | None = None) -> bool:
     return True
 
 
-def _breach_escalations(event: SLAEvent, incident, policy: SLAPolicy):
+# History entries after which an incident is no longer where its breach found it.
+MOVED_ON_EVENTS = {
+    "escalated": "it was escalated",
+    "de_escalated": "it was de-escalated",
+    "transferred": "it was transferred",
+    "escalated_to_development": "it was escalated to development",
+    "development_done": "it came back from development",
+    "development_deployed": "it came back from development",
+    "development_cancelled": "it came back from development",
+}
+
+
+def breach_action_fresh_window() -> timedelta:
+    from django.conf import settings
+
+    return timedelta(minutes=float(getattr(settings, "SLA_BREACH_ACTION_FRESH_MINUTES", 15)))
+
+
+def _utc(instant: datetime) -> str:
+    return f"{instant.astimezone(UTC):%d %b %Y %H:%M} UTC"
+
+
+def _late_by(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min"
+
+
+def _moved_on(event: SLAEvent, incident, timer: SLATimer) -> list[str]:
+    """Why the incident is no longer in the state its breach found it (empty: it is)."""
+    from incidents.models import IncidentEvent
+
+    reasons = []
+    if not incident.is_open:
+        reasons.append(f"it is {incident.get_status_display().lower()} now")
+    elif not timer.is_active:
+        reasons.append(f"its {timer.metric} clock has stopped since")
+    if incident.is_open and incident.hold_reason == "awaiting_development":
+        reasons.append("it is on hold awaiting development")
+    if incident.team.is_development:
+        reasons.append(f"it is with the development team {incident.team}")
+    since = (
+        IncidentEvent.objects.filter(incident_id=incident.pk, at__gt=event.at, event__in=MOVED_ON_EVENTS)
+        .order_by("at", "id")
+        .values_list("event", "at")
+    )
+    seen = set()
+    for kind, at in since:
+        text = f"{MOVED_ON_EVENTS[kind]} since the breach ({_utc(at)})"
+        if MOVED_ON_EVENTS[kind] not in seen:
+            seen.add(MOVED_ON_EVENTS[kind])
+            reasons.append(text)
+    return reasons
+
+
+def _next_support_group(incident):
+    """The support group one tier up, never a development team and never past the support
+    tiers; one the assignee belongs to first (so the case stays with them), then by name."""
+    from django.db.models import Exists, OuterRef
+
+    from org.models import Team
+
+    if incident.tier >= 3:
+        return None
+    groups = Team.objects.filter(tier=incident.tier + 1, is_development=False)
+    if incident.assignee_id:
+        members = Team.members.through.objects.filter(team_id=OuterRef("pk"), user_id=incident.assignee_id)
+        groups = groups.annotate(has_assignee=Exists(members)).order_by("-has_assignee", "name")
+    else:
+        groups = groups.order_by("name")
+    return groups.first()
+
+
+def _breach_actions(event: SLAEvent, policy: SLAPolicy, *, now: datetime):
+    """A breach acts on the incident as it is now, and only while the breach is fresh.
+
+    Escalation and the major-incident declaration run only when the breach is handled
+    within SLA_BREACH_ACTION_FRESH_MINUTES (default 15) of its instant and the incident
+    is still where the breach found it: open with the clock counting, not with
+    development, and not escalated, transferred or sent to development since the breach.
+    Otherwise (a catch-up after downtime, a lost task re-queued late, a breach found by a
+    recompute long after its instant) the action is skipped and the timeline says why;
+    the notifications were sent all the same.
+
+    Escalation goes to a support group of the next tier only (never a development team,
+    never past tier 3). The assignee stays when they belong to that group (one they belong
+    to is preferred); otherwise they are unassigned, told so, and the timeline says so.
+    """
     from incidents import services as incident_services
+    from incidents.models import IncidentEvent
     from tracker.exceptions import DomainError
 
-    note = f"Automatic: the {event.timer.metric} SLA ({policy.name}) was breached."
-    if policy.escalate_on_breach:
-        team = incident_services.next_tier_team(incident)
-        if team is not None and team.pk != incident.team_id:
+    incident = incident_services.incident_lock(event.timer.incident)
+    timer = SLATimer.objects.get(pk=event.timer_id)
+    metric = timer.metric
+    breach = f"the {metric} SLA ({policy.name}) breached at {_utc(event.at)}"
+    late = now - event.at
+    window = breach_action_fresh_window()
+    reasons = _moved_on(event, incident, timer)
+    if late > window:
+        reasons.insert(
+            0,
+            f"the breach is {_late_by(late)} old and breach actions act only within "
+            f"{_late_by(window)} of a breach",
+        )
+    skipped: list[str] = []
+    wanted = [
+        name
+        for name, on in (
+            ("escalation", policy.escalate_on_breach),
+            ("major-incident declaration", policy.declare_major_on_breach),
+        )
+        if on
+    ]
+    if reasons:
+        skipped = wanted
+    else:
+        if policy.escalate_on_breach:
+            why = _breach_escalate(incident, breach=breach)
+            if why:
+                skipped.append("escalation")
+                reasons.append(why)
+        if policy.declare_major_on_breach and not incident.is_major:
             try:
                 with transaction.atomic():
-                    incident_services.incident_escalate(incident=incident, actor=None, team=team, note=note)
-            except (DomainError, ValidationError) as exc:
-                logger.info("SLA escalation of %s refused: %s", incident.key, exc)
-    if policy.declare_major_on_breach:
-        try:
-            with transaction.atomic():
-                incident_services.incident_declare_major(incident=incident, actor=None, note=note)
-        except DomainError as exc:
-            logger.info("SLA major declaration of %s refused: %s", incident.key, exc)
+                    incident_services.incident_declare_major(
+                        incident=incident, actor=None, note=f"Declared major automatically because {breach}."
+                    )
+            except DomainError as exc:
+                skipped.append("major-incident declaration")
+                reasons.append(str(exc))
+    if not skipped:
+        return
+    detected = f" detected late ({_late_by(late)} after)" if late > window else ""
+    IncidentEvent.objects.create(
+        incident_id=incident.pk,
+        at=now,
+        actor=None,
+        event="sla_breach_action",
+        field=metric,
+        new="skipped",
+        note=(
+            f"{metric.capitalize()} SLA breach at {_utc(event.at)}{detected}; "
+            f"automatic {' and '.join(skipped)} skipped because {'; '.join(reasons)}. "
+            "The assignee, group lead and managers were notified."
+        ),
+    )
+
+
+def _breach_escalate(incident, *, breach: str) -> str:
+    """Escalate one support tier up; returns why not ("" when it did)."""
+    from incidents import services as incident_services
+    from notifications.services import notify_unassigned
+    from tracker.exceptions import DomainError
+
+    if incident.service.support_model == "swarm":
+        return f"{incident.service} is supported by swarming (no hand-offs)"
+    team = _next_support_group(incident)
+    if team is None:
+        if incident.tier >= 3:
+            return f"it is at tier {incident.tier}, the last support tier"
+        return f"there is no support group at tier {incident.tier + 1}"
+    assignee = incident.assignee
+    keeps = assignee is None or team.members.filter(pk=assignee.pk).exists()
+    note = f"Escalated to {team} (tier {team.tier}) automatically because {breach}."
+    if assignee is not None:
+        note += (
+            f" {assignee.display_name} stays assigned."
+            if keeps
+            else f" {assignee.display_name} is not in {team}, so is unassigned and was told."
+        )
+    try:
+        with transaction.atomic():
+            incident_services.incident_escalate(incident=incident, actor=None, team=team, note=note)
+    except (DomainError, ValidationError) as exc:
+        logger.info("SLA escalation of %s refused: %s", incident.key, exc)
+        return "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+    if not keeps:
+        notify_unassigned(incident=incident, user=assignee, reason=note, inline_email=True)
+    return ""
 
 
 # ================================================================== settings

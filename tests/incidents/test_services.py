@@ -273,13 +273,17 @@ def test_declare_major_flags_and_queues_the_manager_mail_on_commit(
     assert len(queued) == 1
 
 
-def test_notify_major_task_mails_managers_exactly_once(log_incident, org, mailoutbox):
+def test_notify_major_task_mails_managers_exactly_once(
+    log_incident, org, mailoutbox, django_capture_on_commit_callbacks
+):
     from incidents.tasks import incidents_notify_major
 
     incident = log_incident()
     Incident.objects.filter(pk=incident.pk).update(is_major=True)
-    assert incidents_notify_major(incident.pk) == 1
-    assert incidents_notify_major(incident.pk) == 0
+    with django_capture_on_commit_callbacks(execute=True):  # the mail goes out on commit
+        assert incidents_notify_major(incident.pk) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert incidents_notify_major(incident.pk) == 0
     assert len(mailoutbox) == 1 and org.manager.email in mailoutbox[0].to
     assert incident.key in mailoutbox[0].subject
 

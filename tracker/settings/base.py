@@ -240,6 +240,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # caller decide (see tracker.tasks.enqueue).
 CELERY_TASK_PUBLISH_RETRY = False
 SLA_SWEEP_SECONDS = float(env("SLA_SWEEP_SECONDS", "30"))
+# Breach escalation / major declaration act only this soon after the breach (see sla.services).
+SLA_BREACH_ACTION_FRESH_MINUTES = float(env("SLA_BREACH_ACTION_FRESH_MINUTES", "15"))
 CELERY_BEAT_SCHEDULE: dict = {
     "tracker-heartbeat": {"task": "tracker.tasks.heartbeat", "schedule": timedelta(minutes=5)},
     "sla-sweep": {"task": "sla.tasks.sla_sweep", "schedule": timedelta(seconds=SLA_SWEEP_SECONDS)},
