@@ -9,9 +9,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from audit.services import audit_created, audit_snapshot, audit_updated
 from tracker.exceptions import DomainError, TransitionNotAllowed, WipLimitExceeded
 from tracker.models import next_number
 
+from . import hooks
 from .models import (
     BlockPeriod,
     Board,
@@ -118,6 +120,14 @@ def board_create(*, name, actor, teams=(), columns=(), lanes=(), key_prefix="DEV
         )
         for i, lane in enumerate(lanes)
     )
+    layout = {
+        "columns": [None, [f"{c['name'].strip()} ({c['category']})" for c in columns]],
+        "lanes": [
+            None,
+            [f"{lane['name'].strip()} ({lane.get('kind', LaneKind.STANDARD)})" for lane in lanes],
+        ],
+    }
+    audit_created(actor=actor, instance=board, extra=layout)
     return board
 
 
@@ -125,6 +135,7 @@ def board_create(*, name, actor, teams=(), columns=(), lanes=(), key_prefix="DEV
 def board_update(*, board: Board, actor, name=None, teams=None) -> Board:
     """Rename a board or change the teams it belongs to."""
     board = Board.objects.select_for_update(no_key=True).get(pk=board.pk)
+    before = audit_snapshot(board)
     if name is not None:
         name = name.strip()
         if not name:
@@ -135,6 +146,7 @@ def board_update(*, board: Board, actor, name=None, teams=None) -> Board:
         board.save(update_fields=["name"])
     if teams is not None:
         board.teams.set(teams)
+    audit_updated(actor=actor, instance=board, before=before)
     return board
 
 
@@ -143,6 +155,7 @@ def column_update(*, column: Column, actor, name=None, wip_min=_UNSET, wip_max=_
     """Rename a column or change its WIP limits (None: no limit). A maximum below the cards
     already there is allowed: the column shows over its limit and takes no more."""
     column = Column.objects.select_for_update(no_key=True).get(pk=column.pk)
+    before = audit_snapshot(column)
     new_min = column.wip_min if wip_min is _UNSET else wip_min
     new_max = column.wip_max if wip_max is _UNSET else wip_max
     errors = {}
@@ -155,6 +168,7 @@ def column_update(*, column: Column, actor, name=None, wip_min=_UNSET, wip_max=_
         column.name = name.strip()
     column.wip_min, column.wip_max = new_min, new_max
     column.save(update_fields=["name", "wip_min", "wip_max"])
+    audit_updated(actor=actor, instance=column, before=before)
     return column
 
 
@@ -180,6 +194,7 @@ def column_add(*, board: Board, actor, name, category, wip_min=None, wip_max=Non
         col.position = i
     column.save()
     Column.objects.bulk_update([c for c in columns if c is not column], ["position"])
+    audit_created(actor=actor, instance=column)
     return column
 
 
@@ -196,9 +211,11 @@ def lane_add(*, board: Board, actor, name, kind=LaneKind.STANDARD, wip_max=None)
         raise ValidationError(errors)
     Board.objects.select_for_update(no_key=True).get(pk=board.pk)
     last = board.lanes.order_by("-position").values_list("position", flat=True).first()
-    return Lane.objects.create(
+    lane = Lane.objects.create(
         board=board, name=name.strip(), kind=kind, wip_max=wip_max, position=0 if last is None else last + 1
     )
+    audit_created(actor=actor, instance=lane)
+    return lane
 
 
 @transaction.atomic
@@ -206,6 +223,7 @@ def lane_update(*, lane: Lane, actor, name=None, wip_max=_UNSET) -> Lane:
     """Rename a lane or change its WIP limit: how many of its cards may be in progress at
     once across the board (the expedite lane's limit, usually 1)."""
     lane = Lane.objects.select_for_update(no_key=True).get(pk=lane.pk)
+    before = audit_snapshot(lane)
     new_max = lane.wip_max if wip_max is _UNSET else wip_max
     errors = {}
     if name is not None and not name.strip():
@@ -217,6 +235,7 @@ def lane_update(*, lane: Lane, actor, name=None, wip_max=_UNSET) -> Lane:
         lane.name = name.strip()
     lane.wip_max = new_max
     lane.save(update_fields=["name", "wip_max"])
+    audit_updated(actor=actor, instance=lane, before=before)
     return lane
 
 
@@ -457,9 +476,7 @@ def card_create(
         note="created (expedite policy)" if policy_placement else "created",
     )
     if sprint is not None:
-        from sprints.services import card_sprint_set
-
-        card_sprint_set(card=card, sprint=sprint, actor=actor, reason=sprint_reason)
+        hooks.sprint_planning().card_sprint_set(card=card, sprint=sprint, actor=actor, reason=sprint_reason)
     return card
 
 
@@ -566,7 +583,6 @@ def _move_note(note, used_reason, override_note, *, unblocked) -> str:
 def _after_move(card: Card, *, column: Column, was_done: bool, actor, at):
     """What a move sets off elsewhere: integrations hear of it, and a card reaching done
     sends the incidents waiting on it back to support (in this same transaction)."""
-    from escalation.services import escalations_on_card_done
     from webhooks.models import Event
     from webhooks.payloads import card_payload
     from webhooks.services import webhook_emit
@@ -574,7 +590,7 @@ def _after_move(card: Card, *, column: Column, was_done: bool, actor, at):
     webhook_emit(Event.CARD_MOVED, card_payload(card), at=at)
     if column.category == ColumnCategory.DONE and not was_done:
         webhook_emit(Event.CARD_DONE, card_payload(card), at=at)
-        escalations_on_card_done(card=card, actor=actor, at=at)
+        hooks.fire_card_done(card=card, actor=actor, at=at)
 
 
 @transaction.atomic
@@ -620,7 +636,6 @@ _MISSING = object()
 def card_update(*, card: Card, actor, sprint=_MISSING, estimate=_MISSING, reason="", **fields) -> Card:
     """Edit a card's fields. Sprint and estimate changes go through the sprint services,
     which log scope changes; pass only what changes."""
-    from sprints.services import card_estimate_set, card_sprint_set
 
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
@@ -651,9 +666,9 @@ def card_update(*, card: Card, actor, sprint=_MISSING, estimate=_MISSING, reason
     if changed:
         card.save(update_fields=[*changed, "updated_at"])
     if estimate is not _MISSING and estimate != card.estimate:
-        card_estimate_set(card=card, estimate=estimate, actor=actor, reason=reason)
+        hooks.sprint_planning().card_estimate_set(card=card, estimate=estimate, actor=actor, reason=reason)
     if sprint is not _MISSING and (sprint.pk if sprint else None) != card.sprint_id:
-        card_sprint_set(card=card, sprint=sprint, actor=actor, reason=reason)
+        hooks.sprint_planning().card_sprint_set(card=card, sprint=sprint, actor=actor, reason=reason)
     return card
 
 
@@ -732,9 +747,7 @@ def release_mark_deployed(*, release: Release, actor, at=None) -> Release:
         raise TransitionNotAllowed(f"{release.name} was already deployed.")
     release.deployed_at = at or timezone.now()
     release.save(update_fields=["deployed_at"])
-    from escalation.services import escalations_on_release_deployed
-
-    escalations_on_release_deployed(release=release, actor=actor, at=release.deployed_at)
+    hooks.fire_release_deployed(release=release, actor=actor, at=release.deployed_at)
     return release
 
 
@@ -752,9 +765,9 @@ def card_cancel(*, card: Card, actor, reason="", at=None) -> Card:
     if not reason:
         raise ValidationError({"reason": ["Say why the card is cancelled; support reads this."]})
     if card.sprint_id:
-        from sprints.services import card_sprint_set
-
-        card_sprint_set(card=card, sprint=None, actor=actor, reason=f"Cancelled: {reason}")
+        hooks.sprint_planning().card_sprint_set(
+            card=card, sprint=None, actor=actor, reason=f"Cancelled: {reason}"
+        )
     card.cancelled_at = now
     card.save(update_fields=["cancelled_at", "updated_at"])
     CardMove.objects.create(
@@ -767,9 +780,7 @@ def card_cancel(*, card: Card, actor, reason="", at=None) -> Card:
         to_lane_id=card.lane_id,
         note=f"cancelled: {reason}"[:300],
     )
-    from escalation.services import escalations_on_card_cancelled
-
-    escalations_on_card_cancelled(card=card, actor=actor, at=now)
+    hooks.fire_card_cancelled(card=card, actor=actor, at=now)
     return card
 
 
