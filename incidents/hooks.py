@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
-    from .models import Incident
+    from .models import Comment, Incident
 
     # field -> (old, new); related records as their primary keys
     Changes = dict[str, tuple[Any, Any]]
@@ -38,9 +38,15 @@ class PublicReply(Protocol):
     def __call__(self, *, incident: Incident, at: datetime) -> Any: ...
 
 
+class CommentAdded(Protocol):
+    def __call__(self, *, comment: Comment) -> Any: ...
+
+
 incident_created: list[IncidentCreated] = []
 incident_changed: list[IncidentChanged] = []
 public_reply: list[PublicReply] = []
+# Every comment, once written (the customer channel mails public replies after commit).
+comment_added: list[CommentAdded] = []
 
 
 def fire_incident_created(*, incident: Incident, at: datetime) -> None:
@@ -53,6 +59,11 @@ def fire_incident_changed(
 ) -> None:
     for hook in incident_changed:
         hook(incident=incident, changes=changes, at=at, actor=actor)
+
+
+def fire_comment_added(*, comment: Comment) -> None:
+    for hook in comment_added:
+        hook(comment=comment)
 
 
 def fire_public_reply(*, incident: Incident, at: datetime) -> None:

@@ -157,6 +157,18 @@ class Incident(models.Model):
         return self.status in OPEN_STATUSES
 
 
+class CommentVia(models.TextChoices):
+    WEB = "web", "Web"
+    API = "api", "API"
+    EMAIL = "email", "E-mail"
+
+
+class Delivery(models.TextChoices):
+    PENDING = "pending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
 class Comment(models.Model):
     """A public reply to the customer, an internal work note, or a system note."""
 
@@ -166,6 +178,15 @@ class Comment(models.Model):
     public = models.BooleanField(default=False)
     is_system = models.BooleanField(default=False)
     created_at = models.DateTimeField()
+    # The customer channel (SPEC §13): how the comment came in, the contact who wrote it (a
+    # customer's e-mail), and for a public reply the state of the mail that carries it,
+    # kept by the mail app through incidents.services.comment_set_delivery.
+    via = models.CharField(max_length=10, choices=CommentVia.choices, default=CommentVia.WEB)
+    contact = models.ForeignKey(
+        "org.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="comments"
+    )
+    delivery = models.CharField(max_length=10, choices=Delivery.choices, blank=True)
+    delivery_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]

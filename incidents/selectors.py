@@ -131,7 +131,7 @@ def incident_timeline(incident) -> list[dict]:
     }
     items = [
         {"kind": "comment", "at": c.created_at, "obj": c}
-        for c in Comment.objects.filter(incident=incident).select_related("author")
+        for c in Comment.objects.filter(incident=incident).select_related("author", "contact")
     ]
     events = (
         IncidentEvent.objects.filter(incident=incident)

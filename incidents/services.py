@@ -23,6 +23,8 @@ from .models import (
     KEY_PREFIX,
     OPEN_STATUSES,
     Comment,
+    CommentVia,
+    Delivery,
     HoldReason,
     Incident,
     IncidentEvent,
@@ -349,22 +351,46 @@ def incident_take(*, incident, actor, expected_version=None, at=None) -> Inciden
 
 # ---------------------------------------------------------------- conversation and time
 @transaction.atomic
-def incident_comment(*, incident, actor, body, public=False, at=None) -> Comment:
+def incident_comment(
+    *, incident, actor, body, public=False, at=None, via=CommentVia.WEB, contact=None
+) -> Comment:
+    """A reply, a note, or (with `contact`) a customer's message; only staff replies answer
+    the response SLA."""
     at = at or timezone.now()
     if not (body or "").strip():
         raise ValidationError({"body": ["Write something first."]})
     incident = incident_lock(incident)
     comment = Comment.objects.create(
-        incident=incident, author=actor, body=body.strip(), public=bool(public), created_at=at
+        incident=incident,
+        author=actor,
+        body=body.strip(),
+        public=bool(public),
+        created_at=at,
+        via=via,
+        contact=contact,
     )
     _event(incident, actor=actor, at=at, event="replied" if public else "noted")
-    if public:
+    hooks.fire_comment_added(comment=comment)
+    if public and contact is not None:
+        notify_reply(comment=comment)
+    elif public:
         if incident.responded_at is None:
             Incident.objects.filter(pk=incident.pk).update(responded_at=at)
             incident.responded_at = at
         hooks.fire_public_reply(incident=incident, at=at)
         notify_reply(comment=comment)
     return comment
+
+
+def comment_set_delivery(*, comment_id, state, error="", expected=None) -> bool:
+    """The mail app reports how the mail of a public reply went (pending, sent, failed).
+    With `expected`, only a comment still in one of those states changes (idempotent)."""
+    if state not in Delivery.values:
+        raise ValueError(f"unknown delivery state {state!r}")
+    qs = Comment.objects.filter(pk=comment_id)
+    if expected is not None:
+        qs = qs.filter(delivery__in=expected)
+    return bool(qs.update(delivery=state, delivery_error=(error or "")[:2000]))
 
 
 @transaction.atomic

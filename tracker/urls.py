@@ -21,6 +21,7 @@ urlpatterns = [
     path("dashboards/", include("dashboards.urls")),
     path("audit/", include("audit.urls")),
     path("customers/", include("customers.urls")),
+    path("mail/", include("mail.urls")),
 ]
 
 handler500 = "tracker.views.server_error"

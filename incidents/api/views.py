@@ -155,7 +155,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         _check(perms.can_comment(request.user, incident), "Your role cannot comment on incidents.")
         data = self._input(s.CommentInSerializer)
         comment = services.incident_comment(
-            incident=incident, actor=request.user, body=data["body"], public=data["public"]
+            incident=incident, actor=request.user, body=data["body"], public=data["public"], via="api"
         )
         return Response(s.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 

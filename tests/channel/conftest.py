@@ -11,3 +11,37 @@ def contact(org):  # noqa: F811 - the imported fixture
 
     customer_set_email_domains(customer=org.customer, domains=["northwind.example"])
     return contact_create(customer=org.customer, name="Ana Lopez", email="Ana@Northwind.example")
+
+
+@pytest.fixture
+def smtp_sink(settings):
+    """A real SMTP server in this process; Django's SMTP backend points at it."""
+    from .mailservers import SmtpSink
+
+    sink = SmtpSink().start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = sink.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_TIMEOUT = 5
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def eager_tasks():
+    """Published tasks run at once in this process (the real-worker test covers the broker)."""
+    from tracker.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def mailbox(org):  # noqa: F811
+    from mail.models import Mailbox
+
+    return Mailbox.objects.create(
+        name="Payments support", address="support@tandem.example", default_service=org.service
+    )

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "webhooks",
     "notifications",
     "customers",
+    "mail",
 ]
 
 MIDDLEWARE = [
@@ -254,6 +255,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "tracker.tasks.idempotency_keys_expire",
         "schedule": timedelta(hours=1),
     },
+    "mail-send-due": {"task": "mail.tasks.mail_send_due", "schedule": timedelta(seconds=60)},
     "incidents-auto-close": {
         "task": "incidents.tasks.incidents_auto_close",
         "schedule": timedelta(minutes=15),
@@ -263,8 +265,27 @@ CELERY_BEAT_SCHEDULE: dict = {
 # ---------------------------------------------------------------- Tandem
 IDEMPOTENCY_KEEP_HOURS = int(env("IDEMPOTENCY_KEEP_HOURS", "24"))
 INCIDENT_AUTO_CLOSE_DAYS = int(env("INCIDENT_AUTO_CLOSE_DAYS", "5"))
-EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Outbound mail (staff notifications and the customer channel) through Django's SMTP backend
+# when EMAIL_HOST is set; local.py writes files under var/mail/ instead.
+EMAIL_HOST = env("EMAIL_HOST", "")
+EMAIL_PORT = int(env("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "30"))
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "tandem@localhost")
+# The customer channel (mail app): acknowledge new incidents that have no mailbox of their
+# own, how often a failed send is tried, how often beat polls the mailboxes.
+MAIL_ACKNOWLEDGE = env_bool("MAIL_ACKNOWLEDGE", True)
+MAIL_SEND_MAX_ATTEMPTS = int(env("MAIL_SEND_MAX_ATTEMPTS", "6"))
+MAIL_POLL_SECONDS = float(env("MAIL_POLL_SECONDS", "60"))
 # Where Tandem lives, for absolute links in e-mails (e.g. https://tandem.example.com).
 TANDEM_BASE_URL = env("TANDEM_BASE_URL", "")
 

@@ -12,7 +12,9 @@ DATABASES["default"].update(
     }
 )
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The mail tests point a real worker at an SMTP sink through the environment.
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+MAIL_POLL_SECONDS = float(env("MAIL_POLL_SECONDS", "60"))
 CELERY_BROKER_URL = env("CELERY_BROKER_URL") or env("REDIS_URL") or "redis://127.0.0.1:6379/15"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 STORAGES = {
