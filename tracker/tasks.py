@@ -4,6 +4,8 @@ from celery import shared_task
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
+from . import services
+
 logger = logging.getLogger(__name__)
 
 
@@ -40,6 +42,4 @@ def ping(value):
 @shared_task(ignore_result=True)
 def idempotency_keys_expire():
     """Hourly: forget Idempotency-Keys older than IDEMPOTENCY_KEEP_HOURS."""
-    from tracker.api.idempotency import idempotency_keys_expire as expire
-
-    return expire()
+    return services.idempotency_keys_expire()

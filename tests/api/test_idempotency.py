@@ -10,9 +10,9 @@ from rest_framework.test import APIClient
 
 from incidents.models import Comment, Incident
 from tests.boards.factories import BoardFactory
-from tests.factories import ServiceFactory
-from tracker.api.idempotency import idempotency_keys_expire
+from tests.factories import DevTeamFactory, ServiceFactory
 from tracker.models import IdempotentRequest
+from tracker.services import idempotency_keys_expire
 from webhooks.models import Delivery
 
 pytestmark = pytest.mark.django_db
@@ -91,8 +91,14 @@ def test_comments_cards_and_change_requests_honour_the_key(api, make_user, desk_
         )
     assert board.cards.filter(title="Fix").count() == 1
     po = api.__class__().as_user(make_user("product_owner"))
+    team = DevTeamFactory()
     codes = [
-        po.post("/api/v1/change-requests/", {"title": "Dark mode"}, format="json", HTTP_IDEMPOTENCY_KEY="r-1")
+        po.post(
+            "/api/v1/change-requests/",
+            {"title": "Dark mode", "team": team.pk},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="r-1",
+        )
         for _ in range(2)
     ]
     assert [c.status_code for c in codes] == [201, 201]

@@ -7,13 +7,10 @@ a 422. Keys are per user and kept IDEMPOTENCY_KEEP_HOURS."""
 
 import hashlib
 import json
-from datetime import timedelta
 from functools import wraps
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
@@ -106,11 +103,3 @@ def idempotent(handler):
             return failed.response
 
     return wrapper
-
-
-def idempotency_keys_expire(*, now=None) -> int:
-    """Forget keys older than IDEMPOTENCY_KEEP_HOURS (beat, hourly)."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(hours=settings.IDEMPOTENCY_KEEP_HOURS)
-    deleted, _ = IdempotentRequest.objects.filter(created_at__lt=cutoff).delete()
-    return deleted
