@@ -16,6 +16,7 @@ class ChangeRequestForm(forms.Form):
         required=False,
         empty_label="The linked incidents' development team",
         label="Development team",
+        help_text="Needed when no linked incident's service has a development team.",
     )
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
     justification = forms.CharField(
@@ -51,9 +52,21 @@ class TriageForm(forms.Form):
         required=False,
         help_text="Required to reject or defer; the requester sees it.",
     )
+    estimate = forms.DecimalField(
+        max_digits=6,
+        decimal_places=1,
+        min_value=0,
+        max_value=1000,
+        required=False,
+        label="Estimate",
+        help_text="What the emergency change costs the sprint; defaults like an escalated defect "
+        "(the team's estimate for the linked incidents' priority, P1 without incidents).",
+    )
 
-    def __init__(self, *args, team=None, **kwargs):
+    def __init__(self, *args, team=None, emergency=False, **kwargs):
         super().__init__(*args, **kwargs)
+        if not emergency:
+            del self.fields["estimate"]
         sprints = Sprint.objects.exclude(state=SprintState.CLOSED).select_related("team")
         if team is not None:
             sprints = sprints.filter(team=team)

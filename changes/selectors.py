@@ -1,7 +1,7 @@
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from .models import TRIAGE_STATUSES, ChangeRequest
+from .models import TRIAGE_STATUSES, ChangeRequest, Kind
 
 
 def change_request_list(*, filters=None) -> QuerySet[ChangeRequest]:
@@ -37,7 +37,8 @@ def triage_queue(*, filters=None, sort="oldest") -> QuerySet[ChangeRequest]:
     status = (filters or {}).get("status")
     if status:
         qs = qs.filter(status=status)
-    return qs.order_by(*TRIAGE_SORTS.get(sort, TRIAGE_SORTS["oldest"]))
+    emergency_first = Case(When(kind=Kind.EMERGENCY, then=Value(0)), default=Value(1))
+    return qs.order_by(emergency_first, *TRIAGE_SORTS.get(sort, TRIAGE_SORTS["oldest"]))
 
 
 def age_days(change, now=None):

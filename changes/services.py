@@ -5,17 +5,25 @@ through the boards and sprints services, so WIP rules and scope-change logging a
 and a history row.
 """
 
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
+from accounts.roles import Role
 from boards.models import Board, Card, CardType, ClassOfService
 from boards.selectors import board_for_team
 from boards.services import card_create
-from notifications.services import notify_change_decided
+from notifications.models import Kind as NotificationKind
+from notifications.services import notification_create, notify_change_decided
 from org.models import Team
 from sprints.models import Sprint, SprintState, WorkSource
-from sprints.services import card_rank_board_edge, card_sprint_set
+from sprints.services import card_estimate_set, card_rank_board_edge, card_sprint_set
 from tracker.exceptions import TransitionNotAllowed
 from tracker.models import next_number
 from webhooks.models import Event
@@ -75,11 +83,20 @@ def change_request_create(
         errors["kind"] = [f"Kind must be one of {', '.join(Kind.values)}."]
     if kind == Kind.EMERGENCY and not (justification or "").strip():
         errors["justification"] = ["An emergency change needs a justification."]
+    incidents = list(incidents)
     if team is not None and not team.is_development:
         errors["team"] = ["Change requests go to a development team."]
+    elif _team_for(incidents, team) is None:
+        errors["team"] = [
+            "Choose the development team asked to make the change: "
+            + (
+                "the linked incidents' services have none."
+                if incidents
+                else "no incident is linked to take it from."
+            )
+        ]
     if errors:
         raise ValidationError(errors)
-    incidents = list(incidents)
     change = ChangeRequest.objects.create(
         key=f"CR-{next_number('CR')}",
         title=title,
@@ -94,7 +111,35 @@ def change_request_create(
     if incidents:
         change.incidents.set(incidents)
     _event(change, actor, "submitted", new=ChangeStatus.SUBMITTED, at=now)
+    if change.kind == Kind.EMERGENCY:
+        _notify_emergency_submitted(change, actor=actor, at=now)
     return change
+
+
+def product_owners_for(team: Team | None) -> list[int]:
+    """Who triages a team's change requests: its members with the product owner role, or,
+    when it has none, every product owner."""
+    owners = User.objects.filter(is_active=True, groups__name=Role.PRODUCT_OWNER)
+    if team is not None:
+        mine = list(owners.filter(teams=team).values_list("pk", flat=True).distinct())
+        if mine:
+            return mine
+    return list(owners.values_list("pk", flat=True).distinct())
+
+
+def _notify_emergency_submitted(change: ChangeRequest, *, actor, at):
+    # The notifications app has no kind of its own for this yet (adding one is a migration
+    # of that app); it goes out as a change-request notification.
+    notification_create(
+        kind=NotificationKind.CHANGE_DECIDED,
+        recipients=product_owners_for(change.team),
+        exclude=actor,
+        title=f"Emergency change {change.key} waits for triage",
+        body=f"{actor or 'Someone'} submitted the emergency change {change.key} “{change.title}” for "
+        f"{change.team}. Justification: {change.justification}",
+        url=reverse("changes:detail", args=[change.key]),
+        at=at,
+    )
 
 
 def _board_for(team: Team | None) -> Board:
@@ -112,7 +157,7 @@ def _active_sprint(team: Team | None) -> Sprint | None:
     return Sprint.objects.filter(team=team, state=SprintState.ACTIVE).first()
 
 
-def _create_card(change: ChangeRequest, actor, *, emergency=False) -> Card:
+def _create_card(change: ChangeRequest, actor, *, emergency=False, estimate=None) -> Card:
     board = _board_for(change.team)
     description = change.description
     if change.justification:
@@ -124,22 +169,111 @@ def _create_card(change: ChangeRequest, actor, *, emergency=False) -> Card:
         type=CardType.CHANGE,
         description=f"{change.key}: {description}",
         class_of_service=ClassOfService.EXPEDITE if emergency else ClassOfService.STANDARD,
+        estimate=estimate,
     )
     if not emergency:
         card_rank_board_edge(card=card, top=False)
     return card
 
 
+PRIORITY_ORDER = ("P1", "P2", "P3", "P4", "P5")
+
+
+def emergency_default_estimate(change: ChangeRequest) -> Decimal | None:
+    """The estimate an emergency change gets unless the product owner gives one: like an
+    escalated defect, the team's default for the priority of its most urgent linked
+    incident, or, with none linked, the team's P1 default (an emergency is as urgent)."""
+    team = change.team
+    if team is None:
+        return None
+    priorities = [p for p in change.incidents.values_list("priority", flat=True) if p in PRIORITY_ORDER]
+    priority = min(priorities, key=PRIORITY_ORDER.index) if priorities else "P1"
+    default = (team.default_estimates or {}).get(priority)
+    return None if default in (None, "") else Decimal(str(default))
+
+
+def _clean_estimate(value) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        estimate = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ValidationError({"estimate": ["Give the estimate as a number."]}) from None
+    if estimate < 0 or estimate > 1000:
+        raise ValidationError({"estimate": ["The estimate must be between 0 and 1000."]})
+    return estimate
+
+
+@dataclass
+class TriagePreview:
+    """What the decision would do to the sprint: the escalation preview's impact (same
+    numbers, same template), computed by the real triage in a rolled-back transaction."""
+
+    change: ChangeRequest
+    card: Card
+    sprint: Sprint | None
+    sprint_impact: dict | None
+    placement: str = "expedite"
+    # Words for the shared escalation/_impact.html template.
+    work_label = "New expedite change card"
+    work_noun = "emergency change"
+    action_label = "approving it"
+
+    @property
+    def escalation(self):
+        return {"placement": self.placement}
+
+    @property
+    def sla_due(self):
+        due = (self.sprint_impact or {}).get("sla_due_at")
+        return datetime.fromisoformat(due) if due else None
+
+
+class _Preview(Exception):
+    def __init__(self, result):
+        self.result = result
+
+
+def change_request_triage_preview(**kwargs) -> TriagePreview | None:
+    """The impact of a triage decision before it is made: nothing is written, nobody is
+    notified (the transaction is rolled back). None when the decision puts nothing into a
+    sprint (only an emergency accepted or scheduled does, with its estimate)."""
+    try:
+        with transaction.atomic():
+            change = change_request_triage(**kwargs)
+            raise _Preview(change._impact_preview)
+    except _Preview as done:
+        return done.result
+
+
+def _sprint_impact(*, before, sprint, card, change) -> dict:
+    from escalation.services import _impact  # the escalation preview's impact, reused as is
+    from sprints.selectors import sprint_panel
+
+    incident = change.incidents.order_by("priority", "pk").first()
+    return _impact(before=before, after=sprint_panel(sprint), sprint=sprint, card=card, incident=incident)
+
+
 @transaction.atomic
 def change_request_triage(
-    *, change: ChangeRequest, decision, actor, sprint: Sprint | None = None, reason="", at=None
+    *,
+    change: ChangeRequest,
+    decision,
+    actor,
+    sprint: Sprint | None = None,
+    reason="",
+    estimate=None,
+    at=None,
 ) -> ChangeRequest:
     """Apply the product owner's decision.
 
     accept: a card at the bottom of the team's backlog (emergency changes: an expedite card
     in the active sprint, approved by `actor`); schedule: the card (created if needed) joins
     `sprint`, logged as a scope change when the sprint is running; reject/defer: a reason
-    is required and shown to the requester.
+    is required and shown to the requester. An emergency change taken into a sprint costs
+    its `estimate` (default: `emergency_default_estimate`); without either it is refused.
+    The returned change carries `sprint_impact` (the escalation preview's numbers) when an
+    emergency entered a sprint.
     """
     now = at or timezone.now()
     change = ChangeRequest.objects.select_for_update(of=("self",)).select_related("team").get(pk=change.pk)
@@ -164,14 +298,26 @@ def change_request_triage(
 
     old_status = change.status
     emergency = change.kind == Kind.EMERGENCY
+    estimate = _clean_estimate(estimate)
+    target = None
+    if emergency and decision in (Decision.ACCEPT, Decision.SCHEDULE):
+        target = sprint if decision == Decision.SCHEDULE else _active_sprint(change.team)
+        if estimate is None and not (change.card and change.card.estimate is not None):
+            estimate = emergency_default_estimate(change)
+            if estimate is None:
+                raise ValidationError(
+                    {"estimate": ["Estimate the emergency change: the team has no default estimate to use."]}
+                )
+    before = _panel(target) if target is not None else None
     if decision == Decision.ACCEPT:
         if emergency:
-            active = _active_sprint(change.team)
+            active = target
             if active is None:
                 raise ValidationError(
                     {"decision": ["An emergency change goes into the active sprint, and the team has none."]}
                 )
-            card = change.card or _create_card(change, actor, emergency=True)
+            card = change.card or _create_card(change, actor, emergency=True, estimate=estimate)
+            _estimate_existing(card, estimate, actor)
             card_sprint_set(
                 card=card,
                 sprint=active,
@@ -186,7 +332,9 @@ def change_request_triage(
             change.card = change.card or _create_card(change, actor)
             change.status = ChangeStatus.ACCEPTED
     elif decision == Decision.SCHEDULE:
-        card = change.card or _create_card(change, actor, emergency=emergency)
+        card = change.card or _create_card(change, actor, emergency=emergency, estimate=estimate)
+        if emergency:
+            _estimate_existing(card, estimate, actor)
         card_sprint_set(
             card=card,
             sprint=sprint,
@@ -207,10 +355,30 @@ def change_request_triage(
     change.decided_by = actor
     change.decided_at = now
     change.save()
+    change.sprint_impact = None
+    change._impact_preview = None
+    if before is not None and change.card is not None:
+        card = Card.objects.select_related("column", "lane").get(pk=change.card.pk)
+        change.sprint_impact = _sprint_impact(before=before, sprint=target, card=card, change=change)
+        change._impact_preview = TriagePreview(
+            change=change, card=card, sprint=target, sprint_impact=change.sprint_impact
+        )
     _event(change, actor, f"triage_{decision}", old=old_status, new=change.status, note=reason, at=now)
     webhook_emit(Event.CHANGE_DECIDED, change_payload(change), at=now)
     notify_change_decided(change=change, actor=actor)
     return change
+
+
+def _panel(sprint):
+    from sprints.selectors import sprint_panel
+
+    return sprint_panel(sprint)
+
+
+def _estimate_existing(card: Card, estimate, actor):
+    """An existing card without an estimate takes the emergency's before joining the sprint."""
+    if estimate is not None and card.estimate is None:
+        card_estimate_set(card=card, estimate=estimate, actor=actor, reason="Emergency change estimate")
 
 
 def is_awaiting_triage(change: ChangeRequest) -> bool:

@@ -9,4 +9,5 @@ urlpatterns = [
     path("triage/", views.triage, name="triage"),
     path("<str:key>/", views.change_detail, name="detail"),
     path("<str:key>/decide/", views.decide, name="decide"),
+    path("<str:key>/triage-preview/", views.triage_preview, name="triage_preview"),
 ]

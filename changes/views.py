@@ -10,10 +10,16 @@ from tracker.exceptions import DomainError
 from tracker.forms import add_service_error
 
 from .forms import ChangeRequestForm, TriageForm
-from .models import ChangeRequest, ChangeStatus, Kind, Source
+from .models import ChangeRequest, ChangeStatus, Decision, Kind, Source
 from .permissions import can_submit_change, can_triage
 from .selectors import TRIAGE_SORTS, change_request_list, triage_queue
-from .services import change_request_create, change_request_triage, is_awaiting_triage
+from .services import (
+    change_request_create,
+    change_request_triage,
+    change_request_triage_preview,
+    emergency_default_estimate,
+    is_awaiting_triage,
+)
 
 PAGE_SIZE = 50
 
@@ -75,12 +81,60 @@ def change_detail(request, key):
         .prefetch_related("events__actor"),
         key=key,
     )
-    form = TriageForm(team=change.team) if can_triage(request.user) and _decidable(change) else None
-    return render(request, "changes/detail.html", {"change": change, "triage_form": form})
+    form = None
+    context = {"change": change}
+    if can_triage(request.user) and _decidable(change):
+        emergency = change.kind == Kind.EMERGENCY
+        initial = {}
+        if emergency:
+            default = emergency_default_estimate(change)
+            initial = {"decision": Decision.ACCEPT, "estimate": default}
+        form = TriageForm(team=change.team, emergency=emergency, initial=initial)
+        if emergency:
+            context.update(
+                _emergency_preview(
+                    request, change, {"decision": Decision.ACCEPT, "estimate": initial["estimate"]}
+                )
+            )
+    context["triage_form"] = form
+    return render(request, "changes/detail.html", context)
 
 
 def _decidable(change):
     return is_awaiting_triage(change) or change.status == ChangeStatus.ACCEPTED
+
+
+def _emergency_preview(request, change, data):
+    """The escalation impact preview for an emergency decision, or why it cannot be made."""
+    decision = data.get("decision")
+    if decision not in (Decision.ACCEPT, Decision.SCHEDULE):
+        return {"preview": None, "problems": []}
+    try:
+        preview = change_request_triage_preview(
+            change=change,
+            actor=request.user,
+            decision=decision,
+            sprint=data.get("sprint"),
+            estimate=data.get("estimate"),
+        )
+    except (ValidationError, DomainError) as exc:
+        problems = exc.messages if isinstance(exc, ValidationError) else [exc.detail]
+        return {"preview": None, "problems": problems}
+    return {"preview": preview, "problems": []}
+
+
+def triage_preview(request, key):
+    """htmx: the impact panel of an emergency change for the triage form's current values."""
+    change = get_object_or_404(ChangeRequest.objects.select_related("team", "card"), key=key)
+    if not can_triage(request.user):
+        raise PermissionDenied
+    form = TriageForm(request.GET, team=change.team, emergency=True)
+    if form.is_valid():
+        context = {"change": change, **_emergency_preview(request, change, form.cleaned_data)}
+    else:
+        problems = [f"{form.fields[f].label or f}: {' '.join(e)}" for f, e in form.errors.items()]
+        context = {"change": change, "preview": None, "problems": problems}
+    return render(request, "changes/_impact.html", context)
 
 
 def triage(request):
@@ -111,19 +165,31 @@ def decide(request, key):
     change = get_object_or_404(ChangeRequest.objects.select_related("team"), key=key)
     if not can_triage(request.user):
         raise PermissionDenied
-    form = TriageForm(request.POST, team=change.team)
+    emergency = change.kind == Kind.EMERGENCY
+    form = TriageForm(request.POST, team=change.team, emergency=emergency)
+    extra = {}
+    status = 400
     if form.is_valid():
-        try:
-            change_request_triage(change=change, actor=request.user, **form.cleaned_data)
-        except (ValidationError, DomainError) as exc:
-            add_service_error(form, exc)
+        data = dict(form.cleaned_data)
+        confirmed = request.POST.get("confirm") == "1"
+        if emergency and data["decision"] in (Decision.ACCEPT, Decision.SCHEDULE) and not confirmed:
+            # An emergency enters a sprint only after its impact was shown: show it now.
+            extra = _emergency_preview(request, change, data)
+            messages.info(request, "Check the estimate and the effect on the sprint, then confirm.")
+            status = 200
         else:
-            change.refresh_from_db()
-            messages.success(request, f"{change.key} is now {change.get_status_display().lower()}.")
-            return redirect(request.POST.get("next") or "changes:triage")
+            try:
+                change_request_triage(change=change, actor=request.user, **data)
+            except (ValidationError, DomainError) as exc:
+                add_service_error(form, exc)
+            else:
+                change.refresh_from_db()
+                messages.success(request, f"{change.key} is now {change.get_status_display().lower()}.")
+                return redirect(request.POST.get("next") or "changes:triage")
     change = (
         ChangeRequest.objects.select_related("requester", "team", "card__column", "decided_by", "approved_by")
         .prefetch_related("incidents", "events__actor")
         .get(pk=change.pk)
     )
-    return render(request, "changes/detail.html", {"change": change, "triage_form": form}, status=400)
+    context = {"change": change, "triage_form": form, **extra}
+    return render(request, "changes/detail.html", context, status=status)

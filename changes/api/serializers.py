@@ -40,6 +40,8 @@ class ChangeRequestSerializer(serializers.ModelSerializer):
 
 
 class ChangeRequestCreateSerializer(serializers.Serializer):
+    """`team`: the development team asked; needed unless a linked incident's service has one."""
+
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     source = serializers.ChoiceField(choices=Source.choices, default=Source.SUPPORT)
@@ -59,3 +61,17 @@ class TriageSerializer(serializers.Serializer):
         queryset=Sprint.objects.all(), required=False, allow_null=True
     )
     reason = serializers.CharField(required=False, allow_blank=True, default="")
+    estimate = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=1,
+        min_value=0,
+        max_value=1000,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Emergency changes: what the change costs the sprint (default: the team's estimate "
+        "for the linked incidents' priority, P1 without incidents).",
+    )
+    preview = serializers.BooleanField(
+        required=False, default=False, help_text="Only show the effect (sprint_impact); nothing is written."
+    )

@@ -12,7 +12,7 @@ from tracker.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from ..models import ChangeRequest, ChangeStatus, Kind, Source
 from ..permissions import can_read_changes, can_submit_change, can_triage
 from ..selectors import change_request_list
-from ..services import change_request_create, change_request_triage
+from ..services import change_request_create, change_request_triage, change_request_triage_preview
 from .serializers import ChangeRequestCreateSerializer, ChangeRequestSerializer, TriageSerializer
 
 
@@ -68,8 +68,14 @@ class ChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
             raise PermissionDenied("Only product owners and managers triage change requests.")
         data = TriageSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        change_request_triage(change=change, actor=request.user, **data.validated_data)
-        return Response(self._read(change.pk))
+        values = dict(data.validated_data)
+        if values.pop("preview"):
+            preview = change_request_triage_preview(change=change, actor=request.user, **values)
+            return Response(
+                {**self._read(change.pk), "sprint_impact": preview.sprint_impact if preview else None}
+            )
+        decided = change_request_triage(change=change, actor=request.user, **values)
+        return Response({**self._read(change.pk), "sprint_impact": decided.sprint_impact})
 
     def _read(self, pk):
         return ChangeRequestSerializer(self.get_queryset().get(pk=pk)).data

@@ -239,7 +239,7 @@ def fresh_record(w, path):
             sprint_start(sprint=sprint, actor=w.users["po"])
         return {"id": sprint.pk}
     if collection == "change-requests":
-        return {"id": change_request_create(title=f"Change {n}", actor=w.users["po"]).pk}
+        return {"id": change_request_create(title=f"Change {n}", actor=w.users["po"], team=w.dev).pk}
     if collection == "webhooks/deliveries":
         sub = Subscription.objects.create(url="http://127.0.0.1:9/hook")
         from django.utils import timezone
@@ -309,7 +309,7 @@ def body_for(w, method, path, params):
         },
         ("PATCH", "/api/v1/sprints/{id}/"): {"goal": "Ship it"},
         ("PATCH", "/api/v1/sprints/{sprint_pk}/members/{id}/"): {"days_off": "1.0"},
-        ("POST", "/api/v1/change-requests/"): {"title": f"Change {n}"},
+        ("POST", "/api/v1/change-requests/"): {"title": f"Change {n}", "team": w.dev.pk},
         ("POST", "/api/v1/change-requests/{id}/triage/"): {"decision": "defer", "reason": "Later"},
         ("POST", "/api/v1/teams/"): {"name": f"Team {n}"},
         ("PUT", "/api/v1/teams/{id}/"): {"name": f"Team {n}"},

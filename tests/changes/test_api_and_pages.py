@@ -96,7 +96,7 @@ def test_permission_matrix_api_and_browser(
 ):
     user = make_user(*([role] if role else []))
     created = api.as_user(user).post(
-        "/api/v1/change-requests/", {"title": "X", "source": "sales", "kind": "normal"}
+        "/api/v1/change-requests/", {"title": "X", "source": "sales", "kind": "normal", "team": dev_team.pk}
     )
     assert (created.status_code == 201) == can_submit
     change = change_request_create(title="Y", actor=user, team=dev_team)
@@ -106,7 +106,9 @@ def test_permission_matrix_api_and_browser(
         assert decided.status_code == 403
 
     client.force_login(user)
-    page = client.post(reverse("changes:create"), {"title": "Z", "kind": "normal", "source": "support"})
+    page = client.post(
+        reverse("changes:create"), {"title": "Z", "kind": "normal", "source": "support", "team": dev_team.pk}
+    )
     assert (page.status_code == 302) == can_submit
     other = change_request_create(title="W", actor=user, team=dev_team)
     browser_decision = client.post(reverse("changes:decide", args=[other.key]), {"decision": "accept"})

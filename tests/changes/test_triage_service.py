@@ -25,7 +25,7 @@ def test_create_links_incidents_and_takes_their_development_team(make_incident, 
 def test_create_validates_fields(engineer_user):
     with pytest.raises(ValidationError) as err:
         change_request_create(title=" ", actor=engineer_user, kind="urgent", source="nowhere")
-    assert set(err.value.message_dict) == {"title", "kind", "source"}
+    assert set(err.value.message_dict) == {"title", "kind", "source", "team"}
 
 
 def test_emergency_needs_justification(engineer_user, dev_team):
