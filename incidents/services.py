@@ -309,6 +309,9 @@ def incident_auto_close(*, incident_id, cutoff, at=None) -> bool:
         new=Status.CLOSED,
         note="Closed automatically after the resolution was not disputed.",
     )
+    # The same event an interactive close sends (see _apply), so receivers see it closed.
+    changed = ["closed_at", "status"]
+    webhook_emit(Event.INCIDENT_UPDATED, {**incident_payload(incident), "changed": changed}, at=at)
     hooks.fire_incident_changed(
         incident=incident, changes={"status": (Status.RESOLVED, Status.CLOSED)}, at=at, actor=None
     )

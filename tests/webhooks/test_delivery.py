@@ -196,9 +196,24 @@ def test_incident_lifecycle_and_sla_breaches_emit_events(manager_user, receiver,
     incident = incident_create(
         actor=desk_user, title="Down", service=service, at=timezone.now() - timedelta(minutes=10)
     )
+    # Taking it stops the response clock: its warning and breach fire on that path. The
+    # resolution clock keeps running: only the (PostgreSQL, set-based) sweep fires it.
     incident_take(incident=incident, actor=desk_user)
-    sla_sweep_tick()
+    assert sla_sweep_tick(dispatch=False) == {"warnings": 1, "breaches": 1, "requeued": 0, "more": False}
+    sla_sweep_tick(dispatch=False)  # nothing more to fire, nothing sent twice
     events = sorted(Delivery.objects.values_list("event", flat=True))
     assert events.count("incident.created") == 1
     assert "incident.updated" in events
-    assert "sla.breach" in events
+
+    def metrics(event):
+        return sorted(
+            p["metric"] for p in Delivery.objects.filter(event=event).values_list("payload", flat=True)
+        )
+
+    assert metrics("sla.warning") == ["resolution", "response"]
+    assert metrics("sla.breach") == ["resolution", "response"]
+    resolution = Delivery.objects.get(event="sla.breach", payload__metric="resolution").payload
+    assert resolution["incident"] == incident.pk
+    assert resolution["at"].startswith(
+        (incident.created_at + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M")
+    )
