@@ -9,9 +9,16 @@ from tracker.tasks import enqueue, ping
 @pytest.mark.django_db(transaction=True)
 def test_real_worker_runs_a_task_over_redis(celery_worker_process, settings):
     assert settings.CELERY_BROKER_URL.startswith("redis://")
-    assert not settings.CELERY_TASK_ALWAYS_EAGER if hasattr(settings, "CELERY_TASK_ALWAYS_EAGER") else True
+    from celery.result import EagerResult
+
+    from tracker.celery import app
+
+    # no eager mode, by setting or in the app itself: the task must travel to the worker
+    assert getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False) is False
+    assert app.conf.task_always_eager is False
     result = ping.delay(41)
     assert result.get(timeout=30) == {"pong": 41}
+    assert not isinstance(result, EagerResult) and result.state == "SUCCESS"
 
 
 def test_enqueue_does_not_fail_the_caller_when_the_broker_is_down(monkeypatch):
