@@ -9,6 +9,7 @@ from accounts.roles import Role
 from org.models import Team
 from tracker.widgets import DateInput
 
+from . import hooks
 from .models import (
     Board,
     Card,
@@ -79,8 +80,6 @@ class CardEditForm(forms.Form):
     )
 
     def __init__(self, *args, card: Card, **kwargs):
-        from sprints.models import Sprint
-
         if not args and "data" not in kwargs:
             kwargs.setdefault(
                 "initial",
@@ -98,7 +97,9 @@ class CardEditForm(forms.Form):
             )
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = _board_users()
-        self.fields["sprint"].queryset = Sprint.objects.filter(board=card.board).exclude(state="closed")
+        self.fields["sprint"].queryset = hooks.sprint_planning().sprints_for_board(
+            board=card.board, open_only=True
+        )
         self.fields["release"].queryset = Release.objects.filter(board=card.board)
 
 

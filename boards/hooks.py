@@ -23,8 +23,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
+    from django.db.models import QuerySet
 
-    from .models import Card, Release
+    from .models import Board, Card, Release
 
 
 class CardDone(Protocol):
@@ -60,7 +61,8 @@ def fire_release_deployed(*, release: Release, actor: AbstractBaseUser | None, a
 
 
 class SprintPlanning(Protocol):
-    """What boards need from sprint planning: set a card's sprint, set its estimate."""
+    """What boards need from sprint planning: set a card's sprint and its estimate (logged
+    as scope changes), list a board's sprints, find its running sprint."""
 
     def card_sprint_set(
         self, *, card: Card, sprint: Any, actor: AbstractBaseUser | None, reason: str = ""
@@ -69,6 +71,10 @@ class SprintPlanning(Protocol):
     def card_estimate_set(
         self, *, card: Card, estimate: Decimal | None, actor: AbstractBaseUser | None, reason: str = ""
     ) -> Card: ...
+
+    def sprints_for_board(self, *, board: Board, open_only: bool = False) -> QuerySet[Any]: ...
+
+    def active_sprint(self, *, board: Board) -> Any | None: ...
 
 
 _planning: SprintPlanning | None = None

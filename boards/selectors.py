@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from sla.models import SLATimer, TimerMetric, TimerState
 
+from . import hooks
 from .models import (
     Board,
     Card,
@@ -304,15 +305,7 @@ def board_version(board) -> str:
 
 
 def active_sprint_support_member(board):
-    from sprints.models import Sprint, SprintState
-
-    sprint = (
-        Sprint.objects.filter(board=board, state=SprintState.ACTIVE)
-        .select_related("support_member", "team")
-        .order_by("-start")
-        .first()
-    )
-    return sprint
+    return hooks.sprint_planning().active_sprint(board=board)
 
 
 def reason_codes(kind=None):

@@ -19,7 +19,7 @@ from accounts.roles import Role
 from tracker.exceptions import DomainError, WipLimitExceeded
 from tracker.forms import add_service_error
 
-from . import metrics, permissions, selectors, services
+from . import hooks, metrics, permissions, selectors, services
 from .forms import (
     BoardCreateForm,
     BoardForm,
@@ -242,8 +242,6 @@ def board_detail(request, pk):
         response = HttpResponse(grid)
         response["X-Board-Version"] = selectors.board_version(board)
         return response
-    from sprints.models import Sprint
-
     user_model = get_user_model()
     context = {
         "board": board,
@@ -254,7 +252,7 @@ def board_detail(request, pk):
         "filter_query": request.GET.urlencode(),
         "version": selectors.board_version(board),
         "active_sprint": selectors.active_sprint_support_member(board),
-        "sprints": list(Sprint.objects.filter(board=board).order_by("-start").values("id", "name", "state")),
+        "sprints": list(hooks.sprint_planning().sprints_for_board(board=board).values("id", "name", "state")),
         "releases": list(selectors.releases_for(board).values("id", "name")),
         "assignees": list(
             user_model.objects.filter(

@@ -9,6 +9,6 @@ class SprintsConfig(AppConfig):
         # A card's sprint and estimate are sprint planning: boards delegate both here.
         from boards import hooks
 
-        from . import services
+        from . import planning
 
-        hooks.register_sprint_planning(services)
+        hooks.register_sprint_planning(planning)

@@ -63,6 +63,11 @@ class BoardsApiView(APIView):
         return PageNumberPagination
 
 
+def _sprint_model():
+    """The model a card's sprint points at (sprints.Sprint): boards name no app above them."""
+    return Card._meta.get_field("sprint").related_model
+
+
 def _lookup(model, pk, field, *, label, **extra):
     if pk is None:
         return None
@@ -342,7 +347,6 @@ class CardListCreateApi(BoardsApiView):
         data = self.parse(s.CardCreateSerializer)
         board = _lookup(Board, data["board"], "board", label="board")
         self.check(permissions.can_create_card(request.user, board))
-        from sprints.models import Sprint
 
         card = services.card_create(
             board=board,
@@ -357,7 +361,7 @@ class CardListCreateApi(BoardsApiView):
             assignee=_lookup(
                 get_user_model(), data.get("assignee"), "assignee", label="user", is_active=True
             ),
-            sprint=_lookup(Sprint, data.get("sprint"), "sprint", label="sprint"),
+            sprint=_lookup(_sprint_model(), data.get("sprint"), "sprint", label="sprint"),
             release=_lookup(Release, data.get("release"), "release", label="release"),
             due_date=data.get("due_date"),
             override_reason=_reason(data.get("override_reason"), "override_reason", ReasonKind.WIP_OVERRIDE),
@@ -379,7 +383,6 @@ class CardDetailApi(BoardsApiView):
         card = get_object_or_404(Card, pk=pk)
         self.check(permissions.can_edit_card(request.user, card))
         data = self.parse(s.CardPatchSerializer)
-        from sprints.models import Sprint
 
         kwargs = {}
         for name in ("title", "description", "type", "class_of_service", "due_date"):
@@ -392,7 +395,7 @@ class CardDetailApi(BoardsApiView):
         if "release" in data:
             kwargs["release"] = _lookup(Release, data["release"], "release", label="release")
         if "sprint" in data:
-            kwargs["sprint"] = _lookup(Sprint, data["sprint"], "sprint", label="sprint")
+            kwargs["sprint"] = _lookup(_sprint_model(), data["sprint"], "sprint", label="sprint")
         if "estimate" in data:
             kwargs["estimate"] = data["estimate"]
         services.card_update(card=card, actor=request.user, reason=data["reason"], **kwargs)
