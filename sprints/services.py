@@ -18,7 +18,8 @@ from django.db.models import Max, Min, Sum
 from django.utils import timezone
 
 from boards.models import Card, ColumnCategory
-from org.models import CapacityUnit, Team, TeamSupportModel
+from org.models import Team, TeamSupportModel
+from org.services import team_update
 from tracker.exceptions import DomainError, TransitionNotAllowed
 
 from .models import (
@@ -750,50 +751,11 @@ TEAM_SETTING_FIELDS = (
 
 @transaction.atomic
 def team_settings_update(*, team: Team, actor, **values):
-    """A development team's delivery settings."""
+    """A development team's delivery settings: the team service's rules, lock and audit
+    (org.services.team_update), limited to these settings."""
     unknown = set(values) - set(TEAM_SETTING_FIELDS)
     if unknown:
         raise ValidationError({name: ["Not a delivery setting."] for name in unknown})
-    team = Team.objects.select_for_update().get(pk=team.pk)
-    errors = {}
-    if not team.is_development:
+    if not Team.objects.filter(pk=team.pk, is_development=True).exists():
         raise ValidationError({"team": ["Only development teams have delivery settings."]})
-    if "capacity_unit" in values and values["capacity_unit"] not in CapacityUnit.values:
-        errors["capacity_unit"] = ["Choose points or hours."]
-    if "support_model" in values and values["support_model"] not in TeamSupportModel.values:
-        errors["support_model"] = ["Choose shared or rotation."]
-    if "sprint_length_days" in values:
-        v = values["sprint_length_days"]
-        if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= 60:
-            errors["sprint_length_days"] = ["Between 1 and 60 days."]
-    if "support_allocation_percent" in values:
-        v = values["support_allocation_percent"]
-        if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= 100:
-            errors["support_allocation_percent"] = ["A whole percentage between 0 and 100."]
-    if "default_estimates" in values:
-        estimates = values["default_estimates"]
-        if not isinstance(estimates, dict) or set(estimates) - set(PRIORITIES):
-            errors["default_estimates"] = ["Give estimates for priorities P1 to P5 only."]
-        else:
-            cleaned = {}
-            for key in PRIORITIES:
-                if key not in estimates or estimates[key] in (None, ""):
-                    continue
-                try:
-                    number = Decimal(str(estimates[key]))
-                except (InvalidOperation, ValueError):
-                    errors["default_estimates"] = [f"{key}: enter a number."]
-                    break
-                if number < 0:
-                    errors["default_estimates"] = [f"{key}: an estimate cannot be negative."]
-                    break
-                cleaned[key] = int(number) if number == number.to_integral_value() else float(number)
-            values["default_estimates"] = cleaned
-    if errors:
-        raise ValidationError(errors)
-    changed = [f for f, v in values.items() if getattr(team, f) != v]
-    for field in changed:
-        setattr(team, field, values[field])
-    if changed:
-        team.save(update_fields=changed)
-    return team
+    return team_update(team=team, actor=actor, **values)
