@@ -194,3 +194,20 @@ def test_webhook_admin_checks_events_and_reactivates_through_the_service(admin_c
     sub.refresh_from_db()
     assert sub.active and sub.events == ["incident.created"]
     assert sub.consecutive_failures == 0 and sub.disabled_reason == ""  # subscription_update's rule
+
+
+# ------------------------------------------------------------------ mail
+def test_mailbox_admin_saves_through_the_mail_service(admin_client):
+    from mail.models import Mailbox
+    from tests.factories import ServiceFactory
+
+    service = ServiceFactory(name="Payments")
+    Mailbox.objects.create(name="Support", address="support@tandem.example", default_service=service)
+    add = "/admin/mail/mailbox/add/"
+    data = form_of(admin_client, add)
+    data.update(name=["Billing"], address=["Support@Tandem.example"], default_service=[str(service.pk)])
+    refused = submit(admin_client, add, data)
+    assert refused.status_code == 200 and "Another mailbox has this address." in refused.content.decode()
+    data["address"] = ["Billing@Tandem.Example"]
+    assert submit(admin_client, add, data).status_code == 302
+    assert Mailbox.objects.get(name="Billing").address == "billing@tandem.example"  # normalised
