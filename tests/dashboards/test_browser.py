@@ -65,3 +65,32 @@ def test_manager_narrows_the_sla_dashboard_and_drills_into_breaches(
     assert page.get_by_role("heading", name="Delivery dashboard", exact=False).is_visible()
     assert page.locator("#tax-chart").is_visible()
     screenshot(page, "dashboard-delivery")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_product_owner_opens_the_delivery_dashboard_from_the_menu(
+    page, live_server, login, make_user, screenshot
+):
+    """The delivery dashboard is the product owner's as much as the manager's; the SLA
+    dashboards are not (dashboards.permissions), and the page offers no link to them."""
+    for name in ("manager", "service_desk", "support_engineer", "developer", "product_owner"):
+        Group.objects.get_or_create(name=name)
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    po = make_user("product_owner", username="polly", first_name="Polly", last_name="Owner")
+
+    login(page, po)
+    nav = page.get_by_role("navigation")
+    assert nav.get_by_role("link", name="Delivery").count() == 1
+    assert nav.get_by_role("link", name="Dashboards").count() == 0
+    nav.get_by_role("link", name="Delivery").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("heading", name="Delivery dashboard", exact=False).is_visible()
+    assert page.locator("#tax-chart").is_visible()
+    assert page.get_by_role("link", name="← SLA dashboard").count() == 0
+    screenshot(page, "dashboard-delivery-product-owner")
+    # the CSV of the velocity table is theirs too; the SLA page is not
+    with page.expect_download() as download:
+        page.get_by_role("link", name="CSV").first.click()
+    assert download.value.suggested_filename.startswith("tandem-velocity-")
+    assert page.request.get(live_server.url + "/dashboards/sla/").status == 403
