@@ -44,3 +44,25 @@ def test_sla_panel_of_a_paused_and_a_breached_incident(page, live_server, login,
     text = sla.inner_text()
     assert "Breached at" in text and "CET" in text and "business time over" in text
     screenshot(page, "sla-panel-breached")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_timeline_says_why_a_stale_breach_was_not_acted_on(page, live_server, login, screenshot):
+    from sla.models import SLAEvent
+    from sla.services import sla_event_handle
+
+    from .scenarios import back_from_development
+
+    s = scene(major=True)
+    incident = back_from_development(s, days_ago=4)
+    sla_sweep_tick(dispatch=False)
+    event = SLAEvent.objects.get(timer__incident=incident, timer__metric="resolution", kind="breach")
+    sla_event_handle(event_id=event.pk)
+    login(page, s.engineer)
+    page.goto(f"{live_server.url}/incidents/{incident.key}/")
+    timeline = page.locator("ol.timeline")
+    assert timeline.get_by_text("Resolution SLA breach: automatic action skipped.").is_visible()
+    assert "detected late" in timeline.inner_text() and "came back from development" in timeline.inner_text()
+    page.get_by_text("automatic action skipped").scroll_into_view_if_needed()
+    screenshot(page, "sla-breach-action-skipped")
