@@ -17,7 +17,14 @@ from boards.models import Card, CardType, ClassOfService, ColumnCategory, LaneKi
 from boards.selectors import board_for_team
 from boards.services import card_create, card_link_incident
 from incidents.models import Comment, HoldReason, IncidentEvent, Priority, ResolutionCode, Status
-from incidents.services import incident_assign, incident_escalate, incident_lock, incident_transition
+from incidents.services import (
+    incident_assign,
+    incident_escalate,
+    incident_lock,
+    incident_set_tier,
+    incident_transition,
+    record_noun,
+)
 from notifications.services import notify_fix_returned
 from org.models import ServiceSupportModel, Team
 from sla.models import SLATimer, TimerMetric
@@ -191,7 +198,8 @@ def incident_escalate_to_development(
 
     P1/P2: top of Ready in the expedite lane and into the active sprint as unplanned work.
     P3–P5: the backlog for triage, unless `into_sprint` is True (the active sprint) or a
-    sprint. The incident goes to tier 3, on hold awaiting development.
+    sprint. The incident goes to tier 3, on hold awaiting development; its team (the support
+    group) and its assignee stay, so support keeps the case (SPEC §7).
     """
     now = at or timezone.now()
     incident = incident_lock(incident)
@@ -260,14 +268,13 @@ def incident_escalate_to_development(
 
     from_team, from_assignee = incident.team, incident.assignee
     _event(incident, actor=actor, at=now, event="escalated_to_development", new=card.key, note=note)
-    if incident.service.support_model != ServiceSupportModel.SWARM and incident.team_id != team.pk:
-        incident = incident_escalate(
-            incident=incident,
-            actor=actor,
-            team=team,
-            note=f"Escalated to development as {card.key}.",
-            at=now,
-        )
+    incident = incident_set_tier(
+        incident=incident,
+        actor=actor,
+        tier=team.tier,
+        note=f"{team} works {card.key}; {from_team} keeps the {record_noun(incident.type)}.",
+        at=now,
+    )
     if incident.status == Status.ON_HOLD and incident.hold_reason != HoldReason.AWAITING_DEVELOPMENT:
         incident = incident_transition(incident=incident, actor=actor, status=Status.IN_PROGRESS, at=now)
     if incident.status != Status.ON_HOLD:
@@ -321,16 +328,21 @@ def _return_to_support(escalation: Escalation, *, actor, at, outcome, message):
     _system_note(incident, message, at)
     _event(incident, actor=actor, at=at, event=f"development_{outcome}", new=escalation.card.key)
     if incident.is_open:
+        back = f"Back from development ({escalation.card.key})."
         if (
-            incident.team_id != escalation.from_team_id
+            incident.team_id == escalation.to_team_id
+            and incident.team_id != escalation.from_team_id
             and incident.service.support_model != ServiceSupportModel.SWARM
         ):
+            # Escalations made before support kept the case moved it to the development team.
             incident = incident_escalate(
-                incident=incident,
-                actor=actor,
-                team=escalation.from_team,
-                note=f"Back from development ({escalation.card.key}).",
-                at=at,
+                incident=incident, actor=actor, team=escalation.from_team, note=back, at=at
+            )
+        elif incident.tier != incident.team.tier:
+            # The support group kept it (or a support engineer handed it on meanwhile: it stays
+            # with the group that has it now); the work is back at that group's tier.
+            incident = incident_set_tier(
+                incident=incident, actor=actor, tier=incident.team.tier, note=back, at=at
             )
         if incident.status == Status.ON_HOLD or incident.status == Status.NEW:
             incident = incident_transition(incident=incident, actor=actor, status=Status.IN_PROGRESS, at=at)
@@ -355,7 +367,7 @@ def _return_to_support(escalation: Escalation, *, actor, at, outcome, message):
     escalation.outcome = outcome
     escalation.returned_at = at
     escalation.save(update_fields=["outcome", "returned_at"])
-    notify_fix_returned(escalation=escalation)
+    notify_fix_returned(escalation=escalation, incident=incident)
 
 
 def _open_escalations(cards):

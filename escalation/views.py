@@ -7,7 +7,7 @@ from tracker.exceptions import DomainError
 from tracker.forms import add_service_error
 
 from .forms import EscalateToDevelopmentForm
-from .permissions import can_escalate_to_development
+from .permissions import can_escalate_to_development, can_view_development_panel
 from .services import escalation_preview, incident_escalate_to_development
 
 
@@ -73,5 +73,7 @@ def preview(request, key):
 
 def panel(request, key):
     """htmx: the incident page's development panel, re-rendered with the card's live state."""
-    incident = get_object_or_404(Incident, key=key)
+    incident = get_object_or_404(Incident.objects.select_related("team", "service"), key=key)
+    if not can_view_development_panel(request.user, incident):
+        raise PermissionDenied
     return render(request, "escalation/_panel_wrapper.html", {"incident": incident})

@@ -1,8 +1,22 @@
-"""Who may do what to an incident. The browser and the API both ask these predicates.
+"""Who may do what to an incident. The browser and the API both ask these predicates, one per
+action (the incident page offers an action only when its predicate says yes).
 
-Reading is open to all staff. Work on an incident (transitions, assignment, escalation,
-links) belongs to its team, its assignee and swarm participants; managers may always act.
+Reading is open to all staff. Work on an incident (transitions, hold, resolve, assignment,
+escalation, links) belongs to its *support owner*, its swarm participants and managers.
 Priority overrides and major-incident declarations are for managers only.
+
+The support owner of an incident is
+
+- its assignee, and
+- the members of its team, the support group that holds the case.
+
+Escalating to development (SPEC §7) does not change either: the incident goes to tier 3 and
+development works a card, but its team stays the support group and its assignee stays, so
+the support owner keeps every action — reply, note, change the hold, link, resolve — while
+the card is worked. Only a functional escalation (or de-escalation, transfer) hands the case
+to another group; its members are then the support owner, and the assignee stays only if
+they belong to the new group. Developers may reply, add notes and log time on any incident;
+acting on an escalated incident's status is support's.
 """
 
 from accounts.roles import Role, has_role, is_staff_member
@@ -34,14 +48,17 @@ def _participant_ids(incident) -> set[int]:
     return cached
 
 
-def is_involved(user, incident) -> bool:
-    """Assignee, member of the incident's team, or swarm participant."""
+def is_support_owner(user, incident) -> bool:
+    """The incident's assignee or a member of its team (see the module docstring)."""
     if not user.is_authenticated:
         return False
-    return (
-        incident.assignee_id == user.pk
-        or user.pk in _member_ids(incident.team)
-        or user.pk in _participant_ids(incident)
+    return incident.assignee_id == user.pk or user.pk in _member_ids(incident.team)
+
+
+def is_involved(user, incident) -> bool:
+    """The support owner, or a swarm participant."""
+    return is_support_owner(user, incident) or (
+        user.is_authenticated and user.pk in _participant_ids(incident)
     )
 
 

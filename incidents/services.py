@@ -53,7 +53,8 @@ PRIORITY_MATRIX = {
 ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
     Status.NEW: (Status.IN_PROGRESS, Status.ON_HOLD, Status.RESOLVED, Status.CANCELLED),
     Status.IN_PROGRESS: (Status.ON_HOLD, Status.RESOLVED, Status.CANCELLED),
-    Status.ON_HOLD: (Status.IN_PROGRESS, Status.RESOLVED),
+    # on hold -> on hold changes what the incident waits on (the reason must differ).
+    Status.ON_HOLD: (Status.IN_PROGRESS, Status.ON_HOLD, Status.RESOLVED),
     Status.RESOLVED: (Status.IN_PROGRESS, Status.CLOSED),
     Status.CLOSED: (),
     Status.CANCELLED: (),
@@ -157,6 +158,33 @@ def _is_team_member(user, team) -> bool:
     return user is not None and team is not None and team.members.filter(pk=user.pk).exists()
 
 
+def record_noun(incident_type) -> str:
+    """What the record is called in messages: "incident" or "service request"."""
+    return "service request" if incident_type == IncidentType.SERVICE_REQUEST else "incident"
+
+
+def first_team_for(*, service, actor) -> Team:
+    """The support group an incident starts with.
+
+    Normally the service's support team (the service desk). A support engineer who logs an
+    incident and belongs to a support group of a higher tier than that team (tier 2 logging
+    what they found themselves) keeps it in their own group, so they can take it and work it
+    at once; the lowest such tier wins, then the name. Swarm services always go to their
+    swarm group.
+    """
+    team = service.support_team
+    if actor is None or service.support_model == ServiceSupportModel.SWARM:
+        return team
+    if _is_team_member(actor, team):
+        return team
+    own = (
+        Team.objects.filter(members=actor, is_development=False, tier__gt=team.tier)
+        .order_by("tier", "name", "pk")
+        .first()
+    )
+    return own or team
+
+
 # ---------------------------------------------------------------- create
 @transaction.atomic
 def incident_create(
@@ -183,7 +211,8 @@ def incident_create(
         errors["requester"] = [f"{requester.name} works for {requester.customer}, not {customer}."]
     if any(customer is None or c.customer_id != customer.pk for c in cc):
         errors["cc"] = ["Copies must be contacts of the incident's customer."]
-    _require(errors, "title", title, "Give the incident a short title.")
+    noun = record_noun(type)
+    _require(errors, "title", title, f"Give the {noun} a short title.")
     if service is None:
         errors["service"] = ["Choose the affected service."]
     if impact not in Level.values:
@@ -194,11 +223,13 @@ def incident_create(
         errors["type"] = [f"Type must be one of: {', '.join(IncidentType.values)}."]
     if title and len(title) > 200:
         errors["title"] = ["Keep the title under 200 characters."]
+    if contact and len(contact) > 200:
+        errors["contact"] = ["Keep the contact under 200 characters."]
     if errors:
         raise ValidationError(errors)
 
     prefix = KEY_PREFIX[IncidentType(type)]
-    team = service.support_team
+    team = first_team_for(service=service, actor=actor)
     incident = Incident.objects.create(
         key=f"{prefix}-{1000 + next_number(prefix)}",
         type=type,
@@ -240,8 +271,8 @@ def incident_transition(
 ) -> Incident:
     """Move an incident along ALLOWED_TRANSITIONS.
 
-    on_hold needs a hold reason, resolved a resolution code, cancelled a reason; reopening
-    (resolved -> in_progress) clears the resolution.
+    on_hold needs a hold reason (on hold -> on hold changes it), resolved a resolution code
+    and a note, cancelled a reason; reopening (resolved -> in_progress) clears the resolution.
     """
     at = at or timezone.now()
     if status not in Status.values:
@@ -249,6 +280,7 @@ def incident_transition(
             {"status": [f"Unknown status “{status}”. Use one of: {', '.join(Status.values)}."]}
         )
     incident = incident_lock(incident, expected_version)
+    noun = record_noun(incident.type)
     current = incident.status
     allowed = allowed_next_statuses(current)
     if status not in allowed:
@@ -262,20 +294,27 @@ def incident_transition(
     if status == Status.ON_HOLD:
         if reason not in HoldReason.values:
             raise ValidationError(
-                {"reason": [f"Say what the incident waits on: {', '.join(HoldReason.values)}."]}
+                {"reason": [f"Say what the {noun} waits on: {', '.join(HoldReason.values)}."]}
+            )
+        if current == Status.ON_HOLD and reason == incident.hold_reason:
+            raise ValidationError(
+                {"reason": [f"{incident.key} already waits on that; choose what it waits on now."]}
             )
         values["hold_reason"] = reason
     else:
         values["hold_reason"] = ""
     if status == Status.RESOLVED:
+        errors: dict = {}
         if resolution_code not in ResolutionCode.values:
-            raise ValidationError(
-                {"resolution_code": [f"Choose a resolution code: {', '.join(ResolutionCode.values)}."]}
-            )
+            errors["resolution_code"] = [f"Choose a resolution code: {', '.join(ResolutionCode.values)}."]
+        if not event_note:
+            errors["note"] = ["Say what was done, for the customer and whoever reads this next."]
+        if errors:
+            raise ValidationError(errors)
         values.update(resolution_code=resolution_code, resolution_note=event_note, resolved_at=at)
     if status == Status.CANCELLED:
         if not (reason or "").strip():
-            raise ValidationError({"reason": ["Say why the incident is cancelled."]})
+            raise ValidationError({"reason": [f"Say why the {noun} is cancelled."]})
         values["cancel_reason"] = reason.strip()
         event_note = event_note or reason.strip()
     if status == Status.CLOSED:
@@ -479,9 +518,10 @@ def incident_escalate(*, incident, actor, team, note, expected_version=None, at=
     """
     at = at or timezone.now()
     errors: dict = {}
-    _require(errors, "note", note, "Say why the incident is escalated; the next team reads this first.")
+    noun = record_noun(incident.type)
+    _require(errors, "note", note, f"Say why the {noun} is escalated; the next team reads this first.")
     if team is None:
-        errors["team"] = ["Choose the team to hand the incident to."]
+        errors["team"] = [f"Choose the team to hand the {noun} to."]
     if errors:
         raise ValidationError(errors)
     incident = incident_lock(incident, expected_version)
@@ -505,6 +545,21 @@ def incident_escalate(*, incident, actor, team, note, expected_version=None, at=
     _event(incident, actor=actor, at=at, event=kind, old=old_team, new=team, note=note.strip())
     _apply(incident, actor=actor, at=at, values=values)
     notify_handoff(incident=incident, actor=actor, note=note.strip())
+    return incident
+
+
+@transaction.atomic
+def incident_set_tier(*, incident, actor, tier, note="", at=None) -> Incident:
+    """Record the tier where the work is, without handing the case to another group.
+
+    Escalation to development uses it (tier 3 while development works the card, back to the
+    team's tier when the card comes back): the team and the assignee, who own the case, stay.
+    """
+    at = at or timezone.now()
+    if tier not in (1, 2, 3):
+        raise ValidationError({"tier": ["The tier is 1, 2 or 3."]})
+    incident = incident_lock(incident)
+    _apply(incident, actor=actor, at=at, values={"tier": tier}, note=note)
     return incident
 
 
@@ -605,8 +660,11 @@ def incident_merge_duplicate(*, incident, actor, parent, note="", at=None) -> In
 
 @transaction.atomic
 def incident_link_cause(*, incident, actor, card=None, release=None, at=None) -> Incident:
-    """Record the card or release that caused the incident (either may be cleared with None)."""
+    """Record the card or release that caused the incident: at least one of them. What is
+    not given is cleared, so the cause is exactly what was linked last."""
     at = at or timezone.now()
+    if card is None and release is None:
+        raise ValidationError({"card": ["Give the card that caused it, or choose a release."]})
     incident = incident_lock(incident)
     _apply(
         incident,
@@ -645,11 +703,13 @@ __all__ = [
     "incident_log_time",
     "incident_merge_duplicate",
     "incident_set_priority",
+    "incident_set_tier",
     "incident_swarm_join",
     "incident_swarm_leave",
     "incident_take",
     "incident_transition",
     "incident_update",
+    "first_team_for",
     "next_tier_team",
     "priority_for",
 ]

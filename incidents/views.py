@@ -22,7 +22,7 @@ from . import forms as f
 from . import permissions as perms
 from . import services
 from .filters import IncidentFilter
-from .models import Incident, Status
+from .models import Incident, IncidentType, Status
 from .selectors import (
     QUEUE_SORTS,
     headline_timer,
@@ -108,7 +108,10 @@ def _create_with_contacts(actor, cleaned: dict) -> Incident:
 def create(request):
     if not perms.can_create_incident(request.user):
         raise PermissionDenied("Your role cannot log incidents.")
-    form = f.IncidentCreateForm(request.POST or None)
+    # ?type=service_request opens the form for a service request.
+    initial = {"type": request.GET["type"]} if request.GET.get("type") in IncidentType.values else {}
+    form = f.IncidentCreateForm(request.POST or None, initial=initial)
+    kind = (form.data.get("type") if form.is_bound else initial.get("type")) or IncidentType.INCIDENT
     if request.method == "POST" and form.is_valid():
         try:
             incident = _create_with_contacts(request.user, form.cleaned_data)
@@ -118,7 +121,12 @@ def create(request):
             messages.success(request, f"{incident.key} logged with priority {incident.priority}.")
             return redirect("incidents:detail", key=incident.key)
     status = 400 if request.method == "POST" else 200
-    return render(request, "incidents/create.html", {"form": form}, status=status)
+    context = {
+        "form": form,
+        "noun": services.record_noun(kind),
+        "is_request": kind == IncidentType.SERVICE_REQUEST,
+    }
+    return render(request, "incidents/create.html", context, status=status)
 
 
 # ------------------------------------------------------------------ incident page
@@ -191,6 +199,7 @@ def _available_actions(user, incident) -> set[str]:
     checks = {
         "take": perms.can_take(user, incident) and incident.assignee_id != user.pk,
         "start": incident.status in (Status.NEW, Status.ON_HOLD) and perms.can_transition(user, incident),
+        # On hold, the same form changes what the incident waits on.
         "hold": Status.ON_HOLD in nexts and perms.can_transition(user, incident),
         "resolve": Status.RESOLVED in nexts and perms.can_transition(user, incident),
         "reopen": incident.status == Status.RESOLVED and perms.can_transition(user, incident),
@@ -238,6 +247,17 @@ def _get_incident(key):
         raise Http404(f"No incident {key}.") from None
 
 
+def _action_label(name, label, incident) -> str:
+    """Wording that fits the record's state and type."""
+    if incident.status == Status.ON_HOLD and name == "start":
+        return "Resume work"
+    if incident.status == Status.ON_HOLD and name == "hold":
+        return "Change the hold"
+    if name == "cancel":
+        return f"Cancel {services.record_noun(incident.type)}"
+    return label
+
+
 def _render_detail(request, incident, *, bound=None, status=200):
     available = _available_actions(request.user, incident)
     forms = {name: _form(name, incident) for name in available}
@@ -246,12 +266,18 @@ def _render_detail(request, incident, *, bound=None, status=200):
     now = timezone.now()
     timers = [{"timer": t, "state": display_state(t, now)} for t in incident.sla_timers.all()]
     action_list = [
-        {"name": name, "label": label, "one_click": one_click, "form": forms[name]}
+        {
+            "name": name,
+            "label": _action_label(name, label, incident),
+            "one_click": one_click,
+            "form": forms[name],
+        }
         for name, label, one_click in ACTION_UI
         if name in forms
     ]
     context = {
         "incident": incident,
+        "noun": services.record_noun(incident.type),
         "action_list": action_list,
         "comment_form": forms.get("comment"),
         "timeline": incident_timeline(incident),

@@ -349,18 +349,24 @@ def notify_major_incident(*, incident, inline_email=False):
     )
 
 
-def notify_fix_returned(*, escalation):
-    """Development finished, deployed or dropped the card: tell the support side."""
-    incident, card = escalation.incident, escalation.card
-    team = escalation.from_team
+def notify_fix_returned(*, escalation, incident=None):
+    """Development finished, deployed or dropped the card: tell the support side, naming the
+    group that has the incident now (`incident`: the back-sync's fresh row)."""
+    incident, card = incident or escalation.incident, escalation.card
+    team = incident.team
     person = incident.assignee_id or escalation.from_assignee_id or team.lead_id
-    outcome = escalation.get_outcome_display().lower()
+    release = getattr(card, "release", None)
+    news = {
+        "done": f"{card.key} is done",
+        "deployed": f"{card.key} was deployed" + (f" in release {release.name}" if release else ""),
+        "cancelled": f"development cancelled {card.key}",
+    }.get(escalation.outcome, f"{card.key} is {escalation.get_outcome_display().lower()}")
+    where = f"{team.name} (Tier {team.tier})"
     return notification_create(
         kind=Kind.FIX_RETURNED,
         recipients=[person],
-        title=f"{incident.key}: {card.key} is {outcome}",
-        body=f"{incident.key} “{incident.title}”: development card {card.key} is {outcome}. "
-        f"The incident is back with {incident.team}.",
+        title=f"{incident.key} is back with {where}: {news}",
+        body=f"{incident.key} “{incident.title}” is back with {where}: {news}.",
         url=_incident_url(incident),
         incident=incident,
         at=escalation.returned_at,

@@ -129,7 +129,10 @@ class EscalateToDevelopmentApi(APIView):
     def _incident(self, request, pk):
         incident = get_object_or_404(Incident, pk=pk)
         if not can_escalate_to_development(request.user, incident):
-            raise PermissionDenied("Support engineers, developers and managers escalate to development.")
+            raise PermissionDenied(
+                "Only the incident's support owner (its assignee or team) as a support engineer or "
+                "developer, or a manager, can escalate it to development."
+            )
         return incident
 
     @extend_schema(

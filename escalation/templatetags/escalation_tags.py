@@ -1,7 +1,7 @@
 from django import template
 
 from ..permissions import can_escalate_to_development
-from ..selectors import escalations_for_incident
+from ..selectors import escalations_for_incident, open_escalation_for
 
 register = template.Library()
 
@@ -11,7 +11,7 @@ def development_panel(context, incident):
     """What development is doing about this incident, refreshed live on the incident page."""
     user = context["request"].user
     escalations = escalations_for_incident(incident)
-    open_escalation = next((e for e in escalations if e.returned_at is None), None)
+    open_escalation = open_escalation_for(incident)
     return {
         "incident": incident,
         "escalations": escalations,
@@ -21,3 +21,10 @@ def development_panel(context, incident):
         and can_escalate_to_development(user, incident),
         "request": context["request"],
     }
+
+
+@register.inclusion_tag("escalation/_where.html")
+def where_the_work_is(incident):
+    """The incident header's line: who owns the case and, while development works a card,
+    the team, the card and its live column — support keeps the case (SPEC §7)."""
+    return {"incident": incident, "open_escalation": open_escalation_for(incident)}

@@ -38,7 +38,9 @@ INCIDENT_WORK = {"engineer", "manager", "admin"}
 MANAGERS = {"manager", "admin"}
 PLANNERS = {"po", "manager", "admin"}
 CARD_WORKERS = {"developer", "po", "manager", "admin"}
-DEV_ESCALATORS = {"engineer", "developer", "manager", "admin", "other_team"}
+# Escalating to development: the rights of escalating the incident (INCIDENT_WORK), held by
+# tier 2/3 or a manager; a developer or engineer outside the incident's group may not.
+DEV_ESCALATORS = INCIDENT_WORK
 EVERYONE = set(CALLERS)
 SIGNED_IN = EVERYONE - {"anonymous"}
 

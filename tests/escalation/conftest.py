@@ -85,7 +85,22 @@ def active_sprint(dev_team, board, developer_user):
         story.backlog_rank = (i + 1) * 1024
         story.save(update_fields=["backlog_rank"])
         card_sprint_set(card=story, sprint=sprint, actor=None)
-    sprint_start(sprint=sprint, actor=None)
+    sprint_start(sprint=sprint, actor=None, confirm=True)
     sprint.refresh_from_db()
     assert sprint.state == SprintState.ACTIVE
     return sprint
+
+
+@pytest.fixture
+def tier2_incident(log_incident, support_team, engineer_user, desk_user):
+    """An incident the desk logged and handed to tier 2, where the engineer took it: the
+    engineer is its support owner (assignee, member of its group), so may escalate it."""
+    from incidents.services import incident_assign, incident_escalate
+
+    def make(**kwargs):
+        incident = incident_escalate(
+            incident=log_incident(**kwargs), actor=desk_user, team=support_team, note="Tier 2"
+        )
+        return incident_assign(incident=incident, actor=engineer_user, assignee=engineer_user)
+
+    return make

@@ -33,9 +33,9 @@ def _check(components, body, name="EscalationResult"):
 
 
 def test_preview_and_escalation_match_the_schema(
-    api, engineer_user, log_incident, board, active_sprint, components
+    api, engineer_user, tier2_incident, board, active_sprint, components
 ):
-    incident = log_incident()
+    incident = tier2_incident()
     client = api.as_user(engineer_user)
     preview = client.get(f"/api/v1/incidents/{incident.pk}/escalate-to-development/?estimate=2").json()
     assert preview["sprint_impact"] is not None
@@ -49,8 +49,8 @@ def test_preview_and_escalation_match_the_schema(
         _check(components, preview["card"], "CardOut")
 
 
-def test_backlog_escalation_has_no_sprint_impact(api, engineer_user, log_incident, board, components):
-    incident = log_incident(impact="low", urgency="low")  # P4/P5: the backlog, no sprint
+def test_backlog_escalation_has_no_sprint_impact(api, engineer_user, tier2_incident, board, components):
+    incident = tier2_incident(impact="low", urgency="low")  # P4/P5: the backlog, no sprint
     body = (
         api.as_user(engineer_user)
         .post(f"/api/v1/incidents/{incident.pk}/escalate-to-development/", {})

@@ -11,9 +11,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_page_shows_impact_preview_and_confirming_escalates(
-    client, engineer_user, log_incident, board, active_sprint
+    client, engineer_user, tier2_incident, board, active_sprint
 ):
-    incident = log_incident()
+    incident = tier2_incident()
     client.force_login(engineer_user)
     page = client.get(reverse("escalation:escalate", args=[incident.key]))
     assert page.status_code == 200
@@ -38,8 +38,8 @@ def test_page_shows_impact_preview_and_confirming_escalates(
     assert Escalation.objects.get().note == "Logs attached"
 
 
-def test_page_errors_keep_input(client, engineer_user, log_incident, board):
-    incident = log_incident()
+def test_page_errors_keep_input(client, engineer_user, tier2_incident, board):
+    incident = tier2_incident()
     client.force_login(engineer_user)
     response = client.post(
         reverse("escalation:escalate", args=[incident.key]),
@@ -52,27 +52,43 @@ def test_page_errors_keep_input(client, engineer_user, log_incident, board):
 
 
 @pytest.mark.parametrize(
-    "role, allowed",
+    "role, member, allowed",
     [
-        ("service_desk", False),
-        ("support_engineer", True),
-        ("developer", True),
-        ("product_owner", False),
-        ("manager", True),
+        ("service_desk", True, False),  # the desk escalates to tier 2, not to development
+        ("support_engineer", True, True),
+        ("support_engineer", False, False),  # not the incident's support owner
+        ("developer", True, True),
+        ("developer", False, False),
+        ("product_owner", True, False),
+        ("manager", False, True),
     ],
 )
-def test_permissions_match_in_browser_and_api(client, api, make_user, log_incident, board, role, allowed):
+def test_permissions_match_in_browser_and_api(
+    client, api, make_user, log_incident, board, role, member, allowed
+):
+    """Escalating to development needs the rights over the incident that escalating it needs
+    (its support owner, or a manager), held by tier 2/3: the same predicate for page and API."""
+    from escalation.permissions import can_escalate_to_development
+    from incidents.permissions import can_escalate
+
     user = make_user(role)
     incident = log_incident()
+    if member:
+        incident.team.members.add(user)
+    assert can_escalate_to_development(user, incident) == (allowed and can_escalate(user, incident))
     client.force_login(user)
     page = client.get(reverse("escalation:escalate", args=[incident.key]))
     assert page.status_code == (200 if allowed else 403)
+    preview = api.as_user(user).get(f"/api/v1/incidents/{incident.pk}/escalate-to-development/")
+    assert preview.status_code == (200 if allowed else 403), preview.content
     response = api.as_user(user).post(f"/api/v1/incidents/{incident.pk}/escalate-to-development/", {})
     assert response.status_code == (201 if allowed else 403), response.content
+    detail = client.get(reverse("incidents:detail", args=[incident.key])).content.decode()
+    assert ("Escalate to development…" in detail) == (allowed and response.status_code != 201)
 
 
-def test_api_contract_shape_and_errors(api, engineer_user, log_incident, board, active_sprint):
-    incident = log_incident()
+def test_api_contract_shape_and_errors(api, engineer_user, tier2_incident, board, active_sprint):
+    incident = tier2_incident()
     client = api.as_user(engineer_user)
     preview = client.get(f"/api/v1/incidents/{incident.pk}/escalate-to-development/?estimate=2")
     assert preview.status_code == 200 and preview.json()["preview"] is True
@@ -89,7 +105,7 @@ def test_api_contract_shape_and_errors(api, engineer_user, log_incident, board, 
     again = client.post(f"/api/v1/incidents/{incident.pk}/escalate-to-development/", {})
     assert again.status_code == 409 and again.json()["code"] == "already_escalated"
 
-    other = log_incident()
+    other = tier2_incident()
     bad = client.post(
         f"/api/v1/incidents/{other.pk}/escalate-to-development/",
         {"estimate": "lots", "into_sprint": "maybe", "card": 999999},
@@ -103,11 +119,11 @@ def test_api_contract_shape_and_errors(api, engineer_user, log_incident, board, 
     assert garbage.status_code == 400
 
 
-def test_incident_page_shows_sla_events_and_development_panel(client, engineer_user, log_incident, board):
+def test_incident_page_shows_sla_events_and_development_panel(client, engineer_user, tier2_incident, board):
     from incidents.models import IncidentEvent
     from sla.services import sla_sweep_tick
 
-    incident = log_incident()
+    incident = tier2_incident()
     IncidentEvent.objects.create(
         incident=incident,
         at=incident.created_at,

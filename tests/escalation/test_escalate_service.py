@@ -49,7 +49,9 @@ def test_p2_goes_to_top_of_ready_in_expedite_lane_and_into_the_active_sprint(
     assert scope.estimate_delta == Decimal("3")
 
     incident.refresh_from_db()
-    assert incident.team == dev_team and incident.tier == 3
+    # Support keeps the case (SPEC §7): tier 3, but the group and the assignee stay.
+    assert incident.team == support_team and incident.assignee == engineer_user and incident.tier == 3
+    assert result.escalation.to_team == dev_team
     assert incident.status == Status.ON_HOLD and incident.hold_reason == HoldReason.AWAITING_DEVELOPMENT
     assert CardIncident.objects.filter(card=card, incident=incident).exists()
     assert IncidentEvent.objects.filter(

@@ -70,7 +70,7 @@ def world():
         story.backlog_rank = (i + 1) * 1024
         story.save(update_fields=["backlog_rank"])
         card_sprint_set(card=story, sprint=sprint, actor=po)
-    sprint_start(sprint=sprint, actor=po)
+    sprint_start(sprint=sprint, actor=po, confirm=True)
     assert Sprint.objects.get(pk=sprint.pk).state == SprintState.ACTIVE
     return {
         "desk": desk,

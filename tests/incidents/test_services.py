@@ -82,9 +82,10 @@ def test_transition_table_every_state_to_every_target(log_incident, org, source,
     assert incident.status == source
     events_before = IncidentEvent.objects.filter(incident=incident).count()
     if target in ALLOWED_TRANSITIONS[source]:
-        result = services.incident_transition(
-            incident=incident, actor=org.desk, status=target, **TARGET_INPUT.get(target, {})
-        )
+        extra = TARGET_INPUT.get(target, {})
+        if source == target == Status.ON_HOLD:
+            extra = {"reason": "awaiting_vendor"}  # on hold -> on hold changes what it waits on
+        result = services.incident_transition(incident=incident, actor=org.desk, status=target, **extra)
         result.refresh_from_db()
         assert result.status == target
         assert IncidentEvent.objects.filter(incident=incident, field="status", new=target).exists()
@@ -332,11 +333,11 @@ def test_auto_close_closes_old_resolutions_once(log_incident, org, settings):
     settings.INCIDENT_AUTO_CLOSE_DAYS = 5
     old = log_incident()
     old = services.incident_transition(
-        incident=old, actor=org.desk, status="resolved", resolution_code="fixed",
+        incident=old, actor=org.desk, status="resolved", resolution_code="fixed", note="Fixed.",
         at=timezone.now() - timedelta(days=6),
     )  # fmt: skip
     recent = services.incident_transition(
-        incident=log_incident(), actor=org.desk, status="resolved", resolution_code="fixed"
+        incident=log_incident(), actor=org.desk, status="resolved", resolution_code="fixed", note="Fixed."
     )
     assert incidents_auto_close() == 1
     assert incidents_auto_close() == 0
