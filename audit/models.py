@@ -38,5 +38,5 @@ class AuditEntry(models.Model):
             models.Index(fields=["actor", "-at"], name="audit_actor"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.model} {self.object_id} {self.action} at {self.at:%Y-%m-%d %H:%M}"

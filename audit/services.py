@@ -58,10 +58,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _fields(instance: models.Model, names: Iterable[str] | None) -> list[models.Field]:
+def _fields(instance: models.Model, names: Iterable[str] | None) -> list[models.Field[Any, Any]]:
     opts = instance._meta
     if names is not None:
-        return [opts.get_field(name) for name in names]
+        found = [opts.get_field(name) for name in names]
+        return [f for f in found if isinstance(f, models.Field)]
     concrete = [f for f in opts.concrete_fields if not f.primary_key and f.name not in IGNORED_FIELDS]
     return [*concrete, *opts.many_to_many]
 

@@ -9,6 +9,8 @@ the API and the navigation alike, so no entry point grants more than another.
   owners, and admins. Product owners plan sprints around the support tax; the page is theirs
   as much as the manager's.
 - The incident queue's CSV export: everyone who reads incidents (it is the queue they see).
+- The configuration audit log (`/audit/`, its CSV, `GET /api/v1/audit-log/`): managers, and
+  admins; who changed which setting is a manager's question (SPEC §16).
 """
 
 from accounts.roles import Role, has_role
@@ -20,6 +22,11 @@ DELIVERY_REPORT_READERS = (Role.MANAGER, Role.PRODUCT_OWNER)
 def can_read_sla_reports(user) -> bool:
     """SLA compliance, breaches, at-risk clocks, MTTA/MTTR: managers (superusers hold every role)."""
     return has_role(user, *SLA_REPORT_READERS)
+
+
+def can_read_audit_log(user) -> bool:
+    """Who changed which configuration, when, old → new: managers."""
+    return has_role(user, Role.MANAGER)
 
 
 def can_read_delivery_reports(user) -> bool:

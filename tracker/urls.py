@@ -19,7 +19,7 @@ urlpatterns = [
     path("webhooks/", include("webhooks.urls")),
     path("notifications/", include("notifications.urls")),
     path("dashboards/", include("dashboards.urls")),
-    path("audit/", include("audit.urls")),
+    path("audit/", include("dashboards.audit_urls")),
     path("customers/", include("customers.urls")),
     path("mail/", include("mail.urls")),
 ]

@@ -21,7 +21,7 @@ urlpatterns = [
     path("", include("dashboards.api.urls")),
     path("", include("webhooks.api.urls")),
     path("", include("notifications.api.urls")),
-    path("", include("audit.api.urls")),
+    path("", include("mail.api.urls")),
     # Anything else under /api/v1/ is a JSON 404, not the site's HTML page.
     re_path(r"^[\s\S]*$", ApiNotFoundApi.as_view(), name="api-not-found"),
 ]

@@ -6,11 +6,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
 
+from audit.models import AuditAction, AuditEntry
+from audit.selectors import AuditFilters, audit_entry_list
 from tracker.api.pagination import CursorPagination
 
-from ..models import AuditAction, AuditEntry
 from ..permissions import can_read_audit_log
-from ..selectors import AuditFilters, audit_entry_list
 
 
 class CanReadAuditLog(BasePermission):

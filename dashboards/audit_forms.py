@@ -4,9 +4,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from audit.selectors import AuditFilters, audit_model_names
 from tracker.widgets import DateInput
-
-from .selectors import AuditFilters, audit_model_names
 
 
 class AuditFilterForm(forms.Form):

@@ -9,11 +9,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from audit.selectors import audit_entry_list
 from tracker.csv import csv_response
 
-from .forms import AuditFilterForm
+from .audit_forms import AuditFilterForm
 from .permissions import can_read_audit_log
-from .selectors import audit_entry_list
 
 PAGE_SIZE = 50
 
