@@ -656,8 +656,8 @@ def _breach_actions(event: SLAEvent, policy: SLAPolicy, *, now: datetime):
         new="skipped",
         note=(
             f"{metric.capitalize()} SLA breach at {_utc(event.at)}{detected}; "
-            f"automatic {' and '.join(skipped)} skipped because {'; '.join(reasons)}. "
-            "The assignee, group lead and managers were notified."
+            f"automatic {' and '.join(skipped)} skipped because {'; '.join(reasons)}."
+            + (" The assignee, group lead and managers were notified." if policy.notify_on_breach else "")
         ),
     )
 
@@ -666,9 +666,10 @@ def _breach_escalate(incident, *, breach: str) -> str:
     """Escalate one support tier up; returns why not ("" when it did)."""
     from incidents import services as incident_services
     from notifications.services import notify_unassigned
+    from org.models import ServiceSupportModel
     from tracker.exceptions import DomainError
 
-    if incident.service.support_model == "swarm":
+    if incident.service.support_model == ServiceSupportModel.SWARM:
         return f"{incident.service} is supported by swarming (no hand-offs)"
     team = _next_support_group(incident)
     if team is None:
