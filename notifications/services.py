@@ -284,13 +284,11 @@ def notify_handoff(*, incident, actor=None, note=""):
     )
 
 
-def notify_sla_event(*, event, managers: bool):
+def notify_sla_event(*, event, breach: bool, managers: bool):
     """A warning (assignee, or the team lead while unassigned) or a breach (assignee, team
-    lead and managers). Runs inside the SLA action task, so its e-mail goes out inline."""
-    from sla.models import SLAEventKind
-
+    lead and managers). Runs inside the SLA action task, so its e-mail goes out inline.
+    The SLA app says which it is: notifications sit below SLA and know none of its names."""
     incident = event.timer.incident
-    breach = event.kind == SLAEventKind.BREACH
     lead_id = incident.team.lead_id if incident.team_id else None
     recipients = [incident.assignee_id]
     if managers or not incident.assignee_id:

@@ -498,11 +498,11 @@ def sla_event_handle(*, event_id: int, now: datetime | None = None) -> bool:
         timer, policy = event.timer, event.timer.policy
         if event.kind == SLAEventKind.BREACH:
             if policy is None or policy.notify_on_breach:
-                notify_sla_event(event=event, managers=True)
+                notify_sla_event(event=event, breach=True, managers=True)
             if policy is not None and (policy.escalate_on_breach or policy.declare_major_on_breach):
                 _breach_actions(event, policy, now=now)
         elif timer.breached_at is None or timer.breached_at > now:
-            notify_sla_event(event=event, managers=False)
+            notify_sla_event(event=event, breach=False, managers=False)
         event.handled_at = now
         event.save(update_fields=["handled_at"])
     return True
