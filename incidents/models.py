@@ -114,6 +114,10 @@ class Incident(models.Model):
     responded_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # A customer's mail to an incident closed for good opens a new one that follows it.
+    follows = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
+    )
     # Optimistic concurrency: every write bumps it; a stale writer gets a 409.
     version = models.PositiveIntegerField(default=1)
     # Earliest due instant of the incident's still-counting SLA timers, kept by the SLA

@@ -131,7 +131,9 @@ def incident_timeline(incident) -> list[dict]:
     }
     items = [
         {"kind": "comment", "at": c.created_at, "obj": c}
-        for c in Comment.objects.filter(incident=incident).select_related("author", "contact")
+        for c in Comment.objects.filter(incident=incident)
+        .select_related("author", "contact")
+        .prefetch_related("inbound_mail")
     ]
     events = (
         IncidentEvent.objects.filter(incident=incident)

@@ -200,6 +200,7 @@ def incident_create(
     contact="",
     requester=None,
     cc=(),
+    follows=None,
     at=None,
 ) -> Incident:
     at = at or timezone.now()
@@ -240,6 +241,7 @@ def incident_create(
         reporter=actor,
         contact=contact or "",
         requester=requester,
+        follows=follows,
         impact=impact,
         urgency=urgency,
         priority=priority_for(impact, urgency),

@@ -105,3 +105,59 @@ class OutboundMail(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.message_id}"
+
+
+class Outcome(models.TextChoices):
+    PROCESSING = "processing", "Processing"
+    INCIDENT = "incident", "Opened an incident"
+    COMMENT = "comment", "Added to an incident"
+    IGNORED_AUTO = "ignored_auto", "Automatic mail, ignored"
+    DUPLICATE = "duplicate", "Duplicate, ignored"
+    FAILED = "failed", "Failed"
+
+
+class InboundMessage(models.Model):
+    """The mail log: one row per message fetched from a mailbox, with what became of it.
+
+    Exactly once: a message is one row per IMAP message (mailbox, imap_key) and, except for
+    duplicates, one row per Message-ID in its mailbox; both are unique in the database and the
+    row is written in the same transaction as the comment or incident it makes. The IMAP
+    \\Seen flag is set only after that commit, so a crash in between re-reads the message and
+    finds its row."""
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="messages")
+    imap_key = models.CharField(max_length=60, help_text="UIDVALIDITY:UID in the mailbox's folder.")
+    message_id = models.CharField(max_length=998)
+    from_address = models.CharField(max_length=254, blank=True)
+    from_name = models.CharField(max_length=200, blank=True)
+    subject = models.CharField(max_length=998, blank=True)
+    received_at = models.DateTimeField()
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.PROCESSING)
+    incident = models.ForeignKey(
+        "incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    comment = models.ForeignKey(
+        "incidents.Comment", null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_mail"
+    )
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    raw = models.BinaryField(help_text="The message as received (the original).")
+    html = models.TextField(blank=True, help_text="The HTML part, sanitised with nh3.")
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["mailbox", "imap_key"], name="inbound_once_per_imap_message"),
+            models.UniqueConstraint(
+                fields=["mailbox", "message_id"],
+                condition=~models.Q(outcome="duplicate"),
+                name="inbound_once_per_message_id",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["message_id"]),
+            models.Index(fields=["outcome", "received_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.message_id} ({self.outcome})"

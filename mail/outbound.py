@@ -36,7 +36,16 @@ def subject_for(incident) -> str:
 
 
 def mailbox_for(incident) -> Mailbox | None:
-    """The mailbox of the incident's service (the first active one)."""
+    """The mailbox the incident's first mail came in through, else its service's mailbox."""
+    from .models import InboundMessage
+
+    came_in = (
+        InboundMessage.objects.filter(incident=incident)
+        .order_by("received_at", "id")
+        .select_related("mailbox")
+    ).first()
+    if came_in is not None:
+        return came_in.mailbox
     return Mailbox.objects.filter(default_service=incident.service_id, active=True).order_by("id").first()
 
 
@@ -136,7 +145,13 @@ def thread_ids(incident, *, before: OutboundMail) -> list[str]:
     out = OutboundMail.objects.filter(incident=incident, created_at__lte=before.created_at).exclude(
         pk=before.pk
     )
+    from .models import InboundMessage, Outcome
+
+    inbound = InboundMessage.objects.filter(
+        incident=incident, outcome__in=[Outcome.INCIDENT, Outcome.COMMENT]
+    ).exclude(message_id__startswith="<no-id.")
     rows = [(m.created_at, m.message_id) for m in out.only("created_at", "message_id")]
+    rows += [(m.received_at, m.message_id) for m in inbound.only("received_at", "message_id")]
     rows.sort()
     return [mid for _, mid in rows if mid]
 

@@ -23,3 +23,24 @@ def mail_send_due():
     for pk in due:
         enqueue(mail_send, pk)
     return len(due)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def mail_poll():
+    """Beat, every MAIL_POLL_SECONDS: poll each active mailbox. One mailbox's failure (kept
+    on the mailbox for the settings page) does not stop the others."""
+    from .imap import mailbox_poll
+    from .models import Mailbox
+
+    polled = 0
+    for mailbox in (
+        Mailbox.objects.filter(active=True)
+        .exclude(imap_url="")
+        .select_related("default_service", "default_customer")
+    ):
+        try:
+            mailbox_poll(mailbox=mailbox)
+            polled += 1
+        except Exception:  # noqa: BLE001, S112 - recorded on the mailbox by mailbox_poll
+            continue
+    return polled

@@ -29,6 +29,7 @@ NAV_ITEMS = (
     NavItem("Delivery", "dashboards:delivery", ("manager", "product_owner")),  # dashboards.permissions
     NavItem("SLA settings", "sla:settings", ("manager",)),
     NavItem("Webhooks", "webhooks:list", ("manager",)),
+    NavItem("Mail", "mail:log", ("manager",)),
     NavItem("Audit log", "audit:log", ("manager",)),
 )
 

@@ -22,6 +22,8 @@ from accounts.roles import Role
 from boards.models import ColumnCategory, ReasonCode, ReasonKind, Release
 from changes.services import change_request_create
 from incidents import services as incident_services
+from mail.inbound import inbound_process
+from mail.models import Mailbox
 from org.models import Customer
 from sla.models import BusinessCalendar, SLAPolicy
 from sprints.services import sprint_create, sprint_start
@@ -97,6 +99,14 @@ POLICY = {
     # contacts at customers: whoever logs incidents keeps them (org.permissions)
     ("POST", "/api/v1/contacts/"): SUPPORT,
     ("PATCH", "/api/v1/contacts/{id}/"): SUPPORT,
+    # the customer channel's mail: managers
+    ("GET", "/api/v1/mailboxes/"): MANAGERS,
+    ("GET", "/api/v1/mailboxes/{id}/"): MANAGERS,
+    ("POST", "/api/v1/mailboxes/"): MANAGERS,
+    ("PATCH", "/api/v1/mailboxes/{id}/"): MANAGERS,
+    ("GET", "/api/v1/mail-log/"): MANAGERS,
+    ("GET", "/api/v1/mail-log/{id}/"): MANAGERS,
+    ("POST", "/api/v1/mail-log/{id}/retry/"): MANAGERS,
     # change requests
     ("POST", "/api/v1/change-requests/"): STAFF,
     ("POST", "/api/v1/change-requests/{id}/triage/"): PLANNERS,
@@ -218,6 +228,21 @@ def fresh_record(w, path):
         return {"id": ServiceFactory(name=f"Spare service {n}", support_team=w.support, team=w.dev).pk}
     if collection == "customers":
         return {"id": Customer.objects.create(name=f"Customer {n}").pk}
+    if collection == "mailboxes":
+        box = Mailbox.objects.create(
+            name=f"Box {n}", address=f"box{n}@tandem.example", default_service=w.service
+        )
+        return {"id": box.pk}
+    if collection == "mail-log":
+        box = Mailbox.objects.create(
+            name=f"Log box {n}", address=f"log{n}@tandem.example", default_service=w.service
+        )
+        raw = f"From: nobody{n}@nowhere.example\r\nMessage-ID: <m{n}@x.example>\r\n\r\nHi".encode()
+        # An unknown sender: failed, and retryable once the mailbox has a default customer.
+        row = inbound_process(mailbox=box, imap_key=f"1:{n}", raw=raw)
+        box.default_customer = Customer.objects.create(name=f"Mail customer {n}")
+        box.save()
+        return {"id": row.pk}
     if collection == "contacts":
         customer = Customer.objects.create(name=f"Contact customer {n}")
         return {"id": customer.contacts.create(name=f"Contact {n}", email=f"c{n}@example.org").pk}
@@ -332,6 +357,12 @@ def body_for(w, method, path, params):
             "email": f"contact{n}@example.org",
         },
         ("PATCH", "/api/v1/contacts/{id}/"): {"phone": f"+44 {n}"},
+        ("POST", "/api/v1/mailboxes/"): {
+            "name": f"Mailbox {n}",
+            "address": f"mailbox{n}@tandem.example",
+            "default_service": w.service.pk,
+        },
+        ("PATCH", "/api/v1/mailboxes/{id}/"): {"folder": "Support"},
         ("POST", "/api/v1/sla/calendars/"): {"name": f"Cal {n}", "timezone": "UTC", "always_open": True},
         ("PUT", "/api/v1/sla/calendars/{id}/"): {"name": f"Cal {n}", "timezone": "UTC", "always_open": True},
         ("PATCH", "/api/v1/sla/calendars/{id}/"): {"name": f"Cal {n}"},

@@ -45,3 +45,34 @@ def mailbox(org):  # noqa: F811
     return Mailbox.objects.create(
         name="Payments support", address="support@tandem.example", default_service=org.service
     )
+
+
+@pytest.fixture
+def dovecot():
+    """A real IMAP server (Debian's dovecot-imapd); scripts/test installs it when missing.
+    Its directory is outside pytest's private tmp: dovecot's own users must reach it."""
+    import os
+    import shutil
+    import tempfile
+
+    from .mailservers import Dovecot
+
+    if not os.path.exists("/usr/sbin/dovecot"):
+        pytest.fail("dovecot-imapd is not installed; scripts/test installs it")
+    directory = tempfile.mkdtemp(prefix="tandem-dovecot-")
+    server = Dovecot(directory).start()
+    yield server
+    server.stop()
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def imap_mailbox(org, dovecot):  # noqa: F811
+    from mail.models import Mailbox
+
+    return Mailbox.objects.create(
+        name="Payments support",
+        address="support@tandem.example",
+        default_service=org.service,
+        imap_url=dovecot.url,
+    )

@@ -241,6 +241,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # caller decide (see tracker.tasks.enqueue).
 CELERY_TASK_PUBLISH_RETRY = False
 SLA_SWEEP_SECONDS = float(env("SLA_SWEEP_SECONDS", "30"))
+MAIL_POLL_SECONDS = float(env("MAIL_POLL_SECONDS", "60"))
 # Breach escalation / major declaration act only this soon after the breach (see sla.services).
 SLA_BREACH_ACTION_FRESH_MINUTES = float(env("SLA_BREACH_ACTION_FRESH_MINUTES", "15"))
 CELERY_BEAT_SCHEDULE: dict = {
@@ -256,6 +257,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": timedelta(hours=1),
     },
     "mail-send-due": {"task": "mail.tasks.mail_send_due", "schedule": timedelta(seconds=60)},
+    "mail-poll": {"task": "mail.tasks.mail_poll", "schedule": timedelta(seconds=MAIL_POLL_SECONDS)},
     "incidents-auto-close": {
         "task": "incidents.tasks.incidents_auto_close",
         "schedule": timedelta(minutes=15),
@@ -285,7 +287,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "tandem@localhost")
 # own, how often a failed send is tried, how often beat polls the mailboxes.
 MAIL_ACKNOWLEDGE = env_bool("MAIL_ACKNOWLEDGE", True)
 MAIL_SEND_MAX_ATTEMPTS = int(env("MAIL_SEND_MAX_ATTEMPTS", "6"))
-MAIL_POLL_SECONDS = float(env("MAIL_POLL_SECONDS", "60"))
+MAIL_INBOUND_MAX_BYTES = int(env("MAIL_INBOUND_MAX_BYTES", str(50 * 1024 * 1024)))
 # Where Tandem lives, for absolute links in e-mails (e.g. https://tandem.example.com).
 TANDEM_BASE_URL = env("TANDEM_BASE_URL", "")
 
