@@ -224,3 +224,12 @@ def test_the_api_refuses_what_the_browser_refuses(api, tier2_incident, engineer_
     assert again.status_code == 400 and "reason" in again.json()
     incident.refresh_from_db()
     assert incident.status == Status.ON_HOLD and incident.resolution_code == ""
+
+
+def test_the_development_panel_is_for_staff(client, make_user, tier2_incident, engineer_user):
+    incident = tier2_incident()
+    url = reverse("escalation:panel", args=[incident.key])
+    client.force_login(make_user(username="norole"))
+    assert client.get(url).status_code == 403
+    client.force_login(engineer_user)
+    assert client.get(url).status_code == 200
