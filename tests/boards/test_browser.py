@@ -66,7 +66,9 @@ def test_move_over_wip_max_asks_for_a_reason(page, live_server, login, developer
     assert "WIP limit" in dialog.inner_text()
     screenshot(page, "board-wip-dialog")
     page.get_by_label("Override reason").select_option("production-incident")
-    page.get_by_role("button", name="Move anyway").click()
+    # The card is already in its new cell (Sortable moved it): wait for the server's answer.
+    with page.expect_response(lambda r: "/move/" in r.url and r.status == 200):
+        page.get_by_role("button", name="Move anyway").click()
     page.wait_for_function(
         f"document.querySelector('ol.cell[data-column=\"{doing.pk}\"] #card-{card.pk}') !== null"
     )

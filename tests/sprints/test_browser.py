@@ -31,7 +31,13 @@ def test_product_owner_plans_starts_and_sees_the_capacity_panel(
     assert page.locator("#sprint-list li.capline-item").count() == 1
     assert page.locator("#sprint-list li.beyond").count() >= 1
     screenshot(page, "sprint-plan")
-    page.get_by_role("button", name="Start sprint").click()
+    page.get_by_role("link", name="Start sprint…").click()
+    page.wait_for_load_state("networkidle")
+    # Over the capacity line: the start asks first, saying by how much.
+    assert "over capacity by 6.8 points" in page.locator("#start-risks").inner_text()
+    assert Sprint.objects.get(pk=sprint.pk).state == SprintState.PLANNING
+    screenshot(page, "sprint-start-confirmation")
+    page.get_by_role("button", name="Start anyway").click()
     page.wait_for_load_state("networkidle")
     assert Sprint.objects.get(pk=sprint.pk).state == SprintState.ACTIVE
     panel = page.locator("#capacity-panel")
