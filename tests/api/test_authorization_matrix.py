@@ -263,7 +263,7 @@ def fresh_record(w, path):
             member = sprint.members.get(user=w.users["developer"])
             return {"sprint_pk": sprint.pk, "id": member.pk}
         if path.endswith("/close/"):
-            sprint_start(sprint=sprint, actor=w.users["po"])
+            sprint_start(sprint=sprint, actor=w.users["po"], confirm=True)
         return {"id": sprint.pk}
     if collection == "change-requests":
         return {"id": change_request_create(title=f"Change {n}", actor=w.users["po"], team=w.dev).pk}
@@ -335,6 +335,9 @@ def body_for(w, method, path, params):
             "end": "2020-01-17",
         },
         ("PATCH", "/api/v1/sprints/{id}/"): {"goal": "Ship it"},
+        # the test sprints start in the future: starting (and closing early) is confirmed
+        ("POST", "/api/v1/sprints/{id}/start/"): {"confirm": True},
+        ("POST", "/api/v1/sprints/{id}/close/"): {"confirm": True},
         ("PATCH", "/api/v1/sprints/{sprint_pk}/members/{id}/"): {"days_off": "1.0"},
         ("POST", "/api/v1/change-requests/"): {"title": f"Change {n}", "team": w.dev.pk},
         ("POST", "/api/v1/change-requests/{id}/triage/"): {"decision": "defer", "reason": "Later"},
