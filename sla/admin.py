@@ -54,6 +54,13 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
         )
         obj.pk = saved.pk
 
+    def delete_model(self, request, obj):
+        services.calendar_delete(calendar=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for calendar in queryset.order_by("pk"):
+            services.calendar_delete(calendar=calendar, actor=request.user)
+
 
 @admin.register(SLAPolicy)
 class SLAPolicyAdmin(admin.ModelAdmin):
@@ -79,6 +86,13 @@ class SLAPolicyAdmin(admin.ModelAdmin):
             else services.policy_create(actor=request.user, **data)
         )
         obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        services.policy_delete(policy=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for policy in queryset.order_by("pk"):
+            services.policy_delete(policy=policy, actor=request.user)
 
 
 class _ReadOnly(admin.ModelAdmin):

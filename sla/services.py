@@ -16,7 +16,9 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from audit.services import audit_created, audit_deleted, audit_snapshot, audit_updated
 from notifications.services import notify_sla_event
+from tracker.exceptions import DomainError
 from tracker.sql import insert_select_parts
 from tracker.tasks import enqueue_on_commit
 
@@ -749,6 +751,7 @@ def calendar_create(*, actor=None, **data) -> BusinessCalendar:
     _clean_calendar(calendar)
     calendar.save()
     _request_retarget(SLAPolicy.objects.filter(calendar=calendar))
+    audit_created(actor=actor, instance=calendar, fields=CALENDAR_FIELDS)
     return calendar
 
 
@@ -756,13 +759,27 @@ def calendar_create(*, actor=None, **data) -> BusinessCalendar:
 def calendar_update(*, calendar: BusinessCalendar, actor=None, **data) -> BusinessCalendar:
     # NO KEY UPDATE: a policy saved meanwhile may still reference the calendar.
     calendar = BusinessCalendar.objects.select_for_update(no_key=True).get(pk=calendar.pk)
+    before = audit_snapshot(calendar, CALENDAR_FIELDS)
     for field, value in data.items():
         if field in CALENDAR_FIELDS:
             setattr(calendar, field, value)
     _clean_calendar(calendar)
     calendar.save()
     _request_retarget(SLAPolicy.objects.filter(calendar=calendar))
+    audit_updated(actor=actor, instance=calendar, before=before)
     return calendar
+
+
+@transaction.atomic
+def calendar_delete(*, calendar: BusinessCalendar, actor=None) -> None:
+    """Delete a calendar no policy uses (a policy's calendar is protected)."""
+    calendar = BusinessCalendar.objects.select_for_update().get(pk=calendar.pk)
+    if calendar.policies.exists():
+        raise DomainError(
+            f"The calendar “{calendar}” is used by SLA policies: give them another calendar first."
+        )
+    audit_deleted(actor=actor, instance=calendar, before=audit_snapshot(calendar, CALENDAR_FIELDS))
+    calendar.delete()
 
 
 def _clean_policy(policy: SLAPolicy):
@@ -804,6 +821,7 @@ def policy_create(*, actor=None, **data) -> SLAPolicy:
     _adopt_policy(policy)
     # Clocks running under a less specific policy of that priority may match this one now.
     _request_retarget(SLAPolicy.objects.filter(priority=policy.priority).exclude(pk=policy.pk))
+    audit_created(actor=actor, instance=policy, fields=POLICY_FIELDS)
     return policy
 
 
@@ -835,6 +853,7 @@ def policy_update(*, policy: SLAPolicy, actor=None, **data) -> SLAPolicy:
     priorities = {current, data.get("priority") or current}
     _lock_policies(SLAPolicy.objects.filter(Q(pk=policy.pk) | Q(priority__in=priorities)))
     policy = SLAPolicy.objects.get(pk=policy.pk)
+    audited = audit_snapshot(policy, POLICY_FIELDS)
     before = {field: getattr(policy, field) for field in RETARGET_FIELDS}
     for field, value in data.items():
         if field in POLICY_FIELDS:
@@ -845,7 +864,16 @@ def policy_update(*, policy: SLAPolicy, actor=None, **data) -> SLAPolicy:
     if any(getattr(policy, field) != old for field, old in before.items()):
         same_priority = SLAPolicy.objects.filter(priority__in={policy.priority, before["priority"]})
         _request_retarget(same_priority)
+    audit_updated(actor=actor, instance=policy, before=audited)
     return policy
+
+
+@transaction.atomic
+def policy_delete(*, policy: SLAPolicy, actor=None) -> None:
+    """Delete a policy; the clocks it ran keep their instants and lose their policy."""
+    policy = SLAPolicy.objects.select_for_update().get(pk=policy.pk)
+    audit_deleted(actor=actor, instance=policy, before=audit_snapshot(policy, POLICY_FIELDS))
+    policy.delete()
 
 
 # Edits that change what a policy's running clocks are due by, or which incidents it matches.

@@ -22,8 +22,15 @@ class SubscriptionAdmin(ServiceModelAdmin):
     def service_save(self, request, obj, form, change):
         data = {f: form.cleaned_data[f] for f in SUBSCRIPTION_FIELDS}
         if change:
-            return services.subscription_update(subscription=obj, **data)
+            return services.subscription_update(subscription=obj, actor=request.user, **data)
         return services.subscription_create(actor=request.user, **data)
+
+    def delete_model(self, request, obj):
+        services.subscription_delete(subscription=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for subscription in queryset.order_by("pk"):
+            services.subscription_delete(subscription=subscription, actor=request.user)
 
 
 @admin.register(Delivery)

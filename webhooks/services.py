@@ -26,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from audit.services import audit_created, audit_deleted, audit_snapshot, audit_updated
 from tracker.tasks import enqueue_on_commit
 
 from .models import Delivery, DeliveryStatus, Event, Subscription, is_public_address, validate_webhook_url
@@ -282,18 +283,29 @@ def subscription_create(*, url, actor, events=(), secret=None, description="", a
     if secret:
         subscription.secret = secret
     subscription.save()
+    audit_created(actor=actor, instance=subscription)
     return subscription
 
 
 @transaction.atomic
-def subscription_update(*, subscription: Subscription, **fields) -> Subscription:
+def subscription_update(*, subscription: Subscription, actor, **fields) -> Subscription:
     """Change a subscription; re-activating it clears the failure count."""
     _validate_subscription(url=fields.get("url"), events=fields.get("events"))
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    before = audit_snapshot(subscription)
     for name, value in fields.items():
         setattr(subscription, name, value)
     if fields.get("active"):
         subscription.consecutive_failures = 0
         subscription.disabled_reason = ""
     subscription.save()
+    audit_updated(actor=actor, instance=subscription, before=before)
     return subscription
+
+
+@transaction.atomic
+def subscription_delete(*, subscription: Subscription, actor) -> None:
+    """Delete a subscription and its delivery log."""
+    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    audit_deleted(actor=actor, instance=subscription)
+    subscription.delete()

@@ -43,7 +43,7 @@ def webhook_list(request):
 def webhook_toggle(request, pk):
     _require_manager(request)
     subscription = get_object_or_404(Subscription, pk=pk)
-    subscription_update(subscription=subscription, active=not subscription.active)
+    subscription_update(subscription=subscription, actor=request.user, active=not subscription.active)
     return redirect("webhooks:list")
 
 

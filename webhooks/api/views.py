@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from ..models import Delivery, Event, Subscription
 from ..permissions import can_manage_webhooks
-from ..services import delivery_redeliver, subscription_create, subscription_update
+from ..services import delivery_redeliver, subscription_create, subscription_delete, subscription_update
 
 
 class CanManageWebhooks(BasePermission):
@@ -71,8 +71,11 @@ class SubscriptionViewSet(viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         serializer.instance = subscription_update(
-            subscription=serializer.instance, **serializer.validated_data
+            subscription=serializer.instance, actor=self.request.user, **serializer.validated_data
         )
+
+    def perform_destroy(self, instance):
+        subscription_delete(subscription=instance, actor=self.request.user)
 
     @extend_schema(
         operation_id="webhooks_subscription_deliveries", responses={200: DeliverySerializer(many=True)}
