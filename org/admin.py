@@ -29,6 +29,9 @@ class TeamAdmin(ServiceModelAdmin):
             return services.team_update(team=obj, actor=request.user, **values)
         return services.team_create(actor=request.user, **values)
 
+    def service_delete(self, request, obj):
+        services.team_delete(team=obj, actor=request.user)
+
 
 @admin.register(Service)
 class ServiceAdmin(ServiceModelAdmin):
@@ -41,6 +44,9 @@ class ServiceAdmin(ServiceModelAdmin):
         if change:
             return services.service_update(service=obj, actor=request.user, **values)
         return services.service_create(actor=request.user, **values)
+
+    def service_delete(self, request, obj):
+        services.service_delete(service=obj, actor=request.user)
 
 
 class ContactInline(admin.TabularInline):
@@ -68,6 +74,9 @@ class CustomerAdmin(ServiceModelAdmin):
         if change:
             return services.customer_update(customer=obj, actor=request.user, **values)
         return services.customer_create(actor=request.user, **values)
+
+    def service_delete(self, request, obj):
+        services.customer_delete(customer=obj, actor=request.user)
 
 
 @admin.register(Contact)

@@ -7,8 +7,9 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 
-from audit.services import audit_created, audit_snapshot, audit_updated
+from audit.services import audit_created, audit_deleted, audit_snapshot, audit_updated
 
 from .models import (
     CapacityUnit,
@@ -408,3 +409,33 @@ def customer_update(*, customer: Customer, actor, **values) -> Customer:
     _save(customer, values)
     audit_updated(actor=actor, instance=customer, before=before)
     return customer
+
+
+def _delete(instance, *, actor, what: str) -> None:
+    """Delete a record still unused, with its audit row; a record in use stays (400)."""
+    model = type(instance)
+    instance = model.objects.select_for_update().get(pk=instance.pk)
+    before, pk = audit_snapshot(instance), instance.pk
+    try:
+        with transaction.atomic():
+            instance.delete()
+    except ProtectedError:
+        message = f"{what} {instance} is still in use and cannot be deleted."
+        raise ValidationError({"detail": [message]}) from None
+    instance.pk = pk
+    audit_deleted(actor=actor, instance=instance, before=before, object_id=pk)
+
+
+@transaction.atomic
+def team_delete(*, team: Team, actor) -> None:
+    _delete(team, actor=actor, what="Team")
+
+
+@transaction.atomic
+def service_delete(*, service: Service, actor) -> None:
+    _delete(service, actor=actor, what="Service")
+
+
+@transaction.atomic
+def customer_delete(*, customer: Customer, actor) -> None:
+    _delete(customer, actor=actor, what="Customer")

@@ -55,6 +55,17 @@ class ServiceModelAdmin(admin.ModelAdmin):
         obj.pk = saved.pk
         obj._state.adding = False
 
+    def service_delete(self, request, obj) -> None:
+        """Delete through the app's service; admins without one delete as Django does."""
+        obj.delete()
+
+    def delete_model(self, request, obj):
+        self.service_delete(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.service_delete(request, obj)
+
     def save_related(self, request, form, formsets, change):
         # The service set the many-to-many fields; inline formsets save themselves (the
         # inlines of these admins are read-only or have no rules of their own).

@@ -1,9 +1,7 @@
 """Teams, services and customers: readable by all staff, maintained by managers."""
 
-from django.db.models import ProtectedError
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.roles import is_staff_member
@@ -36,21 +34,14 @@ class _OrgViewSet(viewsets.ModelViewSet):
     lookup_value_regex = r"\d+"
     ordering_fields = ["name", "id"]
 
-    def perform_destroy(self, instance):
-        try:
-            instance.delete()
-        except ProtectedError:
-            raise ValidationError(
-                {"detail": [f"{instance} is still in use and cannot be deleted."]}
-            ) from None
-
 
 class _ServiceWrites:
-    """Creates and updates call the org service (its lock, its rules, its audit row); the
-    serializer only parses the body. `create_with` / `update_with` name the services."""
+    """Creates, updates and deletes call the org service (its lock, its rules, its audit
+    row); the serializer only parses the body. `*_with` name the services."""
 
     create_with = None
     update_with = None
+    delete_with = None
     record_name = ""
 
     def perform_create(self, serializer):
@@ -61,6 +52,9 @@ class _ServiceWrites:
             actor=self.request.user, **{self.record_name: serializer.instance}, **serializer.validated_data
         )
 
+    def perform_destroy(self, instance):
+        type(self).delete_with(actor=self.request.user, **{self.record_name: instance})
+
 
 class TeamViewSet(_ServiceWrites, _OrgViewSet):
     queryset = Team.objects.prefetch_related("members").order_by("tier", "name")
@@ -68,6 +62,7 @@ class TeamViewSet(_ServiceWrites, _OrgViewSet):
     filterset_fields = ["tier", "is_development"]
     create_with = staticmethod(services.team_create)
     update_with = staticmethod(services.team_update)
+    delete_with = staticmethod(services.team_delete)
     record_name = "team"
 
 
@@ -77,6 +72,7 @@ class ServiceViewSet(_ServiceWrites, _OrgViewSet):
     filterset_fields = ["team", "support_team", "support_model"]
     create_with = staticmethod(services.service_create)
     update_with = staticmethod(services.service_update)
+    delete_with = staticmethod(services.service_delete)
     record_name = "service"
 
 
@@ -86,6 +82,7 @@ class CustomerViewSet(_ServiceWrites, _OrgViewSet):
     filterset_fields = ["country"]
     create_with = staticmethod(services.customer_create)
     update_with = staticmethod(services.customer_update)
+    delete_with = staticmethod(services.customer_delete)
     record_name = "customer"
 
 

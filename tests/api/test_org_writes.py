@@ -126,3 +126,24 @@ def test_team_admin_saves_through_the_service(client, admin_user):
     assert submit(client, add, data).status_code == 302
     customer = Customer.objects.get(name="Initech")
     assert customer.country == "DE" and customer.email_domains == ["initech.example"]
+
+
+def test_deletes_go_through_the_services(client_of, manager_user, client, admin_user):
+    desk = TeamFactory(name="Desk", tier=1)
+    spare = TeamFactory(name="Spare", tier=2)
+    ServiceFactory(name="Payments", support_team=desk)
+    in_use = client_of.delete(f"/api/v1/teams/{desk.pk}/")
+    assert in_use.status_code == 400 and "still in use" in in_use.json()["detail"][0]
+    assert client_of.delete(f"/api/v1/teams/{spare.pk}/").status_code == 204
+    entry = AuditEntry.objects.get(model="org.team", object_id=str(spare.pk))
+    assert (entry.action, entry.actor_id, entry.changes["name"]) == (
+        "deleted",
+        manager_user.pk,
+        ["Spare", None],
+    )
+
+    customer = CustomerFactory(name="Gone Ltd")
+    client.force_login(admin_user)
+    page = client.post(f"/admin/org/customer/{customer.pk}/delete/", {"post": "yes"})
+    assert page.status_code == 302 and not Customer.objects.filter(pk=customer.pk).exists()
+    assert AuditEntry.objects.filter(model="org.customer", action="deleted", actor=admin_user).count() == 1
