@@ -24,7 +24,7 @@ class _ServiceValidatedForm(forms.ModelForm):
 
 
 class CalendarAdminForm(_ServiceValidatedForm):
-    clean_with = staticmethod(services._clean_calendar)
+    clean_with = staticmethod(services.clean_calendar)
 
     class Meta:
         model = BusinessCalendar
@@ -32,7 +32,7 @@ class CalendarAdminForm(_ServiceValidatedForm):
 
 
 class PolicyAdminForm(_ServiceValidatedForm):
-    clean_with = staticmethod(services._clean_policy)
+    clean_with = staticmethod(services.clean_policy)
 
     class Meta:
         model = SLAPolicy

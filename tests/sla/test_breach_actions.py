@@ -84,7 +84,7 @@ def test_a_tier_2_breach_never_escalates_into_development(tier3_group):
         note = IncidentEvent.objects.get(incident=incident, event="sla_breach_action").note
         assert "automatic escalation skipped because there is no support group at tier 3" in note
     # at tier 3 there is no further support tier: a second breach would not move it
-    assert services._next_support_group(incident) is None or not tier3_group
+    assert services.actions._next_support_group(incident) is None or not tier3_group
 
 
 def test_late_breach_of_an_incident_back_from_development_is_not_acted_on_and_says_why():

@@ -1,6 +1,6 @@
 """The SLA sweep on SQLite, the embedded default (`./scripts/run`).
 
-sla.services has a set-based PostgreSQL sweep and another path for every other database;
+sla.services.sweep has a set-based PostgreSQL sweep and another path for every other database;
 the suite runs on PostgreSQL, so the other path never ran. Here it does, for real: the
 test on PostgreSQL starts pytest again in a subprocess on this same module, with the local
 (embedded) settings and DATABASE_URL pointing at an SQLite file, and that run executes the
@@ -98,11 +98,11 @@ def sqlite_path(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the PostgreSQL sweep ran on SQLite")
 
-    monkeypatch.setattr(services, "_sweep_batch_postgresql", refuse)
+    monkeypatch.setattr(services.sweep, "_sweep_batch_postgresql", refuse)
     # The action task runs right after each batch commits, in this thread, as a worker
     # would run it (no broker needed).
     monkeypatch.setattr(
-        services,
+        services.events,
         "enqueue_on_commit",
         lambda task, *a, **kw: transaction.on_commit(lambda: task.run(*a, **kw)),
     )
@@ -228,7 +228,7 @@ def test_a_timer_changed_after_it_was_picked_is_left_alone_on_sqlite(sqlite_path
             SLATimer.objects.filter(pk=first.pk).update(state=TimerState.PAUSED, paused_at=at)
         return ids
 
-    monkeypatch.setattr(services, "sweep_candidates", candidates_then_pause)
+    monkeypatch.setattr(services.sweep, "sweep_candidates", candidates_then_pause)
     counts = services.sla_sweep_tick(now=now)
 
     assert counts["breaches"] == 1, counts

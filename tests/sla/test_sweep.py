@@ -26,7 +26,7 @@ def eager_celery(monkeypatch):
     def run_on_commit(task, *args, **kwargs):
         transaction.on_commit(lambda: task.run(*args, **kwargs))
 
-    monkeypatch.setattr(services, "enqueue_on_commit", run_on_commit)
+    monkeypatch.setattr(services.events, "enqueue_on_commit", run_on_commit)
 
 
 def future_now():
@@ -139,13 +139,13 @@ def test_a_sweeper_dying_mid_batch_loses_nothing(monkeypatch):
         if calls["n"] == 2:
             raise SystemExit("worker killed")
 
-    monkeypatch.setattr(services, "enqueue_on_commit", dying_enqueue)
+    monkeypatch.setattr(services.events, "enqueue_on_commit", dying_enqueue)
     with pytest.raises(SystemExit):
         services.sla_sweep_tick(now=now, batch_size=10)
     assert SLATimer.objects.filter(state=TimerState.BREACHED).count() == 10
     assert SLAEvent.objects.count() == 10
     assert IncidentEvent.objects.filter(event="sla_breach").count() == 10
-    monkeypatch.setattr(services, "enqueue_on_commit", lambda *a, **k: None)
+    monkeypatch.setattr(services.events, "enqueue_on_commit", lambda *a, **k: None)
     assert services.sla_sweep_tick(now=now, batch_size=10)["breaches"] == 20
     assert SLAEvent.objects.count() == 30
     assert IncidentEvent.objects.filter(event="sla_breach").count() == 30

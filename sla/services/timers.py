@@ -1,0 +1,268 @@
+"""The clocks of an incident follow its lifecycle.
+
+The incidents app fires its hooks (`incidents.hooks`) inside its own transaction, with
+the incident row locked; `sla.apps` subscribes the three `sla_on_*` functions here, so a
+timer change and the incident change commit or roll back together. Timer rows are
+locked in pk order before they change. `sync_timers` is the one place a clock's mode,
+instants and outcome are worked out; policy edits (`retarget`) reuse it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from .. import calendar as bcal
+from ..models import (
+    PauseCause,
+    PausePeriod,
+    SLAEventKind,
+    SLAPolicy,
+    SLATimer,
+    TimerMetric,
+    TimerState,
+    default_pause_on,
+)
+from ..selectors import calendar_of, policy_for
+from .events import emit_events
+
+logger = logging.getLogger(__name__)
+
+
+HOLD_CAUSE = {
+    "awaiting_customer": PauseCause.CUSTOMER,
+    "awaiting_vendor": PauseCause.VENDOR,
+    "awaiting_development": PauseCause.DEVELOPMENT,
+}
+HOLD_REASONS = tuple(HOLD_CAUSE)
+STOPPED_STATUSES = ("resolved", "closed", "cancelled")
+RESELECT_FIELDS = ("priority", "service", "customer", "type")
+
+COUNTING, PAUSED, STOPPED = "counting", "paused", "stopped"
+# Why a clock stopped, when it was because the incident was cancelled (see TimerState).
+CANCELLED_CAUSE = "cancelled"
+
+
+# ================================================================== lifecycle hooks
+def sla_on_incident_created(*, incident, at):
+    """Start the response and resolution timers of a new incident at its creation."""
+    policy = policy_for_incident(incident)
+    if policy is None:
+        # Every incident has both clocks; without a policy they have no target (no due
+        # instant) until a policy that matches is created or the incident changes.
+        logger.info("no SLA policy matches %s (%s): timers without target", incident.key, incident.priority)
+    start = incident.created_at or at
+    timers = [
+        SLATimer.objects.create(
+            incident=incident,
+            metric=metric,
+            policy=policy,
+            **_dimensions(incident),
+            target_minutes=target_minutes(policy, metric) if policy else 0,
+            started_at=start,
+        )
+        for metric in (TimerMetric.RESPONSE, TimerMetric.RESOLUTION)
+    ]
+    sync_timers(incident, timers, at=at, recompute=True)
+
+
+def sla_on_incident_changed(*, incident, changes, at, actor=None):
+    """React to a change of an incident (`changes` maps field -> (old, new)).
+
+    status and hold_reason stop, pause or resume the clocks; priority, service, customer
+    and type choose the policy again and recompute the instants from the original start.
+    """
+    timers = locked_timers(incident)
+    if DIMENSION_FIELDS & set(changes):
+        dims = _dimensions(incident)
+        SLATimer.objects.filter(incident_id=incident.pk).update(**dims)
+        for timer in timers:  # the locked copies are saved again below: keep them current
+            for name, value in dims.items():
+                setattr(timer, name, value)
+    reselect = any(f in changes for f in RESELECT_FIELDS)
+    if not timers:
+        if reselect:
+            sla_on_incident_created(incident=incident, at=at)
+        return
+    recompute = False
+    if reselect:
+        policy = policy_for_incident(incident)
+        if policy is not None:
+            for timer in timers:
+                target = target_minutes(policy, timer.metric)
+                if timer.policy_id != policy.pk or timer.target_minutes != target:
+                    timer.policy = policy
+                    timer.target_minutes = target
+                    recompute = True
+    sync_timers(incident, timers, at=at, recompute=recompute)
+
+
+def sla_on_public_reply(*, incident, at):
+    """The first public reply meets the response timer."""
+    timers = locked_timers(incident)
+    sync_timers(incident, timers, at=at, replied=True)
+
+
+# ------------------------------------------------------------------ internals
+# The incident fields copied onto its timers for reporting (see SLATimer).
+DIMENSION_FIELDS = {"priority", "team", "service", "customer"}
+
+
+def _dimensions(incident) -> dict:
+    return {
+        "priority": incident.priority,
+        "team_id": incident.team_id,
+        "service_id": incident.service_id,
+        "customer_id": incident.customer_id,
+    }
+
+
+def policy_for_incident(incident) -> SLAPolicy | None:
+    return policy_for(
+        priority=incident.priority,
+        service_id=incident.service_id,
+        customer_id=incident.customer_id,
+        incident_type=incident.type,
+    )
+
+
+def target_minutes(policy: SLAPolicy, metric: str) -> int:
+    return policy.response_minutes if metric == TimerMetric.RESPONSE else policy.resolution_minutes
+
+
+def locked_timers(incident) -> list[SLATimer]:
+    return list(
+        SLATimer.objects.select_for_update(of=("self",))
+        .select_related("policy__calendar")
+        .filter(incident_id=incident.pk)
+        .order_by("pk")
+    )
+
+
+def _pause_reasons(policy: SLAPolicy | None) -> list[str]:
+    if policy is None:
+        return default_pause_on()
+    return list(policy.pause_on or [])
+
+
+def _desired_mode(incident, timer: SLATimer, replied: bool) -> tuple[str, str]:
+    if timer.metric == TimerMetric.RESPONSE:
+        # Met once: a response never restarts.
+        if not timer.is_active or replied or incident.responded_at:
+            return STOPPED, ""
+        if incident.status != "new":
+            return STOPPED, CANCELLED_CAUSE if incident.status == "cancelled" else ""
+        return COUNTING, ""
+    if incident.status in STOPPED_STATUSES:
+        return STOPPED, CANCELLED_CAUSE if incident.status == "cancelled" else ""
+    if incident.status == "on_hold" and incident.hold_reason in _pause_reasons(timer.policy):
+        return PAUSED, HOLD_CAUSE.get(incident.hold_reason, PauseCause.OTHER)
+    return COUNTING, ""
+
+
+def _current_mode(timer: SLATimer) -> tuple[str, str]:
+    if not timer.is_active:
+        return STOPPED, ""
+    if timer.paused_at is not None:
+        return PAUSED, timer.pause_cause
+    return COUNTING, ""
+
+
+def _apply_mode(timer: SLATimer, desired: tuple[str, str], at: datetime) -> bool:
+    current = _current_mode(timer)
+    if current == desired or current[0] == desired[0] == STOPPED:
+        return False
+    mode, cause = desired
+    if current[0] == PAUSED:
+        PausePeriod.objects.filter(timer=timer, ended_at__isnull=True).update(ended_at=at)
+        timer.paused_at = None
+        timer.pause_cause = ""
+    if current[0] == STOPPED:
+        # Reopened: the stretch while stopped does not count, elapsed time is kept.
+        PausePeriod.objects.create(
+            timer=timer, cause=PauseCause.STOPPED, started_at=timer.stopped_at or at, ended_at=at
+        )
+        timer.is_active = True
+        timer.stopped_at = None
+    if mode == PAUSED:
+        PausePeriod.objects.create(timer=timer, cause=cause, started_at=at)
+        timer.paused_at = at
+        timer.pause_cause = cause
+    elif mode == STOPPED:
+        timer.is_active = False
+        timer.stopped_at = at
+        if cause == CANCELLED_CAUSE:
+            timer.state = TimerState.CANCELLED
+    return True
+
+
+def _state_for(timer: SLATimer) -> str:
+    if timer.breached_at is not None:
+        return TimerState.BREACHED
+    if not timer.is_active:
+        return TimerState.CANCELLED if timer.state == TimerState.CANCELLED else TimerState.MET
+    if timer.paused_at is not None:
+        return TimerState.PAUSED
+    return TimerState.RUNNING
+
+
+def _recompute(timer: SLATimer, at: datetime) -> tuple[datetime | None, datetime | None]:
+    """Due and warning instants from the original start, leaving out every pause and
+    stopped stretch. Returns (due, warn) reached in counted time, None when not reached
+    before an open pause or stop."""
+    if timer.policy is None:
+        return None, None
+    cal = calendar_of(timer.policy.calendar)
+    gaps: list[tuple[datetime, datetime | None]] = [
+        (p.started_at, p.ended_at) for p in timer.pauses.filter(ended_at__isnull=False)
+    ]
+    open_start = timer.paused_at if timer.is_active else timer.stopped_at
+    if open_start is not None:
+        gaps.append((open_start, None))
+    target = timer.target_minutes * 60
+    warn_target = target * timer.policy.warn_percent / 100
+    due, _ = bcal.due_instant(cal, timer.started_at, target, gaps)
+    warn, _ = bcal.due_instant(cal, timer.started_at, warn_target, gaps)
+    if open_start is not None:
+        timer.elapsed_seconds = bcal.counted_seconds(cal, timer.started_at, gaps, open_start)
+    else:
+        timer.elapsed_seconds = 0
+    if timer.is_active and timer.paused_at is None or timer.is_active:
+        timer.due_at, timer.warn_at = due, warn
+    else:  # stopped: keep the instants it was running towards, for display
+        timer.due_at = due or timer.due_at
+        timer.warn_at = warn or timer.warn_at
+    return due, warn
+
+
+def sync_timers(
+    incident, timers: list[SLATimer], *, at: datetime, recompute: bool | set = False, replied=False
+):
+    """Bring the incident's timers (all of them) in line with it; `recompute` (True, or the
+    ids of some timers) recomputes instants from the original start even without a change."""
+    breaches, warnings = [], []
+    for timer in timers:
+        changed = _apply_mode(timer, _desired_mode(incident, timer, replied), at)
+        if not (changed or (timer.pk in recompute if isinstance(recompute, set) else recompute)):
+            continue
+        due, warn = _recompute(timer, at)
+        if warn is not None and warn <= at and timer.warned_at is None:
+            timer.warned_at = warn
+            warnings.append(timer)
+        if due is not None and due <= at and timer.breached_at is None:
+            timer.breached_at = due
+            breaches.append(timer)
+        timer.state = _state_for(timer)
+        timer.save()
+    _store_earliest_due(incident, timers)
+    emit_events(SLAEventKind.WARNING, [(t.pk, t.incident_id, t.metric, t.warned_at) for t in warnings], at)
+    emit_events(SLAEventKind.BREACH, [(t.pk, t.incident_id, t.metric, t.breached_at) for t in breaches], at)
+
+
+def _store_earliest_due(incident, timers: list[SLATimer]):
+    """Keep Incident.sla_due_at (the queue's "SLA urgency" sort key, indexed) equal to the
+    earliest due instant of its still-counting timers. `timers` are all of the incident's."""
+    due = min((t.due_at for t in timers if t.is_active and t.due_at is not None), default=None)
+    if getattr(incident, "sla_due_at", None) != due:
+        type(incident).objects.filter(pk=incident.pk).update(sla_due_at=due)
+        incident.sla_due_at = due
