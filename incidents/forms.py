@@ -74,8 +74,32 @@ class VersionedForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented recipe); sizes are checked by
+    incidents.attachments, the same for the browser, the API and e-mail."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
 class CommentForm(forms.Form):
     body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 4}))
+    files = MultipleFileField(
+        required=False,
+        label="Attach files",
+        help_text="Choose files, drop them here, or paste a screenshot into the message.",
+    )
     visibility = forms.ChoiceField(
         choices=[("public", "Public reply to the customer"), ("internal", "Internal work note")],
         initial="public",

@@ -1,5 +1,7 @@
 """ITIL incidents and service requests, their conversation, time and history."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 
@@ -198,6 +200,46 @@ class Comment(models.Model):
 
     def __str__(self):
         return f"{'Reply' if self.public else 'Note'} on {self.incident_id}"
+
+
+def attachment_path(attachment, filename):
+    # A fresh directory per file: names never collide and never choose a path.
+    return f"attachments/{attachment.incident_id}/{uuid.uuid4().hex}/{filename}"
+
+
+class Attachment(models.Model):
+    """A file on an incident, optionally on one of its comments (incidents.attachments)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="attachments")
+    comment = models.ForeignKey(
+        Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=400)
+    name = models.CharField(max_length=200)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contact = models.ForeignKey(
+        "org.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["incident", "created_at"])]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type in PREVIEW_TYPES
+
+
+# Images shown inline (never SVG: it can carry script).
+PREVIEW_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
 class TimeEntry(models.Model):

@@ -133,7 +133,7 @@ def incident_timeline(incident) -> list[dict]:
         {"kind": "comment", "at": c.created_at, "obj": c}
         for c in Comment.objects.filter(incident=incident)
         .select_related("author", "contact")
-        .prefetch_related("inbound_mail")
+        .prefetch_related("inbound_mail", "attachments")
     ]
     events = (
         IncidentEvent.objects.filter(incident=incident)

@@ -396,7 +396,7 @@ def incident_take(*, incident, actor, expected_version=None, at=None) -> Inciden
 # ---------------------------------------------------------------- conversation and time
 @transaction.atomic
 def incident_comment(
-    *, incident, actor, body, public=False, at=None, via=CommentVia.WEB, contact=None
+    *, incident, actor, body, public=False, at=None, via=CommentVia.WEB, contact=None, attachments=()
 ) -> Comment:
     """A reply, a note, or (with `contact`) a customer's message; only staff replies answer
     the response SLA."""
@@ -414,6 +414,13 @@ def incident_comment(
         contact=contact,
     )
     _event(incident, actor=actor, at=at, event="replied" if public else "noted")
+    if attachments:
+        from .attachments import attachment_create
+
+        for upload in attachments:
+            attachment_create(
+                incident=incident, upload=upload, actor=actor, contact=contact, comment=comment, at=at
+            )
     hooks.fire_comment_added(comment=comment)
     if public and contact is not None:
         notify_reply(comment=comment)

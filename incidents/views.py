@@ -158,7 +158,8 @@ ACTIONS = {
     "assign": (f.AssignForm, perms.can_assign, lambda i, u, d: services.incident_assign(
         incident=i, actor=u, assignee=d["assignee"], expected_version=d.get("version")), "{key} assigned."),
     "comment": (f.CommentForm, perms.can_comment, lambda i, u, d: services.incident_comment(
-        incident=i, actor=u, body=d["body"], public=d["visibility"] == "public"), "Added to {key}."),
+        incident=i, actor=u, body=d["body"], public=d["visibility"] == "public",
+        attachments=d.get("files") or ()), "Added to {key}."),
     "escalate": (f.EscalateForm, perms.can_escalate, lambda i, u, d: services.incident_escalate(
         incident=i, actor=u, team=d["team"], note=d["note"], expected_version=d.get("version")),
         "{key} handed to {team}."),
@@ -182,13 +183,13 @@ ACTIONS = {
 FORMS_NEEDING_INCIDENT = (f.AssignForm, f.EscalateForm)
 
 
-def _form(name, incident, data=None):
+def _form(name, incident, data=None, files=None):
     form_class = ACTIONS[name][0]
     kwargs = {"incident": incident} if form_class in FORMS_NEEDING_INCIDENT else {}
     if data is None:
         initial = {"version": incident.version} if "version" in form_class.base_fields else {}
         return form_class(initial=initial, prefix=name, **kwargs)
-    return form_class(data, prefix=name, **kwargs)
+    return form_class(data, files, prefix=name, **kwargs)
 
 
 def _available_actions(user, incident) -> set[str]:
@@ -305,7 +306,7 @@ def act(request, key, name):
     form_class, allowed, handler, message = ACTIONS[name]
     if not allowed(request.user, incident):
         raise PermissionDenied("You cannot do that on this incident.")
-    form = _form(name, incident, request.POST)
+    form = _form(name, incident, request.POST, request.FILES)
     if form.is_valid():
         try:
             result = handler(incident, request.user, form.cleaned_data)

@@ -133,6 +133,30 @@ def bodies(msg) -> tuple[str, str]:
     return text, html
 
 
+def files_of(msg) -> tuple[list[tuple[str, bytes, str]], list[str]]:
+    """The message's attachments as (name, bytes, type), and notes on those not kept."""
+    from incidents.attachments import too_big_message
+
+    kept, notes = [], []
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        filename = part.get_filename()
+        if part.get_content_disposition() != "attachment" and not filename:
+            continue
+        try:
+            content = part.get_payload(decode=True) or b""
+        except Exception:  # noqa: BLE001 - an undecodable part is noted, the mail still counts
+            notes.append(f"{filename or 'an attachment'} could not be decoded and was not kept.")
+            continue
+        name = filename or "attachment"
+        if len(content) > settings.ATTACHMENT_MAX_BYTES:
+            notes.append(f"{name} was not kept: {too_big_message(len(content))}")
+            continue
+        kept.append((name, content, part.get_content_type()))
+    return kept, notes
+
+
 def latest_reply(text: str) -> str:
     """The new part of a reply: quoted history and signatures stripped (the original is kept)."""
     try:
@@ -181,9 +205,14 @@ def _route(row: InboundMessage, msg, mailbox: Mailbox, at) -> None:
         return
     text, row.html = bodies(msg)
     body = latest_reply(text) or "(empty message)"
+    files, notes = files_of(msg)
+    if notes:
+        body = body + "\n\n" + "\n".join(f"[{n}]" for n in notes)
+        row.error = " ".join(notes)[:4000]
     incident = incident_for(msg)
     if incident is not None and incident.status in (Status.CLOSED, Status.CANCELLED):
         incident = _follow_up(row, msg, mailbox, incident, body, at)
+        _attach(incident, files, contact=incident.requester, at=at)
         row.outcome = Outcome.INCIDENT
         return
     if incident is not None:
@@ -197,6 +226,7 @@ def _route(row: InboundMessage, msg, mailbox: Mailbox, at) -> None:
             at=at,
             via="email",
             contact=contact,
+            attachments=files,
         )
         incident.refresh_from_db()
         if incident.status == Status.RESOLVED or (
@@ -212,8 +242,16 @@ def _route(row: InboundMessage, msg, mailbox: Mailbox, at) -> None:
             )
         row.outcome, row.incident, row.comment = Outcome.COMMENT, incident, comment
         return
-    _new_incident(row, msg, mailbox, body, at)
+    incident = _new_incident(row, msg, mailbox, body, at)
+    _attach(incident, files, contact=incident.requester, at=at)
     row.outcome = Outcome.INCIDENT
+
+
+def _attach(incident, files, *, contact, at):
+    from incidents.attachments import attachment_create
+
+    for upload in files:
+        attachment_create(incident=incident, upload=upload, contact=contact, at=at)
 
 
 def _new_incident(row, msg, mailbox, body, at, *, follows=None) -> Incident:

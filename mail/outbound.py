@@ -196,14 +196,16 @@ def build_message(mail: OutboundMail) -> EmailMultiAlternatives:
     )
     message.attach_alternative(html, "text/html")
     for attachment in _attachments(mail):
-        message.attach(attachment.name, attachment.file.read(), attachment.content_type)
+        with attachment.file.open("rb") as f:
+            message.attach(attachment.name, f.read(), attachment.content_type)
     return message
 
 
 def _attachments(mail: OutboundMail):
-    if mail.comment is None or not hasattr(mail.comment, "attachments"):
+    """The files an agent attached to the reply go with it."""
+    if mail.comment is None:
         return []
-    return list(mail.comment.attachments.all())
+    return list(mail.comment.attachments.order_by("id"))
 
 
 def backoff_seconds(attempts: int) -> int:

@@ -153,17 +153,21 @@ class CommentInSerializer(serializers.Serializer):
 class CommentSerializer(serializers.ModelSerializer):
     author = serializers.SerializerMethodField()
     delivery = serializers.SerializerMethodField()
+    attachments = serializers.SerializerMethodField()
 
     class Meta:
         model = Comment
         fields = [
-            "id", "body", "public", "is_system", "author", "contact", "via", "created_at", "delivery",
-            "delivery_error",
+            "id", "body", "public", "is_system", "author", "contact", "via", "created_at", "attachments",
+            "delivery", "delivery_error",
         ]  # fmt: skip
 
     @extend_schema_field(serializers.ChoiceField(choices=["pending", "sent", "failed"], allow_null=True))
     def get_delivery(self, comment):
         return comment.delivery or None
+
+    def get_attachments(self, comment) -> list[int]:
+        return [a.pk for a in comment.attachments.all()]
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_author(self, comment):

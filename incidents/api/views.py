@@ -149,7 +149,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def comments(self, request, pk=None):
         incident = self._incident()
         if request.method == "GET":
-            rows = incident.comments.select_related("author")
+            rows = incident.comments.select_related("author").prefetch_related("attachments")
             page = self.paginate_queryset(rows)
             return self.get_paginated_response(s.CommentSerializer(page, many=True).data)
         _check(perms.can_comment(request.user, incident), "Your role cannot comment on incidents.")

@@ -59,6 +59,7 @@ POLICY = {
     ("POST", "/api/v1/incidents/{id}/merge/"): INCIDENT_WORK,
     ("POST", "/api/v1/incidents/{id}/link-cause/"): INCIDENT_WORK,
     ("POST", "/api/v1/incidents/{id}/comments/"): SUPPORT,
+    ("POST", "/api/v1/incidents/{id}/attachments/"): SUPPORT,
     ("POST", "/api/v1/incidents/{id}/time/"): SUPPORT,
     ("POST", "/api/v1/incidents/{id}/swarm/join/"): SUPPORT,
     ("POST", "/api/v1/incidents/{id}/swarm/leave/"): SUPPORT,
@@ -134,7 +135,12 @@ def allowed(method, path):
 STATE_DEPENDENT = {
     ("DELETE", "/api/v1/sla/calendars/{id}/"),
     ("DELETE", "/api/v1/sla/policies/{id}/"),
+    # Multipart uploads: the matrix posts JSON (a 415), so only refusals are checked here;
+    # tests/channel/test_attachments.py uploads real files.
+    ("POST", "/api/v1/incidents/{id}/attachments/"),
 }
+# A file's existence is not disclosed to those who may not see its incident: 404, not 403.
+HIDDEN_FROM_OTHERS = {"/api/v1/attachments/{id}/download/", "/api/v1/attachments/{id}/preview/"}
 
 
 # ------------------------------------------------------------------ the world
@@ -204,6 +210,14 @@ def fresh_record(w, path):
     """A new record of the kind `path` names, and any other path parameters."""
     collection = path.removeprefix("/api/v1/").split("/{", 1)[0]
     n = next(w.n)
+    if collection == "attachments":
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from incidents.attachments import attachment_create
+
+        png = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+        upload = SimpleUploadedFile(f"shot{n}.png", png, content_type="image/png")
+        return {"id": attachment_create(incident=_incident(w), upload=upload).pk}
     if collection == "incidents" and "/swarm/" in path:
         return {"id": _incident(w, service=w.swarm).pk}
     if collection == "incidents":
@@ -481,7 +495,7 @@ def test_authorization_matrix(world, method, path, django_capture_on_commit_call
         assert not refused, f"{method} {path}: allowed callers refused {refused} (all: {outcome})"
         for caller in CALLERS:
             if caller not in who:
-                expected = 401 if caller == "anonymous" else 403
+                expected = 401 if caller == "anonymous" else 404 if path in HIDDEN_FROM_OTHERS else 403
                 assert outcome[caller] == expected, (
                     f"{method} {path}: {caller} got {outcome[caller]}: {outcome}"
                 )

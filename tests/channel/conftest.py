@@ -76,3 +76,10 @@ def imap_mailbox(org, dovecot):  # noqa: F811
         default_service=org.service,
         imap_url=dovecot.url,
     )
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Attachments go to a throwaway directory through the storage API."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return settings.MEDIA_ROOT

@@ -143,6 +143,11 @@ TIME_ZONE = env("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
+# Uploaded files (attachments) through Django's storage API: local files by default.
+MEDIA_ROOT = Path(env("MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_URL = "media/"  # never served directly: downloads go through a permission check
+ATTACHMENT_MAX_BYTES = int(env("ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env("STATIC_ROOT", BASE_DIR / "staticfiles"))
