@@ -3,20 +3,17 @@ and save, and their errors are shown next to the fields."""
 
 from django import forms
 
+from incidents.models import HoldReason, IncidentType
 from org.models import Customer, Service
 
 from .calendar import WEEKDAYS
-from .models import BusinessCalendar, SLAPolicy
+from .models import BusinessCalendar, SLAPolicy, default_pause_on
 from .services import HOLD_REASONS
 
 DAY_LABELS = dict(
     zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True)
 )
-HOLD_LABELS = {
-    "awaiting_customer": "On hold awaiting customer",
-    "awaiting_vendor": "On hold awaiting vendor",
-    "awaiting_development": "On hold awaiting development",
-}
+HOLD_LABELS = {reason.value: f"On hold {reason.label.lower()}" for reason in HoldReason}
 
 
 def _hours_text(intervals) -> str:
@@ -132,7 +129,7 @@ class PolicyForm(forms.ModelForm):
         label="Pause the resolution clock when",
     )
     incident_type = forms.ChoiceField(
-        choices=[("", "Any type"), ("incident", "Incident"), ("service_request", "Service request")],
+        choices=[("", "Any type"), *IncidentType.choices],
         required=False,
         label="Record type",
     )
@@ -173,7 +170,7 @@ class PolicyForm(forms.ModelForm):
         self.fields["customer"].empty_label = "Any customer"
         self.fields["calendar"].queryset = BusinessCalendar.objects.order_by("name")
         if not self.instance.pk and not self.is_bound:
-            self.initial.setdefault("pause_on", ["awaiting_customer", "awaiting_vendor"])
+            self.initial.setdefault("pause_on", default_pause_on())
 
     def _post_clean(self):
         # Model validation happens in the service (one place for the rules).

@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from incidents.models import HoldReason
+
 
 def default_hours():
     day = [["09:00", "17:00"]]
@@ -9,7 +11,7 @@ def default_hours():
 
 
 def default_pause_on():
-    return ["awaiting_customer", "awaiting_vendor"]
+    return [HoldReason.AWAITING_CUSTOMER.value, HoldReason.AWAITING_VENDOR.value]
 
 
 class BusinessCalendar(models.Model):

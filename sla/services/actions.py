@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from incidents import services as incident_services
-from incidents.models import IncidentEvent
+from incidents.models import HoldReason, IncidentEvent
 from notifications.services import notify_sla_event, notify_unassigned
 from org.models import ServiceSupportModel, Team
 from tracker.exceptions import DomainError
@@ -89,7 +89,7 @@ def _moved_on(event: SLAEvent, incident, timer: SLATimer) -> list[str]:
         reasons.append(f"it is {incident.get_status_display().lower()} now")
     elif not timer.is_active:
         reasons.append(f"its {timer.metric} clock has stopped since")
-    if incident.is_open and incident.hold_reason == "awaiting_development":
+    if incident.is_open and incident.hold_reason == HoldReason.AWAITING_DEVELOPMENT:
         reasons.append("it is on hold awaiting development")
     if incident.team.is_development:
         reasons.append(f"it is with the development team {incident.team}")

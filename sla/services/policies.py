@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from audit.services import audit_created, audit_deleted, audit_snapshot, audit_updated
-from incidents.models import Incident
+from incidents.models import Incident, IncidentType
 
 from ..models import SLAPolicy, SLATimer, default_pause_on
 from .retarget import RETARGET_FIELDS, lock_policies, request_retarget
@@ -57,8 +57,8 @@ def clean_policy(policy: SLAPolicy):
         and "resolution_minutes" not in errors
     ):
         errors["resolution_minutes"] = ["The resolution target cannot be shorter than the response target."]
-    if policy.incident_type and policy.incident_type not in ("incident", "service_request"):
-        errors["incident_type"] = ["Choose incident or service_request, or leave empty for both."]
+    if policy.incident_type and policy.incident_type not in IncidentType.values:
+        errors["incident_type"] = [f"Choose {' or '.join(IncidentType.values)}, or leave empty for both."]
     if errors:
         raise ValidationError(errors)
 

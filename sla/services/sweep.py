@@ -16,17 +16,19 @@ from tracker.tasks import enqueue
 from ..models import SLAEvent, SLAEventKind, SLATimer, TimerState
 from .events import dispatch_events, emit_events, emit_webhooks
 
+_RUNNING, _BREACHED = TimerState.RUNNING.value, TimerState.BREACHED.value
+# kind -> (instant column, column set, the guard a row must still pass, the assignment)
 _SWEEP_COLUMNS = {
     SLAEventKind.BREACH: (
         "due_at",
         "breached_at",
-        "state = 'running'",
-        "state = 'breached', breached_at = due_at",
+        f"state = '{_RUNNING}'",
+        f"state = '{_BREACHED}', breached_at = due_at",
     ),
     SLAEventKind.WARNING: (
         "warn_at",
         "warned_at",
-        "state = 'running' AND warned_at IS NULL",
+        f"state = '{_RUNNING}' AND warned_at IS NULL",
         "warned_at = warn_at",
     ),
 }

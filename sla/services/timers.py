@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from incidents.models import HoldReason, Status
+
 from .. import calendar as bcal
 from ..models import (
     PauseCause,
@@ -30,17 +32,17 @@ logger = logging.getLogger(__name__)
 
 
 HOLD_CAUSE = {
-    "awaiting_customer": PauseCause.CUSTOMER,
-    "awaiting_vendor": PauseCause.VENDOR,
-    "awaiting_development": PauseCause.DEVELOPMENT,
+    HoldReason.AWAITING_CUSTOMER: PauseCause.CUSTOMER,
+    HoldReason.AWAITING_VENDOR: PauseCause.VENDOR,
+    HoldReason.AWAITING_DEVELOPMENT: PauseCause.DEVELOPMENT,
 }
-HOLD_REASONS = tuple(HOLD_CAUSE)
-STOPPED_STATUSES = ("resolved", "closed", "cancelled")
+HOLD_REASONS = tuple(reason.value for reason in HOLD_CAUSE)
+STOPPED_STATUSES = (Status.RESOLVED, Status.CLOSED, Status.CANCELLED)
 RESELECT_FIELDS = ("priority", "service", "customer", "type")
 
 COUNTING, PAUSED, STOPPED = "counting", "paused", "stopped"
 # Why a clock stopped, when it was because the incident was cancelled (see TimerState).
-CANCELLED_CAUSE = "cancelled"
+CANCELLED_CAUSE = Status.CANCELLED.value
 
 
 # ================================================================== lifecycle hooks
@@ -150,12 +152,12 @@ def _desired_mode(incident, timer: SLATimer, replied: bool) -> tuple[str, str]:
         # Met once: a response never restarts.
         if not timer.is_active or replied or incident.responded_at:
             return STOPPED, ""
-        if incident.status != "new":
-            return STOPPED, CANCELLED_CAUSE if incident.status == "cancelled" else ""
+        if incident.status != Status.NEW:
+            return STOPPED, CANCELLED_CAUSE if incident.status == Status.CANCELLED else ""
         return COUNTING, ""
     if incident.status in STOPPED_STATUSES:
-        return STOPPED, CANCELLED_CAUSE if incident.status == "cancelled" else ""
-    if incident.status == "on_hold" and incident.hold_reason in _pause_reasons(timer.policy):
+        return STOPPED, CANCELLED_CAUSE if incident.status == Status.CANCELLED else ""
+    if incident.status == Status.ON_HOLD and incident.hold_reason in _pause_reasons(timer.policy):
         return PAUSED, HOLD_CAUSE.get(incident.hold_reason, PauseCause.OTHER)
     return COUNTING, ""
 

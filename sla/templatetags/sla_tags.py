@@ -4,16 +4,14 @@ instants that explain it, in the viewer's zone (the templates format them with t
 from django import template
 from django.utils import timezone
 
+from incidents.models import HoldReason, Status
+
 from ..models import PauseCause, TimerState
 from ..selectors import timer_remaining_seconds
 
 register = template.Library()
 
-HOLD_LABELS = {
-    "awaiting_customer": "awaiting customer",
-    "awaiting_vendor": "awaiting vendor",
-    "awaiting_development": "awaiting development",
-}
+HOLD_LABELS = {reason.value: reason.label.lower() for reason in HoldReason}
 
 
 @register.filter
@@ -52,7 +50,7 @@ def _row(incident, timer, state, now):
     if paused and timer.pause_cause == PauseCause.DEVELOPMENT:
         # The development card(s) the clock waits on (prefetched with the incident).
         row["cards"] = [link.card for link in incident.card_links.all()]
-    if row["counting"] and incident.status == "on_hold":
+    if row["counting"] and incident.status == Status.ON_HOLD:
         row["running_on_hold"] = HOLD_LABELS.get(incident.hold_reason, incident.hold_reason or "on hold")
     return row
 
