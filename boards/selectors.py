@@ -1,10 +1,12 @@
 """Reads for boards: a fixed number of queries whatever the number of cards."""
 
-from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from sla.models import SLATimer, TimerMetric, TimerState
@@ -21,31 +23,6 @@ from .models import (
     ReasonCode,
     ReasonKind,
     Release,
-)
-
-CARD_VALUES = (
-    "id",
-    "key",
-    "board_id",
-    "title",
-    "description",
-    "type",
-    "class_of_service",
-    "estimate",
-    "assignee_id",
-    "column_id",
-    "lane_id",
-    "rank",
-    "sprint_id",
-    "release_id",
-    "due_date",
-    "blocked",
-    "block_reason_id",
-    "block_note",
-    "blocked_since",
-    "started_at",
-    "done_at",
-    "created_at",
 )
 
 
@@ -72,49 +49,16 @@ def cards_with_sla(qs=None):
     return qs.annotate(sla_due_at=sla_due_subquery())
 
 
-def incident_ids_by_card(card_ids) -> dict[int, list[int]]:
-    links = defaultdict(list)
-    if card_ids:
-        rows = CardIncident.objects.filter(card_id__in=card_ids).order_by("incident_id")
-        for card_id, incident_id in rows.values_list("card_id", "incident_id"):
-            links[card_id].append(incident_id)
-    return links
+def card_api_list(qs: QuerySet[Card]) -> list[Card]:
+    """Cards for the API (boards.api.serializers.CardOutSerializer): with `sla_due_at` and
+    their incident links prefetched in id order, two queries for any number of cards."""
+    links = Prefetch("incident_links", queryset=CardIncident.objects.order_by("incident_id"))
+    return list(cards_with_sla(qs).prefetch_related(links))
 
 
-def card_api_rows(qs) -> list[dict]:
-    """Cards in the API's shape from plain values(): two queries for any number of cards."""
-    rows = list(cards_with_sla(qs).values(*CARD_VALUES, "sla_due_at"))
-    links = incident_ids_by_card([r["id"] for r in rows])
-    return [card_api_row(r, links.get(r["id"], [])) for r in rows]
-
-
-def card_api_row(r, incident_ids) -> dict:
-    return {
-        "id": r["id"],
-        "key": r["key"],
-        "board": r["board_id"],
-        "title": r["title"],
-        "description": r["description"],
-        "type": r["type"],
-        "class_of_service": r["class_of_service"],
-        "estimate": float(r["estimate"]) if r["estimate"] is not None else None,
-        "assignee": r["assignee_id"],
-        "column": r["column_id"],
-        "lane": r["lane_id"],
-        "rank": r["rank"],
-        "sprint": r["sprint_id"],
-        "release": r["release_id"],
-        "due_date": r["due_date"],
-        "blocked": r["blocked"],
-        "block_reason": r["block_reason_id"],
-        "block_note": r["block_note"],
-        "blocked_since": r["blocked_since"],
-        "started_at": r["started_at"],
-        "done_at": r["done_at"],
-        "created_at": r["created_at"],
-        "incidents": incident_ids,
-        "sla_due_at": r["sla_due_at"],
-    }
+def card_api_get(pk: int) -> Card:
+    """One card for the API, as card_api_list reads it."""
+    return card_api_list(Card.objects.filter(pk=pk))[0]
 
 
 def board_list():
@@ -123,10 +67,7 @@ def board_list():
     )
 
 
-def board_columns(board=None) -> list[dict]:
-    """Columns with their card count and WIP flags (count over max / under min); of every
-    board, in board order, when no board is given."""
-    qs = Column.objects.all() if board is None else Column.objects.filter(board=board)
+def _column_rows(qs: QuerySet[Column]) -> list[dict[str, Any]]:
     columns = list(
         qs.annotate(count=Count("cards", filter=Q(cards__cancelled_at__isnull=True)))
         .order_by("board_id", "position", "id")
@@ -139,11 +80,19 @@ def board_columns(board=None) -> list[dict]:
     return columns
 
 
-def board_lanes(board=None) -> list[dict]:
-    """Lanes with their cards in progress and their WIP flag (a lane's limit counts those);
-    of every board when no board is given."""
+def board_columns(board: Board | None = None) -> list[dict[str, Any]]:
+    """Columns with their card count and WIP flags (count over max / under min); of every
+    board, in board order, when no board is given."""
+    return _column_rows(Column.objects.all() if board is None else Column.objects.filter(board=board))
+
+
+def column_row(column: Column) -> dict[str, Any]:
+    """One column as board_columns shows it."""
+    return _column_rows(Column.objects.filter(pk=column.pk))[0]
+
+
+def _lane_rows(qs: QuerySet[Lane]) -> list[dict[str, Any]]:
     in_progress = Q(cards__cancelled_at__isnull=True, cards__column__category=ColumnCategory.IN_PROGRESS)
-    qs = Lane.objects.all() if board is None else Lane.objects.filter(board=board)
     lanes = list(
         qs.annotate(in_progress=Count("cards", filter=in_progress))
         .order_by("board_id", "position", "id")
@@ -155,41 +104,61 @@ def board_lanes(board=None) -> list[dict]:
     return lanes
 
 
-def _board_cards_qs(board):
+def board_lanes(board: Board | None = None) -> list[dict[str, Any]]:
+    """Lanes with their cards in progress and their WIP flag (a lane's limit counts those);
+    of every board when no board is given."""
+    return _lane_rows(Lane.objects.all() if board is None else Lane.objects.filter(board=board))
+
+
+def lane_row(lane: Lane) -> dict[str, Any]:
+    """One lane as board_lanes shows it."""
+    return _lane_rows(Lane.objects.filter(pk=lane.pk))[0]
+
+
+@dataclass(frozen=True)
+class BoardDetail:
+    """What the board endpoint shows: the board, its columns and lanes with their counts, and
+    its open cards (None when the caller has the database write them as JSON instead)."""
+
+    board: Board
+    columns: list[dict[str, Any]]
+    lanes: list[dict[str, Any]]
+    cards: list[Card] | None
+
+
+def _board_cards_qs(board: Board) -> QuerySet[Card]:
     return Card.objects.filter(board=board, cancelled_at__isnull=True).order_by("rank", "id")
 
 
-# API name -> column of the values() subquery (see CARD_VALUES)
-_JSON_FIELDS = {
-    "id": "id", "key": "key", "board": "board_id", "title": "title", "description": "description",
-    "type": "type", "class_of_service": "class_of_service", "estimate": "estimate",
-    "assignee": "assignee_id", "column": "column_id", "lane": "lane_id", "rank": "rank",
-    "sprint": "sprint_id", "release": "release_id", "due_date": "due_date", "blocked": "blocked",
-    "block_reason": "block_reason_id", "block_note": "block_note", "blocked_since": "blocked_since",
-    "started_at": "started_at", "done_at": "done_at", "created_at": "created_at",
-}  # fmt: skip
+def board_detail(board: Board, *, with_cards: bool = True) -> BoardDetail:
+    """The board endpoint's records: a fixed number of queries for any number of cards."""
+    cards = card_api_list(_board_cards_qs(board)) if with_cards else None
+    return BoardDetail(board=board, columns=board_columns(board), lanes=board_lanes(board), cards=cards)
 
 
-# The board endpoint carries the contract's card fields (plus what the board shows:
-# blocked_since, due_date) but not the long text and timestamps: at 5,000 cards those
-# would double its cost. The card endpoints carry everything.
-BOARD_CARD_FIELDS = (
-    "id", "key", "board", "title", "type", "class_of_service", "estimate", "assignee", "column", "lane",
-    "rank", "sprint", "release", "due_date", "blocked", "block_reason", "blocked_since",
-)  # fmt: skip
+_CARD_COLUMNS = frozenset(f.attname for f in Card._meta.concrete_fields)
 
 
-def card_api_json(qs, fields=tuple(_JSON_FIELDS)) -> str:
-    """The same rows as card_api_rows, serialized by PostgreSQL itself into one JSON array.
+def board_cards_json(board: Board, columns: Mapping[str, str]) -> str | None:
+    """The board's open cards as one JSON array built by PostgreSQL itself, or None on other
+    databases. `columns`: output key -> Card column (the serializer's fields and sources);
+    each card also carries `incidents` (linked ids) and `sla_due_at`, as card_api_list does.
 
     At thousands of cards, turning rows into Python objects and back into JSON is what
     costs; letting the database build the text keeps the board endpoint fast."""
-    inner = cards_with_sla(qs).order_by().values(*CARD_VALUES, "sla_due_at")
+    if connection.vendor != "postgresql":
+        return None
+    unknown = set(columns.values()) - _CARD_COLUMNS
+    if unknown:
+        raise ValueError(f"Not columns of a card: {sorted(unknown)}")
+    selected = sorted({"id", "rank", *columns.values()})
+    inner = cards_with_sla(_board_cards_qs(board)).order_by().values(*selected, "sla_due_at")
     sql, params = inner.query.sql_with_params()
-    pairs = ", ".join(f"'{name}', t.{_JSON_FIELDS[name]}" for name in fields)
+    pairs = ", ".join(f"'{name}', t.{column}" for name, column in columns.items())
     link_table = CardIncident._meta.db_table
     # Incident ids come from one grouped join over the card set, not a subquery per card.
-    # Only code constants and Django-compiled SQL are interpolated; values travel as params.
+    # Only code constants (checked above) and Django-compiled SQL are interpolated; values
+    # travel as params.
     wrapped = (
         f"WITH t AS ({sql}), "  # noqa: S608
         f"l AS (SELECT ci.card_id, array_agg(ci.incident_id ORDER BY ci.incident_id) AS ids "
@@ -200,33 +169,20 @@ def card_api_json(qs, fields=tuple(_JSON_FIELDS)) -> str:
     )
     with connection.cursor() as cursor:
         cursor.execute(wrapped, params)
-        return cursor.fetchone()[0]
+        row = cursor.fetchone()
+    return str(row[0]) if row is not None else "[]"
 
 
-def board_api(board, *, cards_json=False) -> dict:
-    """The board endpoint's payload: a fixed number of queries for any number of cards.
+def release_api_list(board_id: int | None = None) -> QuerySet[Release]:
+    """Releases for the API with their card count, by board, newest plan first."""
+    qs = Release.objects.annotate(card_count=Count("cards")).order_by("board_id", "-planned_for", "name")
+    return qs if board_id is None else qs.filter(board_id=board_id)
 
-    With cards_json on PostgreSQL, "cards" holds the cards as ready JSON text (see
-    card_api_json); the caller splices it into the response."""
-    columns = board_columns(board)
-    if cards_json and connection.vendor == "postgresql":
-        cards = card_api_json(_board_cards_qs(board), BOARD_CARD_FIELDS)
-    else:
-        keep = (*BOARD_CARD_FIELDS, "incidents", "sla_due_at")
-        cards = [{k: row[k] for k in keep} for row in card_api_rows(_board_cards_qs(board))]
-    return {
-        "id": board.pk,
-        "name": board.name,
-        "key_prefix": board.key_prefix,
-        "teams": [t.pk for t in board.teams.all()],
-        "columns": [
-            {k: c[k] for k in ("id", "name", "category", "wip_min", "wip_max", "count")} for c in columns
-        ],
-        "lanes": [
-            {k: ln[k] for k in ("id", "name", "kind", "wip_max", "in_progress")} for ln in board_lanes(board)
-        ],
-        "cards": cards,
-    }
+
+def release_api_get(pk: int) -> Release:
+    """One release for the API: its card count and its cards by key (two queries)."""
+    cards = Prefetch("cards", queryset=Card.objects.order_by("key"))
+    return Release.objects.annotate(card_count=Count("cards")).prefetch_related(cards).get(pk=pk)
 
 
 BOARD_FILTERS = ("sprint", "release", "assignee", "type", "blocked")

@@ -1,4 +1,6 @@
-"""Input parsing for the boards API. Output is built by boards.selectors (values-based)."""
+"""The boards API's input parsing and its response shapes (the one definition of each)."""
+
+from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -157,30 +159,64 @@ class CardCancelSerializer(serializers.Serializer):
 
 
 # ------------------------------------------------------------------ response shapes
-# The boards API builds its output values-based (boards.selectors); these serializers only
-# describe that output in the OpenAPI schema, so it is checked like every other endpoint.
+# The one definition of each response of the boards API: views return Serializer(x).data
+# over the records boards.selectors reads (prefetched, so the query count stays fixed), and
+# the board endpoint's database-built JSON takes its keys and columns from the same class.
+# Dates and times are handed to the JSON renderer as they are (format=None): UTC, "Z".
+class IdListField(serializers.ListField):
+    """The ids of a to-many relation, read from its prefetched rows (`attr` of each row)."""
+
+    def __init__(self, *, attr: str = "pk", **kwargs: Any) -> None:
+        self.attr = attr
+        super().__init__(child=serializers.IntegerField(), **kwargs)
+
+    def to_representation(self, data: Any) -> list[int]:
+        rows = data.all() if hasattr(data, "all") else data
+        return [getattr(row, self.attr) for row in rows]
+
+
+def _when(**kwargs: Any) -> serializers.DateTimeField:
+    return serializers.DateTimeField(format=None, **kwargs)
+
+
+def _day(**kwargs: Any) -> serializers.DateField:
+    return serializers.DateField(format=None, **kwargs)
+
+
+# Every field of the card shapes but `incidents` and `sla_due_at` is a column of the card,
+# so that the database can build the board's JSON (boards.selectors.board_cards_json).
 class BoardCardOutSerializer(serializers.Serializer):
     """A card as the board endpoint lists it (the slim shape)."""
 
     id = serializers.IntegerField()
     key = serializers.CharField()
-    board = serializers.IntegerField()
+    board = serializers.IntegerField(source="board_id")
     title = serializers.CharField()
     type = serializers.ChoiceField(choices=CardType.choices)
     class_of_service = serializers.ChoiceField(choices=ClassOfService.choices)
     estimate = serializers.FloatField(allow_null=True)
-    assignee = serializers.IntegerField(allow_null=True)
-    column = serializers.IntegerField()
-    lane = serializers.IntegerField()
+    assignee = serializers.IntegerField(source="assignee_id", allow_null=True)
+    column = serializers.IntegerField(source="column_id")
+    lane = serializers.IntegerField(source="lane_id")
     rank = serializers.IntegerField()
-    sprint = serializers.IntegerField(allow_null=True)
-    release = serializers.IntegerField(allow_null=True)
-    due_date = serializers.DateField(allow_null=True)
+    sprint = serializers.IntegerField(source="sprint_id", allow_null=True)
+    release = serializers.IntegerField(source="release_id", allow_null=True)
+    due_date = _day(allow_null=True)
     blocked = serializers.BooleanField()
-    block_reason = serializers.IntegerField(allow_null=True)
-    blocked_since = serializers.DateTimeField(allow_null=True)
-    incidents = serializers.ListField(child=serializers.IntegerField())
-    sla_due_at = serializers.DateTimeField(allow_null=True)
+    block_reason = serializers.IntegerField(source="block_reason_id", allow_null=True)
+    blocked_since = _when(allow_null=True)
+    incidents = IdListField(source="incident_links", attr="incident_id")
+    sla_due_at = _when(allow_null=True)
+
+
+# Keys of the card shapes that the database computes rather than reads from a card column.
+CARD_COMPUTED = ("incidents", "sla_due_at")
+
+
+def card_columns(serializer_class: type[serializers.Serializer]) -> dict[str, str]:
+    """Output key -> card column of a card shape, for the database-built JSON."""
+    fields = serializer_class().fields
+    return {name: field.source for name, field in fields.items() if name not in CARD_COMPUTED}
 
 
 class CardOutSerializer(BoardCardOutSerializer):
@@ -188,20 +224,18 @@ class CardOutSerializer(BoardCardOutSerializer):
 
     description = serializers.CharField(allow_blank=True)
     block_note = serializers.CharField(allow_blank=True)
-    started_at = serializers.DateTimeField(allow_null=True)
-    done_at = serializers.DateTimeField(allow_null=True)
-    created_at = serializers.DateTimeField()
-    incidents = serializers.ListField(child=serializers.IntegerField(), help_text="Linked incident ids.")
-    sla_due_at = serializers.DateTimeField(
-        allow_null=True, help_text="Earliest resolution due time of the linked incidents."
-    )
+    started_at = _when(allow_null=True)
+    done_at = _when(allow_null=True)
+    created_at = _when()
+    incidents = IdListField(source="incident_links", attr="incident_id", help_text="Linked incident ids.")
+    sla_due_at = _when(allow_null=True, help_text="Earliest resolution due time of the linked incidents.")
 
 
 class BoardSummarySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     key_prefix = serializers.CharField()
-    teams = serializers.ListField(child=serializers.IntegerField())
+    teams = IdListField()
     card_count = serializers.IntegerField()
 
 
@@ -223,31 +257,35 @@ class LaneOutSerializer(serializers.Serializer):
 
 
 class ColumnDetailOutSerializer(ColumnOutSerializer):
-    board = serializers.IntegerField()
+    board = serializers.IntegerField(source="board_id")
     position = serializers.IntegerField()
 
 
 class LaneDetailOutSerializer(LaneOutSerializer):
-    board = serializers.IntegerField()
+    board = serializers.IntegerField(source="board_id")
     position = serializers.IntegerField()
 
 
-class BoardOutSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    key_prefix = serializers.CharField()
-    teams = serializers.ListField(child=serializers.IntegerField())
+# The board endpoint without its cards (over a boards.selectors.BoardDetail).
+class BoardLayoutOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="board.pk")
+    name = serializers.CharField(source="board.name")
+    key_prefix = serializers.CharField(source="board.key_prefix")
+    teams = IdListField(source="board.teams")
     columns = ColumnOutSerializer(many=True)
     lanes = LaneOutSerializer(many=True)
+
+
+class BoardOutSerializer(BoardLayoutOutSerializer):
     cards = BoardCardOutSerializer(many=True)
 
 
 class ReleaseOutSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    board = serializers.IntegerField()
+    board = serializers.IntegerField(source="board_id")
     name = serializers.CharField()
-    planned_for = serializers.DateField(allow_null=True)
-    deployed_at = serializers.DateTimeField(allow_null=True)
+    planned_for = _day(allow_null=True)
+    deployed_at = _when(allow_null=True)
     card_count = serializers.IntegerField(allow_null=True)
 
 
@@ -256,7 +294,7 @@ class ReleaseCardSerializer(serializers.Serializer):
     key = serializers.CharField()
     title = serializers.CharField()
     type = serializers.ChoiceField(choices=CardType.choices)
-    done_at = serializers.DateTimeField(allow_null=True)
+    done_at = _when(allow_null=True)
 
 
 class ReleaseDetailOutSerializer(ReleaseOutSerializer):

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from boards.api.serializers import CardOutSerializer
 from boards.models import Card
-from boards.selectors import card_api_rows
+from boards.selectors import card_api_get
 from incidents.models import Incident
 from org.models import Team
 from sprints.models import Sprint
@@ -176,7 +176,7 @@ class EscalateToDevelopmentApi(APIView):
                 "estimate": None if result.card.estimate is None else float(result.card.estimate),
             }
         else:
-            card = card_api_rows(Card.objects.filter(pk=result.card.pk))[0]
+            card = CardOutSerializer(card_api_get(result.card.pk)).data
         return {
             "card": card,
             "sprint_impact": result.sprint_impact,
