@@ -4,7 +4,6 @@ from django import forms
 from django.urls import reverse_lazy
 
 from accounts.models import User
-from boards.models import Card, Release
 from org.models import Contact, Customer, Service, Team
 
 from .models import HoldReason, Incident, IncidentType, Level, Priority, ResolutionCode
@@ -191,19 +190,26 @@ class MergeForm(forms.Form):
     note = forms.CharField(required=False, label="Note (optional)")
 
 
+def _cause_objects(field: str):
+    # Cards and releases are the boards app's: reached through the incident's relations.
+    return Incident._meta.get_field(field).related_model._default_manager
+
+
 class LinkCauseForm(forms.Form):
     card = forms.CharField(
         required=False, label="Caused by card (key)", widget=forms.TextInput(attrs={"placeholder": "DEV-311"})
     )
     release = forms.ModelChoiceField(
-        queryset=Release.objects.select_related("board"), required=False, label="Caused by release"
+        queryset=_cause_objects("caused_by_release").select_related("board"),
+        required=False,
+        label="Caused by release",
     )
 
     def clean_card(self):
         key = (self.cleaned_data.get("card") or "").strip()
         if not key:
             return None
-        card = Card.objects.filter(key__iexact=key).first()
+        card = _cause_objects("caused_by_card").filter(key__iexact=key).first()
         if card is None:
             raise forms.ValidationError(f"No card {key.upper()}.")
         return card

@@ -7,6 +7,10 @@ incidents services call them in order inside their own transaction, after the ch
 written, so a failing subscriber rolls the whole action back and nothing is half done.
 
 The SLA app subscribes to all three (it starts, stops, pauses and retargets the clocks).
+
+`clock_reads` is a port the other way round: the incident reads (the queue, its SLA
+filter, the API's `sla` field) show the SLA clocks, which the SLA app owns, so the SLA
+app registers how to read them (`register_clock_reads`, in its `AppConfig.ready()`).
 See docs/architecture.md for the pattern.
 """
 
@@ -15,8 +19,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from django.core.exceptions import ImproperlyConfigured
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
+    from django.db.models import Prefetch, QuerySet
+    from rest_framework.fields import Field
 
     from .models import Comment, Incident
 
@@ -69,3 +77,33 @@ def fire_comment_added(*, comment: Comment) -> None:
 def fire_public_reply(*, incident: Incident, at: datetime) -> None:
     for hook in public_reply:
         hook(incident=incident, at=at)
+
+
+class ClockReads(Protocol):
+    """What incident reads need from the SLA app (sla.incident_reads): the clocks to
+    prefetch on a list (`incident.sla_timers`), the queue's filter by clock state, a
+    clock's badge state, and the incident API's `sla` field."""
+
+    def timers_prefetch(self) -> Prefetch: ...
+
+    def filter_by_clock_state(
+        self, qs: QuerySet[Incident], state: str, now: datetime | None = None
+    ) -> QuerySet[Incident]: ...
+
+    def clock_display_state(self, timer: Any, now: datetime | None = None) -> str: ...
+
+    def incident_api_field(self) -> Field: ...
+
+
+_clock_reads: ClockReads | None = None
+
+
+def register_clock_reads(reads: ClockReads) -> None:
+    global _clock_reads
+    _clock_reads = reads
+
+
+def clock_reads() -> ClockReads:
+    if _clock_reads is None:
+        raise ImproperlyConfigured("No app registered the clock reads (the sla app does, in ready()).")
+    return _clock_reads

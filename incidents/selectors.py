@@ -1,12 +1,8 @@
 """Reads of incidents: lists with a fixed number of queries, the queue, the timeline."""
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
-from django.utils import timezone
+from django.db.models import F, Prefetch, Q, QuerySet
 
-from boards.models import CardIncident
-from sla.models import SLATimer, TimerState
-from sla.selectors import sla_timer_prefetch, timer_display_state
-
+from .hooks import clock_reads
 from .models import OPEN_STATUSES, Comment, Incident, IncidentEvent
 
 SLA_STATES = ("running", "paused", "met", "breached", "at_risk")
@@ -21,14 +17,17 @@ QUEUE_SORTS = {
 
 def incident_list(*, for_detail=False) -> QuerySet:
     """Incidents with everything a list row or the API shows, in a fixed number of queries."""
+    # The SLA clocks and the board cards belong to higher apps: reached through their
+    # reverse relations, the clocks' prefetch given by the SLA app (hooks.clock_reads).
+    card_links = Incident._meta.get_field("card_links").related_model._default_manager
     qs = Incident.objects.select_related(
         "service", "team", "assignee", "customer", "reporter", "parent", "requester"
     ).prefetch_related(
-        sla_timer_prefetch(),
+        clock_reads().timers_prefetch(),
         "cc",
         Prefetch(
             "card_links",
-            queryset=CardIncident.objects.select_related("card__column", "card__assignee").order_by("id"),
+            queryset=card_links.select_related("card__column", "card__assignee").order_by("id"),
         ),
         "participants",
     )
@@ -38,13 +37,8 @@ def incident_list(*, for_detail=False) -> QuerySet:
 
 
 def filter_sla_state(qs: QuerySet, state: str, now=None) -> QuerySet:
-    now = now or timezone.now()
-    timers = SLATimer.objects.filter(incident=OuterRef("pk"))
-    if state == "at_risk":
-        return qs.filter(Exists(timers.filter(state=TimerState.RUNNING, warn_at__lte=now)))
-    if state in TimerState.values:
-        return qs.filter(Exists(timers.filter(state=state)))
-    return qs
+    """Incidents with a clock in `state` (one of SLA_STATES); the SLA app does the filter."""
+    return clock_reads().filter_by_clock_state(qs, state, now)
 
 
 def filter_search(qs: QuerySet, text: str) -> QuerySet:
@@ -79,7 +73,7 @@ def incident_queue(*, user, tab: str) -> QuerySet:
 
 def timer_state(timer, now=None) -> str:
     """A timer's display state: running timers past their warning instant are at risk."""
-    return timer_display_state(timer, now)
+    return clock_reads().clock_display_state(timer, now)
 
 
 def headline_timer(incident):

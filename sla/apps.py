@@ -9,8 +9,9 @@ class SlaConfig(AppConfig):
         # Incidents name the moments; the SLA app starts, stops, pauses and retargets clocks.
         from incidents import hooks
 
-        from . import services
+        from . import incident_reads, services
 
+        hooks.register_clock_reads(incident_reads)
         hooks.incident_created.append(services.sla_on_incident_created)
         hooks.incident_changed.append(services.sla_on_incident_changed)
         hooks.public_reply.append(services.sla_on_public_reply)

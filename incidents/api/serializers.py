@@ -1,15 +1,13 @@
 """Shapes of the incident API (SPEC Appendix A). Input serializers only parse and type-check;
 the rules live in incidents.services."""
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from accounts.models import User
-from boards.models import Card, Release
 from org.models import Contact, Customer, Service, Team
-from sla.api.serializers import SLATimerSerializer
 
+from ..hooks import clock_reads
 from ..models import (
     Comment,
     HoldReason,
@@ -49,7 +47,8 @@ def _user(user):
 
 
 class IncidentSerializer(serializers.ModelSerializer):
-    sla = serializers.SerializerMethodField()
+    # The clocks are the SLA app's: it gives the field (get_fields, incidents.hooks.clock_reads).
+    sla = serializers.ReadOnlyField()
     cards = LinkedCardSerializer(source="card_links", many=True, read_only=True)
     participants = serializers.SerializerMethodField()
     cc = serializers.SerializerMethodField(help_text="Contacts copied on the incident's mail.")
@@ -79,15 +78,12 @@ class IncidentSerializer(serializers.ModelSerializer):
     def get_cc(self, incident) -> list[int]:
         return [c.pk for c in incident.cc.all()]
 
-    @extend_schema_field(SLATimerSerializer(many=True))
-    def get_sla(self, incident):
-        # One timer serializer for the whole list: building a ModelSerializer per row costs
-        # more than the rows themselves.
-        child = getattr(self, "_sla_child", None)
-        if child is None:
-            child = SLATimerSerializer(context={"now": self.context.setdefault("now", timezone.now())})
-            self._sla_child = child
-        return [child.to_representation(timer) for timer in incident.sla_timers.all()]
+    def get_fields(self):
+        fields = super().get_fields()
+        # One timer serializer for the whole list (a ModelSerializer per row costs more than
+        # the rows themselves), sharing the context's "now".
+        fields["sla"] = clock_reads().incident_api_field()
+        return fields
 
     def get_participants(self, incident) -> list[int]:
         return [u.pk for u in incident.participants.all()]
@@ -221,10 +217,17 @@ class MergeSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+def _cause_objects(field: str):
+    # Cards and releases are the boards app's: reached through the incident's relations.
+    return Incident._meta.get_field(field).related_model._default_manager
+
+
 class LinkCauseSerializer(serializers.Serializer):
-    card = serializers.PrimaryKeyRelatedField(queryset=Card.objects.all(), required=False, allow_null=True)
+    card = serializers.PrimaryKeyRelatedField(
+        queryset=_cause_objects("caused_by_card").all(), required=False, allow_null=True
+    )
     release = serializers.PrimaryKeyRelatedField(
-        queryset=Release.objects.all(), required=False, allow_null=True
+        queryset=_cause_objects("caused_by_release").all(), required=False, allow_null=True
     )
 
 
