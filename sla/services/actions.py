@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from incidents import services as incident_services
+from incidents.history import history_record
 from incidents.models import HoldReason, IncidentEvent
 from notifications.services import notify_sla_event, notify_unassigned
 from org.models import ServiceSupportModel, Team
@@ -178,10 +179,10 @@ def _breach_actions(event: SLAEvent, policy: SLAPolicy, *, now: datetime):
     if not skipped:
         return
     detected = f" detected late ({_late_by(late)} after)" if late > window else ""
-    IncidentEvent.objects.create(
-        incident_id=incident.pk,
-        at=now,
+    history_record(
+        incident=incident,
         actor=None,
+        at=now,
         event="sla_breach_action",
         field=metric,
         new="skipped",

@@ -6,12 +6,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from incidents.models import IncidentEvent
+from incidents.history import HistoryEntry, history_record_many
 from tracker.tasks import enqueue_on_commit
 from webhooks.models import Event
 from webhooks.services import webhook_emit_many
 
 from ..models import SLAEvent, SLAEventKind
+
+
+def history_event(kind: str) -> str:
+    """The name of a fired event's entry in the incident's history."""
+    return f"sla_{kind}"
+
+
+def history_note_end(kind: str) -> str:
+    """The note of that entry after the metric's name ("Resolution SLA breached.")."""
+    return " SLA breached." if kind == SLAEventKind.BREACH else " SLA at risk (warning threshold passed)."
 
 
 def emit_events(
@@ -24,20 +34,16 @@ def emit_events(
     events = SLAEvent.objects.bulk_create(
         [SLAEvent(timer_id=tid, kind=kind, at=at, detected_at=now) for tid, _inc, _m, at in rows]
     )
-    word = "breached" if kind == SLAEventKind.BREACH else "at risk (warning threshold passed)"
-    IncidentEvent.objects.bulk_create(
-        [
-            IncidentEvent(
-                incident_id=inc,
-                at=at,
-                actor=None,
-                event=f"sla_{kind}",
-                field=metric,
-                new=at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00"),
-                note=f"{metric.capitalize()} SLA {word}.",
-            )
-            for _tid, inc, metric, at in rows
-        ]
+    history_record_many(
+        HistoryEntry(
+            incident_id=inc,
+            at=at,
+            event=history_event(kind),
+            field=metric,
+            new=at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+            note=f"{metric.capitalize()}{history_note_end(kind)}",
+        )
+        for _tid, inc, metric, at in rows
     )
     emit_webhooks(kind, rows, now)
     ids = [e.pk for e in events]

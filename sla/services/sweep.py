@@ -9,12 +9,11 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from incidents.models import IncidentEvent
-from tracker.sql import insert_select_parts
+from incidents.history import history_insert_select
 from tracker.tasks import enqueue
 
 from ..models import SLAEvent, SLAEventKind, SLATimer, TimerState
-from .events import dispatch_events, emit_events, emit_webhooks
+from .events import dispatch_events, emit_events, emit_webhooks, history_event, history_note_end
 
 _RUNNING, _BREACHED = TimerState.RUNNING.value, TimerState.BREACHED.value
 # kind -> (instant column, column set, the guard a row must still pass, the assignment)
@@ -69,23 +68,19 @@ def _sweep_batch(kind: str, now: datetime, limit: int, dispatch: bool) -> int:
 
 
 def _timeline_insert_sql(kind: str) -> tuple[str, list]:
-    """INSERT ... SELECT of the incident timeline rows from the `moved` CTE, filling any
-    other NOT NULL column of IncidentEvent with its model default."""
-    word = "breached" if kind == SLAEventKind.BREACH else "at risk (warning threshold passed)"
-    special = {
-        "incident": ("moved.incident_id", None),
-        "at": ("moved.instant", None),
-        "event": ("%s", f"sla_{kind}"),
-        "field": ("moved.metric", None),
-        "new": ("to_char(moved.instant AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"')", None),
-        "note": ("initcap(moved.metric) || %s", f" SLA {word}."),
-    }
-    columns, exprs, params = insert_select_parts(IncidentEvent, special)
-    sql = (
-        f"INSERT INTO {IncidentEvent._meta.db_table} ({', '.join(columns)}) "  # noqa: S608
-        f"SELECT {', '.join(exprs)} FROM moved"
+    """The incidents app's INSERT ... SELECT of the history entries, one per row of the
+    `moved` CTE, worded as `emit_events` words them."""
+    return history_insert_select(
+        source="moved",
+        columns={
+            "incident": ("moved.incident_id", None),
+            "at": ("moved.instant", None),
+            "event": ("%s", history_event(kind)),
+            "field": ("moved.metric", None),
+            "new": ("to_char(moved.instant AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"')", None),
+            "note": ("initcap(moved.metric) || %s", history_note_end(kind)),
+        },
     )
-    return sql, params
 
 
 def _sweep_batch_postgresql(kind: str, now: datetime, limit: int, dispatch: bool) -> int:
