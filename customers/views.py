@@ -74,6 +74,8 @@ def contact_search(request):
     contacts = []
     if len(text) >= 2:
         contacts = list(
-            contact_list(customer=customer if str(customer).isdigit() else None, search=text)[:SEARCH_LIMIT]
+            contact_list(customer=int(customer) if str(customer).isdigit() else None, search=text)[
+                :SEARCH_LIMIT
+            ]
         )
     return render(request, "customers/_contact_results.html", {"contacts": contacts, "text": text})

@@ -5,14 +5,18 @@ and one naming rule; `can_download` is the read rule for the incident."""
 import mimetypes
 import re
 import unicodedata
+from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from org.models import Contact
+
 from . import permissions as perms
-from .models import PREVIEW_TYPES, Attachment
+from .models import PREVIEW_TYPES, Attachment, Comment, Incident
 
 # The first bytes of the image types previewed inline: a file only claims to be an image.
 MAGIC = {
@@ -49,7 +53,15 @@ def too_big_message(size: int) -> str:
     return f"{size / 1048576:.1f} MB is over the limit of {limit / 1048576:.0f} MB per file."
 
 
-def attachment_create(*, incident, upload, actor=None, contact=None, comment=None, at=None) -> Attachment:
+def attachment_create(
+    *,
+    incident: Incident,
+    upload: Any,
+    actor: Any = None,
+    contact: Contact | None = None,
+    comment: Comment | None = None,
+    at: datetime | None = None,
+) -> Attachment:
     """Store one file. `upload` is an uploaded file (name, size, content_type, chunks) or a
     (name, bytes, content_type) triple from an e-mail."""
     at = at or timezone.now()
@@ -77,7 +89,7 @@ def attachment_create(*, incident, upload, actor=None, contact=None, comment=Non
     return attachment
 
 
-def can_download(user, attachment: Attachment) -> bool:
+def can_download(user: Any, attachment: Attachment) -> bool:
     """Whoever may see the attachment's incident."""
     return perms.can_view_incidents(user)
 

@@ -1,6 +1,7 @@
 """Mailbox configuration. The IMAP password lives in imap_url and is never shown again: an
 address given without a password keeps the stored one."""
 
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from django.core.exceptions import ValidationError
@@ -43,7 +44,7 @@ def _clean_imap_url(url: str, *, keep_from: str = "") -> str:
 
 
 @transaction.atomic
-def mailbox_create(**data) -> Mailbox:
+def mailbox_create(**data: Any) -> Mailbox:
     data["imap_url"] = _clean_imap_url(data.get("imap_url", ""))
     data["address"] = (data.get("address") or "").strip().lower()
     if Mailbox.objects.filter(address=data["address"]).exists():
@@ -52,7 +53,7 @@ def mailbox_create(**data) -> Mailbox:
 
 
 @transaction.atomic
-def mailbox_update(*, mailbox: Mailbox, data: dict) -> Mailbox:
+def mailbox_update(*, mailbox: Mailbox, data: dict[str, Any]) -> Mailbox:
     mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
     if "imap_url" in data:
         data["imap_url"] = _clean_imap_url(data["imap_url"], keep_from=mailbox.imap_url)

@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 from .models import Contact, Customer
 
 
-def contact_list(*, customer=None, search: str = "") -> QuerySet:
+def contact_list(*, customer: Customer | int | None = None, search: str = "") -> QuerySet[Contact]:
     qs = Contact.objects.select_related("customer")
     if customer:
         qs = qs.filter(customer=customer)
@@ -16,7 +16,7 @@ def contact_list(*, customer=None, search: str = "") -> QuerySet:
     return qs.order_by("name", "id")
 
 
-def contact_for_address(email: str, *, customer=None) -> Contact | None:
+def contact_for_address(email: str, *, customer: Customer | None = None) -> Contact | None:
     """The contact with this address (at `customer` when given; else the oldest one)."""
     qs = Contact.objects.select_related("customer").filter(email=(email or "").strip().lower())
     if customer is not None:

@@ -3,6 +3,7 @@ these, so an address is normalised and checked the same way everywhere."""
 
 import re
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -30,7 +31,7 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def clean_email_domains(domains, *, customer: Customer | None = None) -> list[str]:
+def clean_email_domains(domains: object, *, customer: Customer | None = None) -> list[str]:
     """Lower-case, de-duplicated, syntactically valid domains that no other customer claims."""
     if not isinstance(domains, list | tuple):
         raise ValidationError({"email_domains": ['Give a list of domains, e.g. ["contoso.example"].']})
@@ -43,7 +44,9 @@ def clean_email_domains(domains, *, customer: Customer | None = None) -> list[st
             )
         if domain not in cleaned:
             cleaned.append(domain)
-    others = Customer.objects.exclude(pk=getattr(customer, "pk", None)).exclude(email_domains=[])
+    others = Customer.objects.exclude(email_domains=[])
+    if customer is not None:
+        others = others.exclude(pk=customer.pk)
     for other in others.only("name", "email_domains"):
         taken = sorted(set(cleaned) & {d.lower() for d in other.email_domains or []})
         if taken:
@@ -51,8 +54,8 @@ def clean_email_domains(domains, *, customer: Customer | None = None) -> list[st
     return cleaned
 
 
-def _clean_contact(*, name: str, email: str, phone: str) -> dict:
-    errors: dict = {}
+def _clean_contact(*, name: str, email: str, phone: str) -> dict[str, str]:
+    errors: dict[str, list[str]] = {}
     name = (name or "").strip()
     email = normalise_email(email)
     phone = (phone or "").strip()
@@ -71,7 +74,7 @@ def _clean_contact(*, name: str, email: str, phone: str) -> dict:
     return {"name": name, "email": email, "phone": phone}
 
 
-def _duplicate(customer, email) -> ValidationError:
+def _duplicate(customer: Customer, email: str) -> ValidationError:
     return ValidationError({"email": [f"{customer} already has a contact with the address {email}."]})
 
 
@@ -90,7 +93,7 @@ def contact_create(*, customer: Customer, name: str, email: str, phone: str = ""
 
 
 @transaction.atomic
-def contact_update(*, contact: Contact, data: dict) -> Contact:
+def contact_update(*, contact: Contact, data: dict[str, Any]) -> Contact:
     unknown = set(data) - set(CONTACT_FIELDS) - {"customer"}
     if unknown:
         raise ValidationError({f: ["This field cannot be edited here."] for f in sorted(unknown)})
@@ -127,7 +130,7 @@ def contact_get_or_create(*, customer: Customer, email: str, name: str = "") -> 
 
 
 @transaction.atomic
-def customer_set_email_domains(*, customer: Customer, domains) -> Customer:
+def customer_set_email_domains(*, customer: Customer, domains: object) -> Customer:
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     customer.email_domains = clean_email_domains(domains, customer=customer)
     customer.save(update_fields=["email_domains"])
@@ -140,7 +143,12 @@ def split_addresses(text: str) -> list[str]:
 
 @transaction.atomic
 def contacts_for_incident(
-    *, customer, requester=None, new_contact_name="", new_contact_email="", cc_emails=""
+    *,
+    customer: Customer | None,
+    requester: Contact | None = None,
+    new_contact_name: str = "",
+    new_contact_email: str = "",
+    cc_emails: str = "",
 ) -> tuple[Customer | None, Contact | None, list[Contact]]:
     """What the log form names, as contacts: a chosen requester, or a new one by name and
     address (at the chosen customer, else the customer of the address's domain), and copies
@@ -172,6 +180,7 @@ def contacts_for_incident(
         raise ValidationError({"cc": ["Copies need the incident's customer; choose it first."]})
     copies: list[Contact] = []
     for address in addresses:
+        assert customer is not None  # checked above: copies need the customer
         try:
             validate_email(address)
         except ValidationError:
