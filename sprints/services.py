@@ -18,6 +18,7 @@ from django.db.models import Max, Min, Sum
 from django.utils import timezone
 
 from boards.models import Card, ColumnCategory
+from boards.services.ranking import rank_above, rank_below, ranks_above, spread
 from org.models import Team, TeamSupportModel
 from org.services import team_update
 from tracker.exceptions import DomainError, TransitionNotAllowed
@@ -36,7 +37,6 @@ from .models import (
 
 DEFAULT_HOURS_PER_DAY = Decimal("6")
 DEFAULT_FOCUS_FACTOR = Decimal("0.80")
-RANK_GAP = 1024
 PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
 
 ALLOWED_TRANSITIONS = {
@@ -198,7 +198,7 @@ def cards_rerank(*, cards, actor):
         raise ValidationError({"cards": ["Unknown card."]})
     ranks = sorted(c.backlog_rank for c in locked.values())
     if len(set(ranks)) != len(ranks):
-        ranks = [ranks[0] + i * RANK_GAP for i in range(len(ranks))]
+        ranks = spread(len(ranks), start=ranks[0])
     changed = []
     for pk, rank in zip(ids, ranks, strict=True):
         if locked[pk].backlog_rank != rank:
@@ -216,8 +216,8 @@ def cards_rank_top(*, cards, actor):
         return locked
     boards = {c.board_id for c in locked}
     top = min(Card.objects.filter(board_id__in=boards).values_list("backlog_rank", flat=True))
-    for i, card in enumerate(locked):
-        card.backlog_rank = top - (len(locked) - i) * RANK_GAP
+    for card, rank in zip(locked, ranks_above(top, len(locked)), strict=True):
+        card.backlog_rank = rank
     Card.objects.bulk_update(locked, ["backlog_rank"])
     return locked
 
@@ -229,7 +229,7 @@ def card_rank_board_edge(*, card: Card, top: bool) -> Card:
         .exclude(pk=card.pk)
         .aggregate(lo=Min("backlog_rank"), hi=Max("backlog_rank"))
     )
-    card.backlog_rank = (others["lo"] or 0) - RANK_GAP if top else (others["hi"] or 0) + RANK_GAP
+    card.backlog_rank = rank_above(others["lo"] or 0) if top else rank_below(others["hi"] or 0)
     Card.objects.filter(pk=card.pk).update(backlog_rank=card.backlog_rank)
     return card
 
@@ -246,10 +246,10 @@ def card_plan(*, card: Card, sprint, actor, reason="", position="bottom"):
         neighbours = neighbours.filter(sprint=sprint)
     if position == "top":
         edge = min(neighbours.values_list("backlog_rank", flat=True), default=None)
-        rank = (edge - RANK_GAP) if edge is not None else 0
+        rank = rank_above(edge)
     else:
         edge = max(neighbours.values_list("backlog_rank", flat=True), default=None)
-        rank = (edge + RANK_GAP) if edge is not None else 0
+        rank = rank_below(edge)
     Card.objects.filter(pk=card.pk).update(backlog_rank=rank)
     card.backlog_rank = rank
     return card

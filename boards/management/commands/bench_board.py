@@ -113,7 +113,7 @@ class Command(BaseCommand):
                     assignee=user if i % 3 == 0 else None,
                     column=column,
                     lane=lanes[i % len(lanes)],
-                    rank=i * 1024,
+                    rank=i * services.RANK_GAP,
                     created_at=now - timedelta(days=i % 30),
                     started_at=now - timedelta(days=i % 10)
                     if column.category != ColumnCategory.BACKLOG
