@@ -2,6 +2,7 @@
 re-activation clearing the failure count), deliveries are read-only and can be sent again."""
 
 from django.contrib import admin, messages
+from django.db import models
 
 from tracker.admin import ServiceModelAdmin
 
@@ -18,6 +19,7 @@ class SubscriptionAdmin(ServiceModelAdmin):
     list_filter = ("active",)
     fields = (*SUBSCRIPTION_FIELDS, "created_by", "created_at", "consecutive_failures", "disabled_reason")
     readonly_fields = ("created_by", "created_at", "consecutive_failures", "disabled_reason")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # Django 6's default
 
     def service_save(self, request, obj, form, change):
         data = {f: form.cleaned_data[f] for f in SUBSCRIPTION_FIELDS}
