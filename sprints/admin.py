@@ -44,7 +44,7 @@ class SprintAdmin(ServiceModelAdmin):
     ]
     readonly_fields = ["state", "committed", "capacity_at_start", "velocity", "started_at", "closed_at"]
     inlines = [SprintMemberInline]
-    actions = ["start_sprints", "close_sprints"]
+    actions = ["start_sprints", "start_sprints_confirmed", "close_sprints", "close_sprints_confirmed"]
 
     def get_readonly_fields(self, request, obj=None):
         # A sprint stays with its team; a closed sprint is history.
@@ -60,22 +60,38 @@ class SprintAdmin(ServiceModelAdmin):
             return services.sprint_update(sprint=obj, actor=request.user, **data)
         return services.sprint_create(team=form.cleaned_data.get("team"), actor=request.user, **data)
 
-    def _run(self, request, queryset, fn, verb):
+    def _run(self, request, queryset, fn, verb, *, confirm=False, confirmed_action=""):
         for sprint in queryset:
             try:
-                fn(sprint=sprint, actor=request.user)
+                fn(sprint=sprint, actor=request.user, confirm=confirm)
+            except services.ConfirmationRequired as exc:
+                # The service's own wording of the risks; the admin's way to accept them.
+                detail = exc.detail.replace("Send confirm: true to go ahead.", "").strip()
+                hint = f"To go ahead, use “{confirmed_action}”."
+                self.message_user(request, f"{sprint.name}: {detail} {hint}", messages.WARNING)
             except (DomainError, ValidationError) as exc:
                 self.message_user(request, f"{sprint.name}: {getattr(exc, 'detail', exc)}", messages.ERROR)
             else:
                 self.message_user(request, f"{sprint.name} {verb}.")
 
+    START_CONFIRMED = "Start the selected sprints, accepting the risks shown"
+    CLOSE_CONFIRMED = "Close the selected sprints, accepting the risks shown"
+
     @admin.action(description="Start the selected sprints")
     def start_sprints(self, request, queryset):
-        self._run(request, queryset, services.sprint_start, "started")
+        self._run(request, queryset, services.sprint_start, "started", confirmed_action=self.START_CONFIRMED)
+
+    @admin.action(description=START_CONFIRMED)
+    def start_sprints_confirmed(self, request, queryset):
+        self._run(request, queryset, services.sprint_start, "started", confirm=True)
 
     @admin.action(description="Close the selected sprints (unfinished cards to the backlog)")
     def close_sprints(self, request, queryset):
-        self._run(request, queryset, services.sprint_close, "closed")
+        self._run(request, queryset, services.sprint_close, "closed", confirmed_action=self.CLOSE_CONFIRMED)
+
+    @admin.action(description=CLOSE_CONFIRMED)
+    def close_sprints_confirmed(self, request, queryset):
+        self._run(request, queryset, services.sprint_close, "closed", confirm=True)
 
 
 @admin.register(ScopeChange)

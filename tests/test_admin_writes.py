@@ -211,3 +211,18 @@ def test_mailbox_admin_saves_through_the_mail_service(admin_client):
     data["address"] = ["Billing@Tandem.Example"]
     assert submit(admin_client, add, data).status_code == 302
     assert Mailbox.objects.get(name="Billing").address == "billing@tandem.example"  # normalised
+
+
+def test_sprint_admin_start_asks_to_accept_the_risks_first(admin_client):
+    team = DevTeamFactory(name="Dev")
+    start = timezone.localdate() + timedelta(days=10)  # starting now is early
+    sprint = sprint_create(team=team, name="Next", actor=None, start=start, end=start + timedelta(days=9))
+    action = {"action": "start_sprints", "_selected_action": [sprint.pk]}
+    first = admin_client.post("/admin/sprints/sprint/", action, follow=True).content.decode()
+    sprint.refresh_from_db()
+    assert sprint.state == SprintState.PLANNING
+    assert "days early" in first and "accepting the risks shown" in first
+    action["action"] = "start_sprints_confirmed"
+    admin_client.post("/admin/sprints/sprint/", action, follow=True)
+    sprint.refresh_from_db()
+    assert sprint.state == SprintState.ACTIVE
