@@ -16,7 +16,8 @@ from django.utils import timezone
 from boards.models import Card, CardType, ClassOfService, ColumnCategory, LaneKind
 from boards.selectors import board_for_team
 from boards.services import card_create, card_link_incident
-from incidents.models import Comment, HoldReason, IncidentEvent, Priority, ResolutionCode, Status
+from incidents.history import history_record
+from incidents.models import Comment, HoldReason, Priority, ResolutionCode, Status
 from incidents.services import (
     incident_assign,
     incident_escalate,
@@ -170,9 +171,7 @@ def _impact(*, before, after, sprint, card, incident) -> dict:
 
 
 def _event(incident, *, actor, at, event, old="", new="", note=""):
-    IncidentEvent.objects.create(
-        incident=incident, at=at, actor=actor, event=event, old=old, new=new, note=note
-    )
+    history_record(incident=incident, actor=actor, at=at, event=event, old=old, new=new, note=note)
 
 
 def _system_note(incident, body, at):

@@ -1,7 +1,7 @@
 """Every write to an incident goes through here: browser, API, admin, demo and tasks alike.
 
 Each service is one transaction: it locks the incident, checks its guard on the locked row,
-writes the change and its IncidentEvent rows, and tells the SLA engine what changed.
+writes the change and its history (incidents.history), and tells the SLA engine what changed.
 """
 
 from django.core.exceptions import ValidationError
@@ -19,6 +19,7 @@ from webhooks.payloads import incident_payload
 from webhooks.services import webhook_emit
 
 from . import hooks
+from .history import history_record
 from .models import (
     KEY_PREFIX,
     OPEN_STATUSES,
@@ -27,7 +28,6 @@ from .models import (
     Delivery,
     HoldReason,
     Incident,
-    IncidentEvent,
     IncidentType,
     Level,
     Priority,
@@ -76,11 +76,6 @@ def allowed_next_statuses(status: str) -> tuple[str, ...]:
     return ALLOWED_TRANSITIONS.get(status, ())
 
 
-def _display(value) -> str:
-    """How a field value is kept in history: primary keys as the object's name."""
-    return "" if value is None else str(value)
-
-
 # ---------------------------------------------------------------- internals
 def incident_lock(incident, expected_version=None) -> Incident:
     """Lock an incident row for this transaction and read it fresh (with a version check)."""
@@ -98,15 +93,8 @@ def incident_lock(incident, expected_version=None) -> Incident:
 
 
 def _event(incident, *, actor, at, event, field="", old="", new="", note=""):
-    return IncidentEvent.objects.create(
-        incident=incident,
-        at=at,
-        actor=actor,
-        event=event,
-        field=field,
-        old=_display(old),
-        new=_display(new),
-        note=note or "",
+    return history_record(
+        incident=incident, actor=actor, at=at, event=event, field=field, old=old, new=new, note=note
     )
 
 
