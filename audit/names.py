@@ -16,6 +16,7 @@ PUBLIC_NAMES: dict[str, str] = {
     "boards.lane": "boards.lane",
     "boards.reasoncode": "boards.reason_code",
     "webhooks.subscription": "webhooks.subscription",
+    "mail.mailbox": "mail.mailbox",
     "auth.user": "accounts.user",
 }
 

@@ -7,8 +7,12 @@ from urllib.parse import urlsplit, urlunsplit
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from .models import Mailbox
+from audit.services import audit_created, audit_snapshot, audit_updated
 
+from .models import Mailbox, public_url
+
+# Audited as they are; the IMAP address is audited without its password (see _imap_change).
+AUDITED = ("name", "address", "folder", "default_service", "default_customer", "acknowledge", "active")
 FIELDS = (
     "name",
     "address",
@@ -43,18 +47,32 @@ def _clean_imap_url(url: str, *, keep_from: str = "") -> str:
     return url
 
 
+def _imap_change(old: str, new: str) -> dict[str, list[Any]]:
+    """The audit's view of an IMAP address change: the address without the password, and
+    only the fact that the password changed."""
+    changes: dict[str, list[Any]] = {}
+    if public_url(old) != public_url(new):
+        changes["imap_url"] = [public_url(old) or None, public_url(new) or None]
+    if (urlsplit(old).password if old else None) != (urlsplit(new).password if new else None):
+        changes["imap_password"] = ["[changed]", "[changed]"]
+    return changes
+
+
 @transaction.atomic
-def mailbox_create(**data: Any) -> Mailbox:
+def mailbox_create(*, actor: Any = None, **data: Any) -> Mailbox:
     data["imap_url"] = _clean_imap_url(data.get("imap_url", ""))
     data["address"] = (data.get("address") or "").strip().lower()
     if Mailbox.objects.filter(address=data["address"]).exists():
         raise ValidationError({"address": ["Another mailbox has this address."]})
-    return Mailbox.objects.create(**{k: v for k, v in data.items() if k in FIELDS})
+    mailbox = Mailbox.objects.create(**{k: v for k, v in data.items() if k in FIELDS})
+    audit_created(actor=actor, instance=mailbox, fields=AUDITED, extra=_imap_change("", mailbox.imap_url))
+    return mailbox
 
 
 @transaction.atomic
-def mailbox_update(*, mailbox: Mailbox, data: dict[str, Any]) -> Mailbox:
+def mailbox_update(*, mailbox: Mailbox, data: dict[str, Any], actor: Any = None) -> Mailbox:
     mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+    before, old_url = audit_snapshot(mailbox, AUDITED), mailbox.imap_url
     if "imap_url" in data:
         data["imap_url"] = _clean_imap_url(data["imap_url"], keep_from=mailbox.imap_url)
     if "address" in data:
@@ -65,4 +83,5 @@ def mailbox_update(*, mailbox: Mailbox, data: dict[str, Any]) -> Mailbox:
         if field in FIELDS:
             setattr(mailbox, field, value)
     mailbox.save()
+    audit_updated(actor=actor, instance=mailbox, before=before, extra=_imap_change(old_url, mailbox.imap_url))
     return mailbox

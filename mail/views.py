@@ -65,9 +65,9 @@ def mailbox_list(request, pk=None):
         if form.is_valid():
             try:
                 if editing:
-                    services.mailbox_update(mailbox=editing, data=dict(form.cleaned_data))
+                    services.mailbox_update(mailbox=editing, data=dict(form.cleaned_data), actor=request.user)
                 else:
-                    services.mailbox_create(**form.cleaned_data)
+                    services.mailbox_create(actor=request.user, **form.cleaned_data)
             except ValidationError as exc:
                 add_service_error(form, exc)
             else:

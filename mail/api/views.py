@@ -37,7 +37,7 @@ class MailboxViewSet(
     def create(self, request):
         data = s.MailboxInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        mailbox = services.mailbox_create(**data.validated_data)
+        mailbox = services.mailbox_create(actor=request.user, **data.validated_data)
         return Response(s.MailboxSerializer(mailbox).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.MailboxPatchSerializer, responses=s.MailboxSerializer)
@@ -45,7 +45,7 @@ class MailboxViewSet(
         mailbox = self.get_object()
         data = s.MailboxPatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        mailbox = services.mailbox_update(mailbox=mailbox, data=dict(data.validated_data))
+        mailbox = services.mailbox_update(mailbox=mailbox, data=dict(data.validated_data), actor=request.user)
         return Response(s.MailboxSerializer(mailbox).data)
 
 

@@ -88,3 +88,21 @@ def test_mail_log_page_lists_and_retries(client, org, contact, imap_mailbox):
     client.force_login(org.desk)
     assert client.get(reverse("mail:log")).status_code == 403
     assert client.get(reverse("mail:original", kwargs={"pk": row.pk})).status_code == 200  # on an incident
+
+
+def test_mailbox_changes_are_audited_without_the_password(api, org):
+    from audit.models import AuditEntry
+
+    api.as_user(org.manager)
+    body = {"name": "Support", "address": "support@tandem.example", "default_service": org.service.pk,
+            "imap_url": "imaps://bot:s3cret@imap.example:993"}  # fmt: skip
+    pk = api.post("/api/v1/mailboxes/", body).json()["id"]
+    api.patch(
+        f"/api/v1/mailboxes/{pk}/", {"imap_url": "imaps://bot:n3w@imap.example:993", "folder": "Support"}
+    )
+    api.patch(f"/api/v1/mailboxes/{pk}/", {"folder": "Support"})  # no change, no row
+    rows = list(AuditEntry.objects.filter(model="mail.mailbox", object_id=str(pk)).order_by("id"))
+    assert [r.action for r in rows] == ["created", "updated"] and rows[0].actor_id == org.manager.pk
+    assert rows[0].changes["imap_url"] == [None, "imaps://bot@imap.example:993"]
+    assert rows[1].changes["folder"] == ["INBOX", "Support"] and rows[1].changes["imap_password"]
+    assert "s3cret" not in str([r.changes for r in rows]) and "n3w" not in str([r.changes for r in rows])
