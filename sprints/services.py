@@ -350,11 +350,25 @@ def team_rotation_set(*, team: Team, actor, users: list) -> list:
         errors.append("Place every active member of the team in the rotation.")
     if errors:
         raise ValidationError({"rotation": errors})
+    before = [m.username for m in rotation_order(team)]
     RotationSlot.objects.filter(team=team).delete()
     RotationSlot.objects.bulk_create(
         RotationSlot(team=team, user_id=pk, position=i) for i, pk in enumerate(ids)
     )
-    return rotation_order(team)
+    order = rotation_order(team)
+    after = [m.username for m in order]
+    if after != before:
+        from audit.services import audit_record
+
+        audit_record(
+            actor=actor,
+            model="org.team",
+            object_id=team.pk,
+            action="updated",
+            changes={"support_rotation": [before, after]},
+            object_repr=team.name,
+        )
+    return order
 
 
 def _validate_sprint_fields(*, team, name, start, end, board, support_member, errors):

@@ -7,6 +7,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from org.models import Team
+
 from .. import permissions as perms
 from .. import selectors, services
 from ..models import ScopeChange, Sprint, SprintMember
@@ -220,3 +222,49 @@ class SprintMemberApi(viewsets.GenericViewSet):
         ser.is_valid(raise_exception=True)
         member = services.sprint_member_update(member=member, actor=request.user, **ser.validated_data)
         return Response(s.SprintMemberSerializer(member).data)
+
+
+def _rotation_out(team) -> dict:
+    return {
+        "team": team.pk,
+        "support_model": team.support_model,
+        "members": [m.pk for m in services.rotation_order(team)],
+        "ahead": [
+            {
+                "sprint": row["sprint"].pk if row["sprint"] else None,
+                "name": row["name"],
+                "start": row["start"],
+                "member": row["member"].pk if row["member"] else None,
+            }
+            for row in services.support_rotation_forecast(team)
+        ],
+    }
+
+
+class TeamRotationApi(viewsets.ViewSet):
+    """A development team's support rotation: its order (editable) and who is on support
+    in the coming sprints (round robin)."""
+
+    permission_classes = [permissions.IsAuthenticated, CanReadSprints]
+
+    def _team(self, pk):
+        return get_object_or_404(Team, pk=pk, is_development=True)
+
+    @extend_schema(responses=inline_serializer("TeamRotation", {"members": serializers.ListField()}))
+    def retrieve(self, request, team_pk=None):
+        return Response(_rotation_out(self._team(team_pk)))
+
+    @extend_schema(
+        request=s.RotationSerializer,
+        responses=inline_serializer("TeamRotationOut", {"members": serializers.ListField()}),
+    )
+    def update(self, request, team_pk=None):
+        team = self._team(team_pk)
+        _check(
+            perms.can_edit_team_settings(request.user, team),
+            "Only product owners and managers edit the rotation.",
+        )
+        ser = s.RotationSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        services.team_rotation_set(team=team, actor=request.user, users=ser.validated_data["members"])
+        return Response(_rotation_out(team))

@@ -197,3 +197,24 @@ def test_rotation_must_place_every_member_once(po_user, team):
         services.team_rotation_set(team=team, actor=po_user, users=members[:2])
     with pytest.raises(ValidationError):
         services.team_rotation_set(team=team, actor=po_user, users=[members[0], *members])
+
+
+def test_rotation_api_reads_and_sets_the_order_and_is_audited(api, po_user, developer_user, team):
+    from audit.models import AuditEntry
+
+    services.team_settings_update(team=team, actor=po_user, support_model=TeamSupportModel.ROTATION)
+    ids = sorted(team.members.values_list("pk", flat=True))
+    url = f"/api/v1/teams/{team.pk}/rotation/"
+    r = api.as_user(developer_user).get(url)
+    assert r.status_code == 200 and r.json()["members"] and len(r.json()["ahead"]) == 4
+    assert api.put(url, {"members": ids[::-1]}, format="json").status_code == 403
+    r = api.as_user(po_user).put(url, {"members": ids[::-1]}, format="json")
+    assert r.status_code == 200 and r.json()["members"] == ids[::-1]
+    assert r.json()["ahead"][0]["member"] == ids[-1]
+    r = api.put(url, {"members": ids[:1]}, format="json")
+    assert r.status_code == 400 and "rotation" in r.json()
+    entry = AuditEntry.objects.filter(object_id=str(team.pk), changes__has_key="support_rotation").get()
+    assert (
+        entry.actor == po_user
+        and entry.changes["support_rotation"][1][0] == team.members.get(pk=ids[-1]).username
+    )
