@@ -9,13 +9,24 @@ so a task delivered twice mails nobody twice.
 Within one transaction, a more specific notification supersedes a generic one for the
 same person and incident: "the fix is back" replaces "assigned to you" and "handed to your
 team" written by the same back-sync.
+
+Types: the records the `notify_*` functions describe (an incident, a comment, an SLA
+event, an escalation, a change request) belong to apps above this one, which it may not
+import, not even for type checking (the layer contract counts those imports too); they are
+`Record` (Any) here, read by attribute only.
 """
+
+from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -29,8 +40,14 @@ from .models import EmailPreference, EmailState, Kind, Notification
 
 logger = logging.getLogger(__name__)
 
-SUPERSEDES = {Kind.FIX_RETURNED: (Kind.ASSIGNED, Kind.ESCALATED)}
-SUPERSEDED_BY = {
+# A record of an app above notifications (see the module's docstring).
+Record = Any
+# Someone to notify or leave out: a user, a user's id, or nobody.
+Person = AbstractBaseUser | AnonymousUser | int | None
+
+# kind -> the kinds it replaces (and the other way round), by their values
+SUPERSEDES: dict[str, tuple[str, ...]] = {Kind.FIX_RETURNED: (Kind.ASSIGNED, Kind.ESCALATED)}
+SUPERSEDED_BY: dict[str, tuple[str, ...]] = {
     weaker: tuple(k for k, ws in SUPERSEDES.items() if weaker in ws)
     for ws in SUPERSEDES.values()
     for weaker in ws
@@ -42,12 +59,12 @@ _local = threading.local()
 class _EmailBatch:
     """The rows to e-mail once the current transaction commits (an on-commit callback)."""
 
-    def __init__(self, inline: bool):
+    def __init__(self, inline: bool) -> None:
         self.ids: list[int] = []
         self.inline = inline
         self.owner = 0
 
-    def __call__(self):
+    def __call__(self) -> None:
         if not self.ids:
             return
         if self.inline:
@@ -55,13 +72,14 @@ class _EmailBatch:
         else:
             from .tasks import notifications_email
 
-            enqueue(notifications_email, self.ids)
+            enqueue(notifications_email, self.ids)  # type: ignore[no-untyped-call]  # tracker.tasks is untyped
 
 
-def _transaction_owner(connection):
+def _transaction_owner(connection: Any) -> object | None:
     """The atomic block that commits: the outermost one, or in tests the outermost one a
     test case did not open (as Django does for durable blocks), so a test sees each
     service's batch the way production does."""
+    block: object
     for block in connection.atomic_blocks:
         if not getattr(block, "_from_testcase", False):
             return block
@@ -74,7 +92,7 @@ def _live_batch(inline: bool, create: bool) -> _EmailBatch | None:
     connection = transaction.get_connection()
     owner = id(_transaction_owner(connection))
     key = "inline" if inline else "queued"
-    batch = getattr(_local, key, None)
+    batch: _EmailBatch | None = getattr(_local, key, None)
     if (
         batch is not None
         and batch.owner == owner
@@ -101,26 +119,30 @@ def _pending_ids() -> list[int]:
 
 def _base_url() -> str:
     """Links in e-mails are absolute when the deployment says where it lives."""
-    return getattr(settings, "TANDEM_BASE_URL", "").rstrip("/")
+    base: str = getattr(settings, "TANDEM_BASE_URL", "")
+    return base.rstrip("/")
 
 
-def _user_id(user) -> int | None:
+def _user_id(user: Person) -> int | None:
     if user is None:
         return None
-    return user if isinstance(user, int) else user.pk
+    if isinstance(user, int):
+        return user
+    pk: int | None = user.pk
+    return pk
 
 
 def notification_create(
     *,
     kind: str,
-    recipients,
+    recipients: Iterable[Person],
     title: str,
-    body="",
-    url="",
-    incident=None,
-    exclude=None,
-    at=None,
-    inline_email=False,
+    body: str = "",
+    url: str = "",
+    incident: Record | int | None = None,
+    exclude: Person = None,
+    at: datetime | None = None,
+    inline_email: bool = False,
 ) -> list[Notification]:
     """Notify `recipients` (users or ids; None and `exclude` skipped, duplicates once).
 
@@ -168,12 +190,13 @@ def notification_create(
             )
         created = Notification.objects.bulk_create(rows)
         to_mail = [n.pk for n in created if n.email_state == EmailState.PENDING]
-        if to_mail:
-            _live_batch(inline_email, create=True).ids.extend(to_mail)
+        batch = _live_batch(inline_email, create=True) if to_mail else None
+        if batch is not None:
+            batch.ids.extend(to_mail)
     return created
 
 
-def notifications_send_email(ids) -> int:
+def notifications_send_email(ids: Iterable[int]) -> int:
     """Send the e-mail of each still-pending notification once; returns how many were sent."""
     sent = 0
     rows = Notification.objects.filter(pk__in=ids, email_state=EmailState.PENDING).select_related("recipient")
@@ -194,7 +217,7 @@ def notifications_send_email(ids) -> int:
     return sent
 
 
-def stale_pending_email_ids(*, older_than=timedelta(minutes=2), limit=500) -> list[int]:
+def stale_pending_email_ids(*, older_than: timedelta = timedelta(minutes=2), limit: int = 500) -> list[int]:
     """E-mails still pending a while after their commit: their task was never queued (the
     broker was down) or was lost. The beat sweep sends them; claiming keeps it once-only."""
     return list(
@@ -206,7 +229,7 @@ def stale_pending_email_ids(*, older_than=timedelta(minutes=2), limit=500) -> li
     )
 
 
-def notification_mark_read(*, user, pk=None, at=None) -> int:
+def notification_mark_read(*, user: User, pk: int | None = None, at: datetime | None = None) -> int:
     """Mark one of the user's notifications read (or all of them when pk is None)."""
     qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if pk is not None:
@@ -215,12 +238,11 @@ def notification_mark_read(*, user, pk=None, at=None) -> int:
 
 
 @transaction.atomic
-def email_preferences_set(*, user, emailed_kinds) -> None:
+def email_preferences_set(*, user: User, emailed_kinds: Iterable[str]) -> None:
     """Store which kinds the user wants by e-mail; the in-app copy always comes."""
-    unknown = set(emailed_kinds) - set(Kind.values)
+    emailed_kinds = set(emailed_kinds)
+    unknown = emailed_kinds - set(Kind.values)
     if unknown:
-        from django.core.exceptions import ValidationError
-
         raise ValidationError({"kinds": [f"Unknown kinds: {', '.join(sorted(unknown))}."]})
     for kind in Kind.values:
         EmailPreference.objects.update_or_create(
@@ -228,17 +250,17 @@ def email_preferences_set(*, user, emailed_kinds) -> None:
         )
 
 
-def emailed_kinds(user) -> set[str]:
+def emailed_kinds(user: User) -> set[str]:
     off = set(EmailPreference.objects.filter(user=user, email=False).values_list("kind", flat=True))
     return set(Kind.values) - off
 
 
 # ------------------------------------------------------------------ the events
-def _incident_url(incident) -> str:
+def _incident_url(incident: Record) -> str:
     return reverse("incidents:detail", args=[incident.key])
 
 
-def notify_assigned(*, incident, actor=None):
+def notify_assigned(*, incident: Record, actor: Person = None) -> list[Notification]:
     if incident.assignee_id is None:
         return []
     return notification_create(
@@ -253,7 +275,7 @@ def notify_assigned(*, incident, actor=None):
     )
 
 
-def notify_reply(*, comment):
+def notify_reply(*, comment: Record) -> list[Notification]:
     incident = comment.incident
     return notification_create(
         kind=Kind.REPLY,
@@ -267,7 +289,7 @@ def notify_reply(*, comment):
     )
 
 
-def notify_handoff(*, incident, actor=None, note=""):
+def notify_handoff(*, incident: Record, actor: Person = None, note: str = "") -> list[Notification]:
     """The incident was handed to `incident.team`: tell its members and lead."""
     team = incident.team
     members = list(team.members.values_list("pk", flat=True))
@@ -284,7 +306,7 @@ def notify_handoff(*, incident, actor=None, note=""):
     )
 
 
-def notify_sla_event(*, event, breach: bool, managers: bool):
+def notify_sla_event(*, event: Record, breach: bool, managers: bool) -> list[Notification]:
     """A warning (assignee, or the team lead while unassigned) or a breach (assignee, team
     lead and managers). Runs inside the SLA action task, so its e-mail goes out inline.
     The SLA app says which it is: notifications sit below SLA and know none of its names."""
@@ -312,7 +334,9 @@ def notify_sla_event(*, event, breach: bool, managers: bool):
     )
 
 
-def notify_unassigned(*, incident, user, reason: str, inline_email=False):
+def notify_unassigned(
+    *, incident: Record, user: Person, reason: str, inline_email: bool = False
+) -> list[Notification]:
     """`user` held the incident and no longer does (an automatic hand-off took it to a
     group they are not in): they hear it from Tandem rather than find it gone."""
     return notification_create(
@@ -326,7 +350,7 @@ def notify_unassigned(*, incident, user, reason: str, inline_email=False):
     )
 
 
-def notify_major_incident(*, incident, inline_email=False):
+def notify_major_incident(*, incident: Record, inline_email: bool = False) -> list[Notification]:
     """Every active manager hears of a declared major incident (in the app, and by e-mail
     unless they opted out of this kind); the e-mail links to the incident absolutely."""
     managers = User.objects.filter(groups__name="manager", is_active=True).values_list("pk", flat=True)
@@ -347,7 +371,7 @@ def notify_major_incident(*, incident, inline_email=False):
     )
 
 
-def notify_fix_returned(*, escalation, incident=None):
+def notify_fix_returned(*, escalation: Record, incident: Record = None) -> list[Notification]:
     """Development finished, deployed or dropped the card: tell the support side, naming the
     group that has the incident now (`incident`: the back-sync's fresh row)."""
     incident, card = incident or escalation.incident, escalation.card
@@ -371,7 +395,7 @@ def notify_fix_returned(*, escalation, incident=None):
     )
 
 
-def notify_change_decided(*, change, actor=None):
+def notify_change_decided(*, change: Record, actor: Person = None) -> list[Notification]:
     reason = f"\n\nReason: {change.decision_reason}" if change.decision_reason else ""
     return notification_create(
         kind=Kind.CHANGE_DECIDED,

@@ -22,6 +22,7 @@ All datetimes in and out are timezone-aware; results are in UTC.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -70,7 +71,7 @@ def _minutes(text: str, *, is_end: bool) -> int:
     return hours * 60 + minutes
 
 
-def parse_hours(hours) -> tuple[tuple[Interval, ...], ...]:
+def parse_hours(hours: object) -> tuple[tuple[Interval, ...], ...]:
     """{"mon": [["09:00", "17:00"], ...], ...} -> per-weekday merged minute intervals.
 
     Raises ValueError with a readable message on bad input.
@@ -124,7 +125,7 @@ def format_hours(weekly: tuple[tuple[Interval, ...], ...]) -> dict[str, list[lis
     return {day: [[fmt(s), fmt(e)] for s, e in weekly[i]] for i, day in enumerate(WEEKDAYS)}
 
 
-def validate_timezone(name) -> str:
+def validate_timezone(name: object) -> str:
     if not isinstance(name, str) or not name:
         raise ValueError("Give an IANA time zone name such as Europe/London.")
     try:
@@ -141,7 +142,7 @@ def _zone_names() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
-def parse_dates(values) -> frozenset[date]:
+def parse_dates(values: object) -> frozenset[date]:
     if values in (None, ""):
         return frozenset()
     if not isinstance(values, list | tuple | set | frozenset):
@@ -163,7 +164,7 @@ def parse_dates(values) -> frozenset[date]:
     return frozenset(out)
 
 
-def validate_country(country, subdivision="") -> tuple[str, str]:
+def validate_country(country: str | None, subdivision: str | None = "") -> tuple[str, str]:
     country = (country or "").strip().upper()
     subdivision = (subdivision or "").strip().upper()
     if not country:
@@ -181,11 +182,20 @@ def validate_country(country, subdivision="") -> tuple[str, str]:
 
 
 def parse_calendar(
-    *, timezone="UTC", hours=None, holidays=(), country="", subdivision="", always_open=False
+    *,
+    timezone: object = "UTC",
+    hours: object = None,
+    holidays: object = (),
+    country: str | None = "",
+    subdivision: str | None = "",
+    always_open: bool = False,
 ) -> Calendar:
     """Validate a calendar description; raise CalendarError with per-field messages."""
     errors: dict[str, list[str]] = {}
-    tz = weekly = dates = None
+    tz: str | None = None
+    weekly: tuple[tuple[Interval, ...], ...] | None = None
+    dates: frozenset[date] | None = None
+    place: tuple[str, str] | None = None
     try:
         tz = validate_timezone(timezone)
     except ValueError as exc:
@@ -199,19 +209,19 @@ def parse_calendar(
     except ValueError as exc:
         errors["holidays"] = [str(exc)]
     try:
-        country, subdivision = validate_country(country, subdivision)
+        place = validate_country(country, subdivision)
     except ValueError as exc:
         errors["country"] = [str(exc)]
-    if not errors and not always_open and not any(weekly):
+    if not errors and not always_open and weekly is not None and not any(weekly):
         errors["hours"] = ["Give at least one working interval, or make the calendar 24×7."]
-    if errors:
+    if errors or tz is None or weekly is None or dates is None or place is None:
         raise CalendarError(errors)
     return Calendar(
         timezone=tz,
         weekly=weekly,
         holidays=dates,
-        country=country,
-        subdivision=subdivision,
+        country=place[0],
+        subdivision=place[1],
         always_open=bool(always_open),
     )
 
@@ -375,7 +385,7 @@ def due_instant(
     cal: Calendar,
     start: datetime,
     target_seconds: float,
-    gaps: list[tuple[datetime, datetime | None]] | tuple = (),
+    gaps: Sequence[tuple[datetime, datetime | None]] = (),
 ) -> tuple[datetime | None, float]:
     """When `target_seconds` of business time have run since `start`, not counting the
     `gaps` (pauses and stretches while stopped; the last may be open, end None).
@@ -402,7 +412,7 @@ def due_instant(
 def counted_seconds(
     cal: Calendar,
     start: datetime,
-    gaps: list[tuple[datetime, datetime | None]] | tuple,
+    gaps: Sequence[tuple[datetime, datetime | None]],
     until: datetime,
 ) -> float:
     """Business seconds from `start` to `until`, leaving out the gaps."""

@@ -5,12 +5,12 @@ from django.db import models
 from incidents.models import HoldReason
 
 
-def default_hours():
+def default_hours() -> dict[str, list[list[str]]]:
     day = [["09:00", "17:00"]]
     return {"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": [], "sun": []}
 
 
-def default_pause_on():
+def default_pause_on() -> list[str]:
     return [HoldReason.AWAITING_CUSTOMER.value, HoldReason.AWAITING_VENDOR.value]
 
 

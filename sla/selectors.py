@@ -14,7 +14,7 @@ from .models import BusinessCalendar, SLAPolicy, SLATimer, TimerState
 
 
 @lru_cache(maxsize=256)
-def _parsed(key: tuple) -> bcal.Calendar:
+def _parsed(key: tuple[str, bool, str, tuple[str, ...], str, str]) -> bcal.Calendar:
     tz, always_open, hours_json, holidays, country, subdivision = key
     return bcal.parse_calendar(
         timezone=tz,
@@ -61,6 +61,8 @@ def timer_remaining_seconds(timer: SLATimer, now: datetime | None = None) -> int
         return round(timer.target_minutes * 60 - timer.elapsed_seconds)
     now = now or timezone.now()
     cal = timer_calendar(timer)
+    if timer.due_at is None:  # never: a counting timer has its due instant (for the type)
+        return None
     if cal is None:
         return round((timer.due_at - now).total_seconds())
     return round(bcal.business_seconds_between(cal, now, timer.due_at))
@@ -89,7 +91,7 @@ def timers_with_calendars(qs: QuerySet[SLATimer] | None = None) -> QuerySet[SLAT
     return qs.select_related("policy__calendar")
 
 
-def sla_timer_prefetch(lookup: str = "sla_timers") -> Prefetch:
+def sla_timer_prefetch(lookup: str = "sla_timers") -> Prefetch[str, QuerySet[SLATimer]]:
     """For incident lists: `Incident.objects.prefetch_related(sla_timer_prefetch())`."""
     return Prefetch(lookup, queryset=timers_with_calendars().order_by("metric"))
 
@@ -102,7 +104,9 @@ def policy_list() -> QuerySet[SLAPolicy]:
     return SLAPolicy.objects.select_related("calendar", "service", "customer").order_by("priority", "name")
 
 
-def policy_for(*, priority: str, service_id=None, customer_id=None, incident_type="") -> SLAPolicy | None:
+def policy_for(
+    *, priority: str, service_id: int | None = None, customer_id: int | None = None, incident_type: str = ""
+) -> SLAPolicy | None:
     """The most specific active policy for an incident's attributes.
 
     A policy matches when its priority equals and each of its optional criteria (service,

@@ -22,7 +22,7 @@ class Event(models.TextChoices):
     CHANGE_DECIDED = "change_request.decided", "Change request decided"
 
 
-def new_secret():
+def new_secret() -> str:
     return secrets.token_hex(24)
 
 
@@ -39,7 +39,7 @@ def is_public_address(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-def validate_webhook_url(value):
+def validate_webhook_url(value: str) -> None:
     _web_address(value)
     if getattr(settings, "WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", False):
         return

@@ -8,6 +8,8 @@ twice. Failures back off exponentially; the beat sweep picks up anything a lost 
 or a broker outage left behind.
 """
 
+from __future__ import annotations
+
 import hashlib
 import hmac
 import http.client
@@ -17,21 +19,29 @@ import socket
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from email.message import Message
+from typing import IO, Any, TypeVar
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from accounts.models import User
 from audit.services import audit_created, audit_deleted, audit_snapshot, audit_updated
 from tracker.tasks import enqueue_on_commit
 
 from .models import Delivery, DeliveryStatus, Event, Subscription, is_public_address, validate_webhook_url
 
 logger = logging.getLogger(__name__)
+
+Actor = AbstractBaseUser | AnonymousUser | None
+_Connection = TypeVar("_Connection", bound=http.client.HTTPConnection)
 
 MAX_ATTEMPTS = 6
 BACKOFF_BASE_SECONDS = 30
@@ -59,12 +69,14 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS))
 
 
-def webhook_emit(event: str, data: dict, *, at=None) -> list[Delivery]:
+def webhook_emit(event: str, data: dict[str, Any], *, at: datetime | None = None) -> list[Delivery]:
     """Record `event` for every subscription that wants it; sent after the caller commits."""
     return webhook_emit_many(event, [data], at=at)
 
 
-def webhook_emit_many(event: str, items: list[dict], *, at=None) -> list[Delivery]:
+def webhook_emit_many(
+    event: str, items: list[dict[str, Any]], *, at: datetime | None = None
+) -> list[Delivery]:
     """The same for many events of one kind (an SLA sweep's batch): one query for the
     subscriptions, one insert, one task per delivery."""
     if event not in Event.values:
@@ -86,7 +98,7 @@ def webhook_emit_many(event: str, items: list[dict], *, at=None) -> list[Deliver
     from .tasks import webhook_deliver
 
     for delivery in deliveries:
-        enqueue_on_commit(webhook_deliver, delivery.pk)
+        enqueue_on_commit(webhook_deliver, delivery.pk)  # type: ignore[no-untyped-call]  # tracker.tasks is untyped
     return deliveries
 
 
@@ -94,7 +106,15 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
     """A receiver answers for itself: a redirect is its answer (a failure), never followed
     (it could point anywhere, the internal network included)."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: Message,
+        newurl: str,
+    ) -> None:
         return None
 
 
@@ -106,19 +126,21 @@ def _vetted_address(url: str) -> str | None:
         return None
     parts = urllib.parse.urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    addresses = [info[4][0] for info in socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)]
+    addresses = [
+        str(info[4][0]) for info in socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
+    ]
     blocked = sorted({a for a in addresses if not is_public_address(a)})
     if blocked or not addresses:
         raise ValueError(f"{parts.hostname} resolves to a non-public address ({', '.join(blocked)})")
     return addresses[0]
 
 
-def _pinned(connection_class, address):
+def _pinned(connection_class: type[_Connection], address: str) -> type[_Connection]:
     """A connection class that opens its socket to `address` while speaking to the URL's
     host (Host header, TLS server name and certificate check stay the host's)."""
 
-    class Pinned(connection_class):
-        def __init__(self, *args, **kwargs):
+    class Pinned(connection_class):  # type: ignore[valid-type, misc]  # subclasses the class it is given
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._create_connection = lambda target, *a, **k: socket.create_connection(
                 (address, target[1]), *a, **k
@@ -128,25 +150,26 @@ def _pinned(connection_class, address):
 
 
 class _PinnedHTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, address):
+    def __init__(self, address: str) -> None:
         super().__init__()
         self.address = address
 
-    def http_open(self, req):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
         return self.do_open(_pinned(http.client.HTTPConnection, self.address), req)
 
 
 class _PinnedHTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, address):
+    def __init__(self, address: str) -> None:
         super().__init__()
         self.address = address
 
-    def https_open(self, req):
-        return self.do_open(_pinned(http.client.HTTPSConnection, self.address), req, context=self._context)
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        context = self._context  # type: ignore[attr-defined]  # set by HTTPSHandler.__init__, not in its stub
+        return self.do_open(_pinned(http.client.HTTPSConnection, self.address), req, context=context)
 
 
-def _opener_for(address: str | None):
-    handlers = [_NoRedirects]
+def _opener_for(address: str | None) -> urllib.request.OpenerDirector:
+    handlers: list[urllib.request.BaseHandler | type[urllib.request.BaseHandler]] = [_NoRedirects]
     if address is not None:
         # No proxy from the environment either: it would resolve and connect on its own.
         handlers += [
@@ -157,12 +180,12 @@ def _opener_for(address: str | None):
     return urllib.request.build_opener(*handlers)
 
 
-def _post(url: str, body: bytes, headers: dict) -> int:
+def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
     opener = _opener_for(_vetted_address(url))
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - http(s) only, validated
     try:
         with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-            return response.status
+            return int(response.status)
     except urllib.error.HTTPError as exc:
         return exc.code
 
@@ -211,13 +234,14 @@ def delivery_attempt(delivery_id: int) -> str | None:
         else:
             delivery.next_attempt_at = timezone.now() + backoff(delivery.attempts)
         delivery.save()
-        if delivery.status == DeliveryStatus.PENDING:
-            countdown = (delivery.next_attempt_at - timezone.now()).total_seconds()
+        next_at = delivery.next_attempt_at
+        if delivery.status == DeliveryStatus.PENDING and next_at is not None:
+            countdown = (next_at - timezone.now()).total_seconds()
             transaction.on_commit(lambda: _retry_later(delivery.pk, countdown))
         return delivery.status
 
 
-def _retry_later(delivery_id, countdown):
+def _retry_later(delivery_id: int, countdown: float) -> None:
     from .tasks import webhook_deliver
 
     try:
@@ -226,7 +250,7 @@ def _retry_later(delivery_id, countdown):
         logger.warning("could not schedule webhook retry %s now; the beat sweep will", delivery_id)
 
 
-def _count_failure(subscription: Subscription):
+def _count_failure(subscription: Subscription) -> None:
     locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
     locked.consecutive_failures += 1
     if locked.consecutive_failures >= DISABLE_AFTER_FAILED_DELIVERIES:
@@ -247,11 +271,11 @@ def delivery_redeliver(*, delivery: Delivery) -> Delivery:
     delivery.save(update_fields=["status", "attempts", "next_attempt_at"])
     from .tasks import webhook_deliver
 
-    enqueue_on_commit(webhook_deliver, delivery.pk)
+    enqueue_on_commit(webhook_deliver, delivery.pk)  # type: ignore[no-untyped-call]  # tracker.tasks is untyped
     return delivery
 
 
-def due_delivery_ids(limit=500) -> list[int]:
+def due_delivery_ids(limit: int = 500) -> list[int]:
     return list(
         Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now())
         .order_by("next_attempt_at")
@@ -259,8 +283,8 @@ def due_delivery_ids(limit=500) -> list[int]:
     )
 
 
-def _validate_subscription(*, url=None, events=None):
-    errors = {}
+def _validate_subscription(*, url: str | None = None, events: Iterable[str] | None = None) -> None:
+    errors: dict[str, list[str]] = {}
     if events is not None:
         unknown = [e for e in events if e not in Event.values]
         if unknown:
@@ -275,10 +299,22 @@ def _validate_subscription(*, url=None, events=None):
 
 
 @transaction.atomic
-def subscription_create(*, url, actor, events=(), secret=None, description="", active=True) -> Subscription:
+def subscription_create(
+    *,
+    url: str,
+    actor: Actor,
+    events: Iterable[str] = (),
+    secret: str | None = None,
+    description: str = "",
+    active: bool = True,
+) -> Subscription:
     _validate_subscription(url=url, events=events)
     subscription = Subscription(
-        url=url, events=list(events), created_by=actor, description=description, active=active
+        url=url,
+        events=list(events),
+        created_by=actor if isinstance(actor, User) else None,
+        description=description,
+        active=active,
     )
     if secret:
         subscription.secret = secret
@@ -288,7 +324,7 @@ def subscription_create(*, url, actor, events=(), secret=None, description="", a
 
 
 @transaction.atomic
-def subscription_update(*, subscription: Subscription, actor, **fields) -> Subscription:
+def subscription_update(*, subscription: Subscription, actor: Actor, **fields: Any) -> Subscription:
     """Change a subscription; re-activating it clears the failure count."""
     _validate_subscription(url=fields.get("url"), events=fields.get("events"))
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
@@ -304,7 +340,7 @@ def subscription_update(*, subscription: Subscription, actor, **fields) -> Subsc
 
 
 @transaction.atomic
-def subscription_delete(*, subscription: Subscription, actor) -> None:
+def subscription_delete(*, subscription: Subscription, actor: Actor) -> None:
     """Delete a subscription and its delivery log."""
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
     audit_deleted(actor=actor, instance=subscription)

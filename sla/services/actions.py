@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from incidents import services as incident_services
 from incidents.history import history_record
-from incidents.models import HoldReason, IncidentEvent
+from incidents.models import HoldReason, Incident, IncidentEvent
 from notifications.services import notify_sla_event, notify_unassigned
 from org.models import ServiceSupportModel, Team
 from tracker.exceptions import DomainError
@@ -83,9 +83,9 @@ def _late_by(delta: timedelta) -> str:
     return f"{minutes} min"
 
 
-def _moved_on(event: SLAEvent, incident, timer: SLATimer) -> list[str]:
+def _moved_on(event: SLAEvent, incident: Incident, timer: SLATimer) -> list[str]:
     """Why the incident is no longer in the state its breach found it (empty: it is)."""
-    reasons = []
+    reasons: list[str] = []
     if not incident.is_open:
         reasons.append(f"it is {incident.get_status_display().lower()} now")
     elif not timer.is_active:
@@ -99,7 +99,7 @@ def _moved_on(event: SLAEvent, incident, timer: SLATimer) -> list[str]:
         .order_by("at", "id")
         .values_list("event", "at")
     )
-    seen = set()
+    seen: set[str] = set()
     for kind, at in since:
         text = f"{MOVED_ON_EVENTS[kind]} since the breach ({_utc(at)})"
         if MOVED_ON_EVENTS[kind] not in seen:
@@ -108,7 +108,7 @@ def _moved_on(event: SLAEvent, incident, timer: SLATimer) -> list[str]:
     return reasons
 
 
-def _next_support_group(incident):
+def _next_support_group(incident: Incident) -> Team | None:
     """The support group one tier up, never a development team and never past the support
     tiers; one the assignee belongs to first (so the case stays with them), then by name."""
     if incident.tier >= 3:
@@ -122,7 +122,7 @@ def _next_support_group(incident):
     return groups.first()
 
 
-def _breach_actions(event: SLAEvent, policy: SLAPolicy, *, now: datetime):
+def _breach_actions(event: SLAEvent, policy: SLAPolicy, *, now: datetime) -> None:
     """A breach acts on the incident as it is now, and only while the breach is fresh.
 
     Escalation and the major-incident declaration run only when the breach is handled
@@ -194,7 +194,7 @@ def _breach_actions(event: SLAEvent, policy: SLAPolicy, *, now: datetime):
     )
 
 
-def _breach_escalate(incident, *, breach: str) -> str:
+def _breach_escalate(incident: Incident, *, breach: str) -> str:
     """Escalate one support tier up; returns why not ("" when it did)."""
     if incident.service.support_model == ServiceSupportModel.SWARM:
         return f"{incident.service} is supported by swarming (no hand-offs)"

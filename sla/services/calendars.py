@@ -3,10 +3,13 @@ recomputed after an edit."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from audit.services import audit_created, audit_deleted, audit_snapshot, audit_updated
+from incidents.history import Actor
 from tracker.exceptions import DomainError
 
 from .. import calendar as bcal
@@ -16,7 +19,7 @@ from .retarget import request_retarget
 CALENDAR_FIELDS = ("name", "timezone", "always_open", "hours", "holidays", "country", "subdivision")
 
 
-def clean_calendar(calendar: BusinessCalendar):
+def clean_calendar(calendar: BusinessCalendar) -> None:
     errors: dict[str, list[str]] = {}
     try:
         parsed = bcal.parse_calendar(
@@ -44,7 +47,7 @@ def clean_calendar(calendar: BusinessCalendar):
 
 
 @transaction.atomic
-def calendar_create(*, actor=None, **data) -> BusinessCalendar:
+def calendar_create(*, actor: Actor = None, **data: Any) -> BusinessCalendar:
     calendar = BusinessCalendar(**{k: v for k, v in data.items() if k in CALENDAR_FIELDS})
     clean_calendar(calendar)
     calendar.save()
@@ -54,7 +57,7 @@ def calendar_create(*, actor=None, **data) -> BusinessCalendar:
 
 
 @transaction.atomic
-def calendar_update(*, calendar: BusinessCalendar, actor=None, **data) -> BusinessCalendar:
+def calendar_update(*, calendar: BusinessCalendar, actor: Actor = None, **data: Any) -> BusinessCalendar:
     # NO KEY UPDATE: a policy saved meanwhile may still reference the calendar.
     calendar = BusinessCalendar.objects.select_for_update(no_key=True).get(pk=calendar.pk)
     before = audit_snapshot(calendar, CALENDAR_FIELDS)
@@ -69,7 +72,7 @@ def calendar_update(*, calendar: BusinessCalendar, actor=None, **data) -> Busine
 
 
 @transaction.atomic
-def calendar_delete(*, calendar: BusinessCalendar, actor=None) -> None:
+def calendar_delete(*, calendar: BusinessCalendar, actor: Actor = None) -> None:
     """Delete a calendar no policy uses (a policy's calendar is protected)."""
     calendar = BusinessCalendar.objects.select_for_update().get(pk=calendar.pk)
     if calendar.policies.exists():

@@ -13,6 +13,9 @@ from webhooks.services import webhook_emit_many
 
 from ..models import SLAEvent, SLAEventKind
 
+# A timer that just fired: (timer id, incident id, metric, the instant it fired at).
+Fired = tuple[int, int, str, datetime]
+
 
 def history_event(kind: str) -> str:
     """The name of a fired event's entry in the incident's history."""
@@ -24,9 +27,7 @@ def history_note_end(kind: str) -> str:
     return " SLA breached." if kind == SLAEventKind.BREACH else " SLA at risk (warning threshold passed)."
 
 
-def emit_events(
-    kind: str, rows: list[tuple[int, int, str, datetime]], now: datetime, *, dispatch=True
-) -> list[int]:
+def emit_events(kind: str, rows: list[Fired], now: datetime, *, dispatch: bool = True) -> list[int]:
     """Append the SLAEvent and the incident timeline entry of warnings/breaches whose
     timers were just moved (by a conditional update), and queue their actions."""
     if not rows:
@@ -52,14 +53,14 @@ def emit_events(
     return ids
 
 
-def dispatch_events(ids):
+def dispatch_events(ids: list[int]) -> None:
     """Queue the actions of fired events, after this commit."""
     from ..tasks import sla_handle_events  # the tasks module imports these services
 
-    enqueue_on_commit(sla_handle_events, ids)
+    enqueue_on_commit(sla_handle_events, ids)  # type: ignore[no-untyped-call]  # tracker.tasks is untyped
 
 
-def emit_webhooks(kind: str, rows: list[tuple[int, int, str, datetime]], now: datetime):
+def emit_webhooks(kind: str, rows: list[Fired], now: datetime) -> None:
     """One `sla.warning` / `sla.breach` webhook per fired event, whichever path fired it
     (a lifecycle change, the SQLite sweep or the PostgreSQL set-based sweep)."""
     webhook_emit_many(

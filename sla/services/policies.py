@@ -3,12 +3,15 @@ clocks they (and their neighbours of the same priority) run recomputed after an 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from audit.services import audit_created, audit_deleted, audit_snapshot, audit_updated
+from incidents.history import Actor
 from incidents.models import Incident, IncidentType
 
 from ..models import SLAPolicy, SLATimer, default_pause_on
@@ -33,7 +36,7 @@ POLICY_FIELDS = (
 )
 
 
-def clean_policy(policy: SLAPolicy):
+def clean_policy(policy: SLAPolicy) -> None:
     errors: dict[str, list[str]] = {}
     try:
         policy.full_clean(exclude=["pause_on"])
@@ -64,7 +67,7 @@ def clean_policy(policy: SLAPolicy):
 
 
 @transaction.atomic
-def policy_create(*, actor=None, **data) -> SLAPolicy:
+def policy_create(*, actor: Actor = None, **data: Any) -> SLAPolicy:
     data.setdefault("pause_on", default_pause_on())
     policy = SLAPolicy(**{k: v for k, v in data.items() if k in POLICY_FIELDS})
     clean_policy(policy)
@@ -76,7 +79,7 @@ def policy_create(*, actor=None, **data) -> SLAPolicy:
     return policy
 
 
-def _adopt_policy(policy: SLAPolicy, limit=10_000):
+def _adopt_policy(policy: SLAPolicy, limit: int = 10_000) -> None:
     """Timers still without a policy (none matched when their incident was logged) take a
     newly created or re-activated policy that matches them, from their original start."""
     if not policy.active:
@@ -95,7 +98,7 @@ def _adopt_policy(policy: SLAPolicy, limit=10_000):
 
 
 @transaction.atomic
-def policy_update(*, policy: SLAPolicy, actor=None, **data) -> SLAPolicy:
+def policy_update(*, policy: SLAPolicy, actor: Actor = None, **data: Any) -> SLAPolicy:
     # Every policy a retarget request may touch (same priority, before and after) is locked
     # up front, in key order, so two edits at once queue instead of deadlocking.
     current = SLAPolicy.objects.filter(pk=policy.pk).values_list("priority", flat=True).get()
@@ -118,7 +121,7 @@ def policy_update(*, policy: SLAPolicy, actor=None, **data) -> SLAPolicy:
 
 
 @transaction.atomic
-def policy_delete(*, policy: SLAPolicy, actor=None) -> None:
+def policy_delete(*, policy: SLAPolicy, actor: Actor = None) -> None:
     """Delete a policy; the clocks it ran keep their instants and lose their policy."""
     policy = SLAPolicy.objects.select_for_update().get(pk=policy.pk)
     audit_deleted(actor=actor, instance=policy, before=audit_snapshot(policy, POLICY_FIELDS))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from incidents import services as incident_services
@@ -32,26 +32,26 @@ RETARGET_FIELDS = (
 )
 
 
-def lock_policies(policies) -> list[int]:
+def lock_policies(policies: QuerySet[SLAPolicy]) -> list[int]:
     """Lock policy rows in key order (the one order every writer uses); returns their keys."""
     return list(policies.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True))
 
 
-def request_retarget(policies):
+def request_retarget(policies: QuerySet[SLAPolicy]) -> None:
     """Ask for the clocks these policies run to be recomputed, after this commit."""
     from ..tasks import sla_policy_retarget
 
     pks = lock_policies(policies)
     SLAPolicy.objects.filter(pk__in=pks).update(retarget_requested_at=timezone.now())
     for pk in pks:
-        enqueue_on_commit(sla_policy_retarget, pk)
+        enqueue_on_commit(sla_policy_retarget, pk)  # type: ignore[no-untyped-call]  # tracker.tasks is untyped
 
 
 # A retarget run holds its policy for this long without news before another may take over.
 RETARGET_LEASE = timedelta(minutes=5)
 
 
-def policies_awaiting_retarget(*, now: datetime, older_than=timedelta(minutes=2)) -> list[int]:
+def policies_awaiting_retarget(*, now: datetime, older_than: timedelta = timedelta(minutes=2)) -> list[int]:
     """Requests whose task never ran (the broker was down) or whose run died: the sweep
     queues them again. A run in progress (its lease fresh) is left alone."""
     return list(
@@ -61,7 +61,7 @@ def policies_awaiting_retarget(*, now: datetime, older_than=timedelta(minutes=2)
     )
 
 
-def policy_retarget(*, policy_id: int, at: datetime | None = None, batch=200) -> int:
+def policy_retarget(*, policy_id: int, at: datetime | None = None, batch: int = 200) -> int:
     """Recompute the clocks a policy still runs (running or paused) after it or its calendar
     was edited: each takes the policy that matches its incident now (the same one, edited,
     or a more specific one; the same one when none matches any more), and its due instant is
@@ -105,16 +105,17 @@ def policy_retarget(*, policy_id: int, at: datetime | None = None, batch=200) ->
 
 
 @transaction.atomic
-def _retarget_incident(incident_id: int, policy_id: int, at: datetime):
+def _retarget_incident(incident_id: int, policy_id: int, at: datetime) -> None:
     incident = incident_services.incident_lock(Incident(pk=incident_id))
     timers = locked_timers(incident)
     chosen = policy_for_incident(incident)
-    again = set()
+    again: set[int] = set()
     for timer in timers:
-        if not timer.is_active or timer.policy_id != policy_id:
+        policy = chosen or timer.policy
+        if not timer.is_active or timer.policy_id != policy_id or policy is None:
             continue
-        timer.policy = chosen or timer.policy
-        timer.target_minutes = target_minutes(timer.policy, timer.metric)
+        timer.policy = policy
+        timer.target_minutes = target_minutes(policy, timer.metric)
         again.add(timer.pk)
     if again:
         sync_timers(incident, timers, at=at, recompute=again)

@@ -5,8 +5,10 @@ other database (SQLite, the embedded default) a guarded UPDATE ... RETURNING."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from incidents.history import history_insert_select
@@ -17,7 +19,7 @@ from .events import dispatch_events, emit_events, emit_webhooks, history_event, 
 
 _RUNNING, _BREACHED = TimerState.RUNNING.value, TimerState.BREACHED.value
 # kind -> (instant column, column set, the guard a row must still pass, the assignment)
-_SWEEP_COLUMNS = {
+_SWEEP_COLUMNS: dict[str, tuple[str, str, str, str]] = {
     SLAEventKind.BREACH: (
         "due_at",
         "breached_at",
@@ -33,7 +35,7 @@ _SWEEP_COLUMNS = {
 }
 
 
-def sweep_candidates(kind: str, now: datetime, limit: int):
+def sweep_candidates(kind: str, now: datetime, limit: int) -> QuerySet[SLATimer, int]:
     """The sweep's query: running timers past their instant, oldest first, skipping rows
     another sweeper holds. Served by the partial indexes on running timers."""
     qs = SLATimer.objects.select_for_update(skip_locked=True).filter(state=TimerState.RUNNING)
@@ -67,7 +69,7 @@ def _sweep_batch(kind: str, now: datetime, limit: int, dispatch: bool) -> int:
         return len(rows)
 
 
-def _timeline_insert_sql(kind: str) -> tuple[str, list]:
+def _timeline_insert_sql(kind: str) -> tuple[str, list[Any]]:
     """The incidents app's INSERT ... SELECT of the history entries, one per row of the
     `moved` CTE, worded as `emit_events` words them."""
     return history_insert_select(
@@ -121,20 +123,27 @@ def _sweep_batch_postgresql(kind: str, now: datetime, limit: int, dispatch: bool
     return len(ids)
 
 
-def _aware(value):
+def _aware(value: datetime | str) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
 
 
-def sla_sweep_tick(*, now: datetime | None = None, batch_size=1000, dispatch=True, max_seconds=None) -> dict:
+def sla_sweep_tick(
+    *,
+    now: datetime | None = None,
+    batch_size: int = 1000,
+    dispatch: bool = True,
+    max_seconds: float | None = None,
+) -> dict[str, int]:
     """One sweep: fire every warning and breach whose instant has passed, in batches of
     one transaction each. Safe with any number of concurrent sweepers, repeated runs and
     a sweeper killed mid-batch (its transaction rolls back and the rows are swept again).
     After downtime it catches up; breached_at is the due instant, not detection time."""
     now = now or timezone.now()
     started = timezone.now()
-    counts = {"warnings": 0, "breaches": 0, "requeued": 0, "more": False}
+    # "more" is a flag (False/True): a backlog remains.
+    counts: dict[str, int] = {"warnings": 0, "breaches": 0, "requeued": 0, "more": False}
     for kind, key in ((SLAEventKind.WARNING, "warnings"), (SLAEventKind.BREACH, "breaches")):
         while True:
             done = _sweep_batch(kind, now, batch_size, dispatch)
@@ -149,7 +158,9 @@ def sla_sweep_tick(*, now: datetime | None = None, batch_size=1000, dispatch=Tru
     return counts
 
 
-def requeue_unhandled_events(*, now: datetime, older_than=timedelta(minutes=2), limit=1000) -> int:
+def requeue_unhandled_events(
+    *, now: datetime, older_than: timedelta = timedelta(minutes=2), limit: int = 1000
+) -> int:
     """Events whose action task was lost (broker down at commit) are queued again."""
     ids = list(
         SLAEvent.objects.filter(handled_at__isnull=True, detected_at__lte=now - older_than)
@@ -159,5 +170,5 @@ def requeue_unhandled_events(*, now: datetime, older_than=timedelta(minutes=2), 
     if ids:
         from ..tasks import sla_handle_events
 
-        enqueue(sla_handle_events, ids)
+        enqueue(sla_handle_events, ids)  # type: ignore[no-untyped-call]  # tracker.tasks is untyped
     return len(ids)

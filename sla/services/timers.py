@@ -10,9 +10,13 @@ instants and outcome are worked out; policy edits (`retarget`) reuse it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
-from incidents.models import HoldReason, Status
+from django.contrib.auth.models import AbstractBaseUser
+
+from incidents.models import HoldReason, Incident, Status
 
 from .. import calendar as bcal
 from ..models import (
@@ -26,27 +30,27 @@ from ..models import (
     default_pause_on,
 )
 from ..selectors import calendar_of, policy_for
-from .events import emit_events
+from .events import Fired, emit_events
 
 logger = logging.getLogger(__name__)
 
 
-HOLD_CAUSE = {
-    HoldReason.AWAITING_CUSTOMER: PauseCause.CUSTOMER,
-    HoldReason.AWAITING_VENDOR: PauseCause.VENDOR,
-    HoldReason.AWAITING_DEVELOPMENT: PauseCause.DEVELOPMENT,
+HOLD_CAUSE: dict[str, PauseCause] = {
+    HoldReason.AWAITING_CUSTOMER.value: PauseCause.CUSTOMER,
+    HoldReason.AWAITING_VENDOR.value: PauseCause.VENDOR,
+    HoldReason.AWAITING_DEVELOPMENT.value: PauseCause.DEVELOPMENT,
 }
-HOLD_REASONS = tuple(reason.value for reason in HOLD_CAUSE)
+HOLD_REASONS = tuple(HOLD_CAUSE)
 STOPPED_STATUSES = (Status.RESOLVED, Status.CLOSED, Status.CANCELLED)
 RESELECT_FIELDS = ("priority", "service", "customer", "type")
 
 COUNTING, PAUSED, STOPPED = "counting", "paused", "stopped"
 # Why a clock stopped, when it was because the incident was cancelled (see TimerState).
-CANCELLED_CAUSE = Status.CANCELLED.value
+CANCELLED_CAUSE: str = Status.CANCELLED
 
 
 # ================================================================== lifecycle hooks
-def sla_on_incident_created(*, incident, at):
+def sla_on_incident_created(*, incident: Incident, at: datetime) -> None:
     """Start the response and resolution timers of a new incident at its creation."""
     policy = policy_for_incident(incident)
     if policy is None:
@@ -68,7 +72,13 @@ def sla_on_incident_created(*, incident, at):
     sync_timers(incident, timers, at=at, recompute=True)
 
 
-def sla_on_incident_changed(*, incident, changes, at, actor=None):
+def sla_on_incident_changed(
+    *,
+    incident: Incident,
+    changes: Mapping[str, tuple[Any, Any]],
+    at: datetime,
+    actor: AbstractBaseUser | None = None,
+) -> None:
     """React to a change of an incident (`changes` maps field -> (old, new)).
 
     status and hold_reason stop, pause or resume the clocks; priority, service, customer
@@ -99,7 +109,7 @@ def sla_on_incident_changed(*, incident, changes, at, actor=None):
     sync_timers(incident, timers, at=at, recompute=recompute)
 
 
-def sla_on_public_reply(*, incident, at):
+def sla_on_public_reply(*, incident: Incident, at: datetime) -> None:
     """The first public reply meets the response timer."""
     timers = locked_timers(incident)
     sync_timers(incident, timers, at=at, replied=True)
@@ -110,7 +120,7 @@ def sla_on_public_reply(*, incident, at):
 DIMENSION_FIELDS = {"priority", "team", "service", "customer"}
 
 
-def _dimensions(incident) -> dict:
+def _dimensions(incident: Incident) -> dict[str, Any]:
     return {
         "priority": incident.priority,
         "team_id": incident.team_id,
@@ -119,7 +129,7 @@ def _dimensions(incident) -> dict:
     }
 
 
-def policy_for_incident(incident) -> SLAPolicy | None:
+def policy_for_incident(incident: Incident) -> SLAPolicy | None:
     return policy_for(
         priority=incident.priority,
         service_id=incident.service_id,
@@ -132,7 +142,7 @@ def target_minutes(policy: SLAPolicy, metric: str) -> int:
     return policy.response_minutes if metric == TimerMetric.RESPONSE else policy.resolution_minutes
 
 
-def locked_timers(incident) -> list[SLATimer]:
+def locked_timers(incident: Incident) -> list[SLATimer]:
     return list(
         SLATimer.objects.select_for_update(of=("self",))
         .select_related("policy__calendar")
@@ -147,7 +157,7 @@ def _pause_reasons(policy: SLAPolicy | None) -> list[str]:
     return list(policy.pause_on or [])
 
 
-def _desired_mode(incident, timer: SLATimer, replied: bool) -> tuple[str, str]:
+def _desired_mode(incident: Incident, timer: SLATimer, replied: bool) -> tuple[str, str]:
     if timer.metric == TimerMetric.RESPONSE:
         # Met once: a response never restarts.
         if not timer.is_active or replied or incident.responded_at:
@@ -238,11 +248,17 @@ def _recompute(timer: SLATimer, at: datetime) -> tuple[datetime | None, datetime
 
 
 def sync_timers(
-    incident, timers: list[SLATimer], *, at: datetime, recompute: bool | set = False, replied=False
-):
+    incident: Incident,
+    timers: list[SLATimer],
+    *,
+    at: datetime,
+    recompute: bool | set[int] = False,
+    replied: bool = False,
+) -> None:
     """Bring the incident's timers (all of them) in line with it; `recompute` (True, or the
     ids of some timers) recomputes instants from the original start even without a change."""
-    breaches, warnings = [], []
+    breaches: list[Fired] = []
+    warnings: list[Fired] = []
     for timer in timers:
         changed = _apply_mode(timer, _desired_mode(incident, timer, replied), at)
         if not (changed or (timer.pk in recompute if isinstance(recompute, set) else recompute)):
@@ -250,21 +266,21 @@ def sync_timers(
         due, warn = _recompute(timer, at)
         if warn is not None and warn <= at and timer.warned_at is None:
             timer.warned_at = warn
-            warnings.append(timer)
+            warnings.append((timer.pk, timer.incident_id, timer.metric, warn))
         if due is not None and due <= at and timer.breached_at is None:
             timer.breached_at = due
-            breaches.append(timer)
+            breaches.append((timer.pk, timer.incident_id, timer.metric, due))
         timer.state = _state_for(timer)
         timer.save()
     _store_earliest_due(incident, timers)
-    emit_events(SLAEventKind.WARNING, [(t.pk, t.incident_id, t.metric, t.warned_at) for t in warnings], at)
-    emit_events(SLAEventKind.BREACH, [(t.pk, t.incident_id, t.metric, t.breached_at) for t in breaches], at)
+    emit_events(SLAEventKind.WARNING, warnings, at)
+    emit_events(SLAEventKind.BREACH, breaches, at)
 
 
-def _store_earliest_due(incident, timers: list[SLATimer]):
+def _store_earliest_due(incident: Incident, timers: list[SLATimer]) -> None:
     """Keep Incident.sla_due_at (the queue's "SLA urgency" sort key, indexed) equal to the
     earliest due instant of its still-counting timers. `timers` are all of the incident's."""
     due = min((t.due_at for t in timers if t.is_active and t.due_at is not None), default=None)
-    if getattr(incident, "sla_due_at", None) != due:
-        type(incident).objects.filter(pk=incident.pk).update(sla_due_at=due)
+    if incident.sla_due_at != due:
+        Incident.objects.filter(pk=incident.pk).update(sla_due_at=due)
         incident.sla_due_at = due
