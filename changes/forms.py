@@ -67,6 +67,12 @@ class TriageForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not emergency:
             del self.fields["estimate"]
+        else:
+            labels = dict(Decision.choices) | {
+                Decision.ACCEPT: "Accept into the active sprint (expedite)",
+                Decision.SCHEDULE: "Schedule into a sprint (expedite)",
+            }
+            self.fields["decision"].choices = list(labels.items())
         sprints = Sprint.objects.exclude(state=SprintState.CLOSED).select_related("team")
         if team is not None:
             sprints = sprints.filter(team=team)
