@@ -5,19 +5,24 @@ sprint and both histories; it is built only from the incidents, boards and sprin
 services, so their rules (transitions, WIP, scope-change logging, SLA hooks) all apply.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from boards.models import Card, CardType, ClassOfService, ColumnCategory, LaneKind
+from accounts.models import User
+from boards.models import Board, Card, CardType, ClassOfService, ColumnCategory, LaneKind, Release
 from boards.selectors import board_for_team
 from boards.services import card_create, card_link_incident
 from incidents.history import history_record
-from incidents.models import Comment, HoldReason, Priority, ResolutionCode, Status
+from incidents.models import Comment, HoldReason, Incident, Priority, ResolutionCode, Status
 from incidents.services import (
     incident_assign,
     incident_escalate,
@@ -30,7 +35,8 @@ from notifications.services import notify_fix_returned
 from org.models import ServiceSupportModel, Team
 from sla.models import SLATimer, TimerMetric
 from sprints.models import Sprint, SprintState, WorkSource
-from sprints.services import card_rank_board_edge, card_sprint_set
+from sprints.selectors import PanelView, sprint_panel
+from sprints.services import card_estimate_set, card_rank_board_edge, card_sprint_set
 from tracker.exceptions import DomainError, TransitionNotAllowed
 from webhooks.models import Event
 from webhooks.payloads import card_payload, incident_payload
@@ -39,6 +45,8 @@ from webhooks.services import webhook_emit
 from .models import Escalation, Outcome, Placement
 
 URGENT = (Priority.P1, Priority.P2)
+# Who acts: a user, or None for Tandem itself (a board moved by automation).
+Actor = User | None
 
 
 @dataclass
@@ -46,10 +54,10 @@ class EscalationResult:
     escalation: Escalation
     card: Card
     sprint: Sprint | None
-    sprint_impact: dict | None
+    sprint_impact: dict[str, Any] | None
 
     @property
-    def sla_due(self):
+    def sla_due(self) -> datetime | None:
         """The incident's resolution due instant as a datetime, for display."""
         due = (self.sprint_impact or {}).get("sla_due_at")
         return datetime.fromisoformat(due) if due else None
@@ -58,12 +66,12 @@ class EscalationResult:
 class _Preview(Exception):
     """Raised to roll back a dry run once its result is known."""
 
-    def __init__(self, result):
+    def __init__(self, result: EscalationResult) -> None:
         self.result = result
 
 
 # ---------------------------------------------------------------- helpers
-def _development_team(incident, team) -> Team:
+def _development_team(incident: Incident, team: Team | None) -> Team:
     team = team or incident.service.team
     if team is None:
         raise ValidationError({"team": [f"{incident.service} has no development team; choose one."]})
@@ -72,14 +80,14 @@ def _development_team(incident, team) -> Team:
     return team
 
 
-def _board_for(team):
+def _board_for(team: Team) -> Board:
     board = board_for_team(team)
     if board is None:
         raise ValidationError({"team": [f"{team} has no board to put the defect card on."]})
     return board
 
 
-def _estimate(value, team, incident) -> Decimal | None:
+def _estimate(value: object, team: Team, incident: Incident) -> Decimal | None:
     if value in (None, ""):
         default = (team.default_estimates or {}).get(incident.priority)
         return None if default is None else Decimal(str(default))
@@ -92,7 +100,7 @@ def _estimate(value, team, incident) -> Decimal | None:
     return estimate
 
 
-def _target_sprint(incident, team, into_sprint) -> Sprint | None:
+def _target_sprint(incident: Incident, team: Team, into_sprint: Sprint | bool | None) -> Sprint | None:
     """P1/P2 join the active sprint; P3–P5 only when the escalator asks for it."""
     if isinstance(into_sprint, Sprint):
         if into_sprint.team_id != team.pk:
@@ -108,13 +116,11 @@ def _target_sprint(incident, team, into_sprint) -> Sprint | None:
     return None
 
 
-def _panel(sprint):
-    from sprints.selectors import sprint_panel
-
+def _panel(sprint: Sprint) -> PanelView:
     return sprint_panel(sprint)
 
 
-def _resolution_due(incident):
+def _resolution_due(incident: Incident) -> datetime | None:
     return (
         SLATimer.objects.filter(incident=incident, metric=TimerMetric.RESOLUTION, is_active=True)
         .values_list("due_at", flat=True)
@@ -122,12 +128,14 @@ def _resolution_due(incident):
     )
 
 
-def _sprint_end(sprint) -> datetime:
+def _sprint_end(sprint: Sprint) -> datetime:
     """The end of the sprint's last day, in the server's zone."""
     return timezone.make_aware(datetime.combine(sprint.end + timedelta(days=1), time.min))
 
 
-def _impact(*, before, after, sprint, card, incident) -> dict:
+def _impact(
+    *, before: PanelView, after: PanelView, sprint: Sprint, card: Card, incident: Incident
+) -> dict[str, Any]:
     b, a = before.panel, after.panel
     newly = [pk for pk in a.at_risk if pk not in set(b.at_risk)]
     cards = {c.pk: c for c in Card.objects.filter(pk__in=newly).only("id", "key", "title", "estimate")}
@@ -170,11 +178,20 @@ def _impact(*, before, after, sprint, card, incident) -> dict:
     }
 
 
-def _event(incident, *, actor, at, event, old="", new="", note=""):
+def _event(
+    incident: Incident,
+    *,
+    actor: Actor,
+    at: datetime,
+    event: str,
+    old: str = "",
+    new: str = "",
+    note: str = "",
+) -> None:
     history_record(incident=incident, actor=actor, at=at, event=event, old=old, new=new, note=note)
 
 
-def _system_note(incident, body, at):
+def _system_note(incident: Incident, body: str, at: datetime) -> None:
     Comment.objects.create(
         incident=incident, author=None, body=body, public=False, is_system=True, created_at=at
     )
@@ -184,14 +201,14 @@ def _system_note(incident, body, at):
 @transaction.atomic
 def incident_escalate_to_development(
     *,
-    incident,
-    actor,
+    incident: Incident,
+    actor: Actor,
     team: Team | None = None,
     card: Card | None = None,
-    estimate=None,
-    into_sprint=None,
-    note="",
-    at=None,
+    estimate: Decimal | float | str | None = None,
+    into_sprint: Sprint | bool | None = None,
+    note: str = "",
+    at: datetime | None = None,
 ) -> EscalationResult:
     """Create a production-defect card (or link `card`) for the service's development team.
 
@@ -224,8 +241,6 @@ def incident_escalate_to_development(
         if card.cancelled_at or card.column.category == ColumnCategory.DONE:
             raise ValidationError({"card": [f"{card.key} is already finished; escalate with a new card."]})
         if estimate not in (None, "") and card.estimate is None:
-            from sprints.services import card_estimate_set
-
             card_estimate_set(card=card, estimate=_estimate(estimate, team, incident), actor=actor)
     estimate_value = _estimate(estimate, team, incident) if card is None else card.estimate
     sprint = _target_sprint(incident, team, into_sprint)
@@ -304,12 +319,12 @@ def incident_escalate_to_development(
         at=now,
     )
     impact = None
-    if sprint is not None:
+    if sprint is not None and before is not None:  # (before is read for every sprint)
         impact = _impact(before=before, after=_panel(sprint), sprint=sprint, card=card, incident=incident)
     return EscalationResult(escalation=escalation, card=card, sprint=sprint, sprint_impact=impact)
 
 
-def escalation_preview(**kwargs) -> EscalationResult:
+def escalation_preview(**kwargs: Any) -> EscalationResult:
     """What escalating would do, computed by the real service inside a transaction that is
     then rolled back: nothing is written, no notification is sent."""
     try:
@@ -322,7 +337,9 @@ def escalation_preview(**kwargs) -> EscalationResult:
 
 
 # ---------------------------------------------------------------- back-sync
-def _return_to_support(escalation: Escalation, *, actor, at, outcome, message):
+def _return_to_support(
+    escalation: Escalation, *, actor: Actor, at: datetime, outcome: str, message: str
+) -> None:
     incident = incident_lock(escalation.incident)
     _system_note(incident, message, at)
     _event(incident, actor=actor, at=at, event=f"development_{outcome}", new=escalation.card.key)
@@ -369,7 +386,7 @@ def _return_to_support(escalation: Escalation, *, actor, at, outcome, message):
     notify_fix_returned(escalation=escalation, incident=incident)
 
 
-def _open_escalations(cards):
+def _open_escalations(cards: Iterable[Card]) -> list[Escalation]:
     return list(
         Escalation.objects.select_for_update(of=("self",))
         .filter(card__in=cards, returned_at__isnull=True)
@@ -379,7 +396,7 @@ def _open_escalations(cards):
 
 
 @transaction.atomic
-def escalations_on_card_done(*, card, actor=None, at=None):
+def escalations_on_card_done(*, card: Card, actor: Actor = None, at: datetime | None = None) -> None:
     """The card reached a done column: every incident waiting on it returns to support."""
     at = at or timezone.now()
     for escalation in _open_escalations([card]):
@@ -393,7 +410,7 @@ def escalations_on_card_done(*, card, actor=None, at=None):
 
 
 @transaction.atomic
-def escalations_on_card_cancelled(*, card, actor=None, at=None):
+def escalations_on_card_cancelled(*, card: Card, actor: Actor = None, at: datetime | None = None) -> None:
     at = at or timezone.now()
     for escalation in _open_escalations([card]):
         _return_to_support(
@@ -406,7 +423,9 @@ def escalations_on_card_cancelled(*, card, actor=None, at=None):
 
 
 @transaction.atomic
-def escalations_on_release_deployed(*, release, actor=None, at=None):
+def escalations_on_release_deployed(
+    *, release: Release, actor: Actor = None, at: datetime | None = None
+) -> None:
     at = at or timezone.now()
     for escalation in _open_escalations(release.cards.all()):
         _return_to_support(

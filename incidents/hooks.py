@@ -84,7 +84,7 @@ class ClockReads(Protocol):
     prefetch on a list (`incident.sla_timers`), the queue's filter by clock state, a
     clock's badge state, and the incident API's `sla` field."""
 
-    def timers_prefetch(self) -> Prefetch: ...
+    def timers_prefetch(self) -> Prefetch[str]: ...
 
     def filter_by_clock_state(
         self, qs: QuerySet[Incident], state: str, now: datetime | None = None
@@ -92,7 +92,7 @@ class ClockReads(Protocol):
 
     def clock_display_state(self, timer: Any, now: datetime | None = None) -> str: ...
 
-    def incident_api_field(self) -> Field: ...
+    def incident_api_field(self) -> Field[Any, Any, Any, Any]: ...
 
 
 _clock_reads: ClockReads | None = None

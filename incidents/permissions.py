@@ -19,108 +19,116 @@ they belong to the new group. Developers may reply, add notes and log time on an
 acting on an escalated incident's status is support's.
 """
 
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
 from accounts.roles import Role, has_role, is_staff_member
+from org.models import Team
 
 from .models import Incident
+
+# Whoever asks: a signed-in user, or the anonymous one (who may do nothing).
+Viewer = AbstractBaseUser | AnonymousUser
 
 SUPPORT_ROLES = (Role.SERVICE_DESK, Role.SUPPORT_ENGINEER, Role.DEVELOPER, Role.MANAGER)
 WORKER_ROLES = (Role.SERVICE_DESK, Role.SUPPORT_ENGINEER, Role.DEVELOPER)
 
 
-def _is_manager(user) -> bool:
+def _is_manager(user: Viewer) -> bool:
     return has_role(user, Role.MANAGER)
 
 
-def _member_ids(team) -> set[int]:
+def _member_ids(team: Team) -> set[int]:
     """Team member ids, read once per team object (pages ask several predicates)."""
     cached = getattr(team, "_member_ids", None)
     if cached is None:
         cached = set(team.members.values_list("pk", flat=True))
-        team._member_ids = cached
+        team._member_ids = cached  # type: ignore[attr-defined]  # a per-object cache, not a field
     return cached
 
 
-def _participant_ids(incident) -> set[int]:
+def _participant_ids(incident: Incident) -> set[int]:
     cached = getattr(incident, "_participant_ids", None)
     if cached is None:
         cached = {u.pk for u in incident.participants.all()}
-        incident._participant_ids = cached
+        incident._participant_ids = cached  # type: ignore[attr-defined]  # a per-object cache, not a field
     return cached
 
 
-def is_support_owner(user, incident) -> bool:
+def is_support_owner(user: Viewer, incident: Incident) -> bool:
     """The incident's assignee or a member of its team (see the module docstring)."""
     if not user.is_authenticated:
         return False
     return incident.assignee_id == user.pk or user.pk in _member_ids(incident.team)
 
 
-def is_involved(user, incident) -> bool:
+def is_involved(user: Viewer, incident: Incident) -> bool:
     """The support owner, or a swarm participant."""
     return is_support_owner(user, incident) or (
         user.is_authenticated and user.pk in _participant_ids(incident)
     )
 
 
-def can_view_incidents(user) -> bool:
+def can_view_incidents(user: Viewer) -> bool:
     return is_staff_member(user)
 
 
-def can_create_incident(user) -> bool:
+def can_create_incident(user: Viewer) -> bool:
     return has_role(user, *SUPPORT_ROLES)
 
 
-def can_comment(user, incident: Incident) -> bool:
+def can_comment(user: Viewer, incident: Incident) -> bool:
     return has_role(user, *SUPPORT_ROLES)
 
 
-def can_log_time(user, incident: Incident) -> bool:
+def can_log_time(user: Viewer, incident: Incident) -> bool:
     return has_role(user, *SUPPORT_ROLES)
 
 
-def can_work(user, incident: Incident) -> bool:
+def can_work(user: Viewer, incident: Incident) -> bool:
     """Transitions, edits, assignment, links: the people working the incident, and managers."""
     if _is_manager(user):
         return True
     return has_role(user, *WORKER_ROLES) and is_involved(user, incident)
 
 
-def can_transition(user, incident: Incident) -> bool:
+def can_transition(user: Viewer, incident: Incident) -> bool:
     return can_work(user, incident)
 
 
-def can_take(user, incident: Incident) -> bool:
+def can_take(user: Viewer, incident: Incident) -> bool:
     return incident.is_open and can_work(user, incident)
 
 
-def can_assign(user, incident: Incident) -> bool:
+def can_assign(user: Viewer, incident: Incident) -> bool:
     return can_work(user, incident)
 
 
-def can_update(user, incident: Incident) -> bool:
+def can_update(user: Viewer, incident: Incident) -> bool:
     return can_work(user, incident)
 
 
-def can_escalate(user, incident: Incident) -> bool:
+def can_escalate(user: Viewer, incident: Incident) -> bool:
     return can_work(user, incident)
 
 
-def can_link(user, incident: Incident) -> bool:
+def can_link(user: Viewer, incident: Incident) -> bool:
     return can_work(user, incident)
 
 
-def can_merge(user, incident: Incident) -> bool:
+def can_merge(user: Viewer, incident: Incident) -> bool:
     return can_work(user, incident)
 
 
-def can_join_swarm(user, incident: Incident) -> bool:
+def can_join_swarm(user: Viewer, incident: Incident) -> bool:
     """Members of any tier join a swarm; no team membership needed."""
     return has_role(user, *SUPPORT_ROLES)
 
 
-def can_override_priority(user, incident: Incident) -> bool:
+def can_override_priority(user: Viewer, incident: Incident) -> bool:
     return _is_manager(user)
 
 
-def can_declare_major(user, incident: Incident) -> bool:
+def can_declare_major(user: Viewer, incident: Incident) -> bool:
     return _is_manager(user)

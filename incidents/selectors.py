@@ -1,6 +1,13 @@
 """Reads of incidents: lists with a fixed number of queries, the queue, the timeline."""
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from django.db.models import F, Field, Manager, Model, Prefetch, Q, QuerySet
+
+from accounts.models import User
 
 from .hooks import clock_reads
 from .models import OPEN_STATUSES, Comment, Incident, IncidentEvent
@@ -15,11 +22,17 @@ QUEUE_SORTS = {
 }
 
 
-def incident_list(*, for_detail=False) -> QuerySet:
+def _related_objects(relation: str) -> Manager[Any]:
+    """A higher app's records by the incident's relation to them (incidents never import it)."""
+    model = cast("type[Model]", Incident._meta.get_field(relation).related_model)
+    return model._default_manager
+
+
+def incident_list(*, for_detail: bool = False) -> QuerySet[Incident]:
     """Incidents with everything a list row or the API shows, in a fixed number of queries."""
     # The SLA clocks and the board cards belong to higher apps: reached through their
     # reverse relations, the clocks' prefetch given by the SLA app (hooks.clock_reads).
-    card_links = Incident._meta.get_field("card_links").related_model._default_manager
+    card_links = _related_objects("card_links")
     qs = Incident.objects.select_related(
         "service", "team", "assignee", "customer", "reporter", "parent", "requester"
     ).prefetch_related(
@@ -36,23 +49,23 @@ def incident_list(*, for_detail=False) -> QuerySet:
     return qs
 
 
-def filter_sla_state(qs: QuerySet, state: str, now=None) -> QuerySet:
+def filter_sla_state(qs: QuerySet[Incident], state: str, now: datetime | None = None) -> QuerySet[Incident]:
     """Incidents with a clock in `state` (one of SLA_STATES); the SLA app does the filter."""
     return clock_reads().filter_by_clock_state(qs, state, now)
 
 
-def filter_search(qs: QuerySet, text: str) -> QuerySet:
+def filter_search(qs: QuerySet[Incident], text: str) -> QuerySet[Incident]:
     text = (text or "").strip()
     if not text:
         return qs
     return qs.filter(Q(key__iexact=text) | Q(title__icontains=text) | Q(description__icontains=text))
 
 
-def incident_sort(qs: QuerySet, sort: str) -> QuerySet:
+def incident_sort(qs: QuerySet[Incident], sort: str) -> QuerySet[Incident]:
     """`sla` (default): earliest due instant of any active timer first (Incident.sla_due_at,
     kept by the SLA service), none last."""
     due = F("sla_due_at").asc(nulls_last=True)
-    orderings = {
+    orderings: dict[str, tuple[Any, ...]] = {
         "priority": ("priority", due, "created_at", "id"),
         "newest": ("-created_at", "-id"),
         "oldest": ("created_at", "id"),
@@ -61,7 +74,7 @@ def incident_sort(qs: QuerySet, sort: str) -> QuerySet:
     return qs.order_by(*orderings.get(sort, (due, "priority", "created_at", "id")))
 
 
-def incident_queue(*, user, tab: str) -> QuerySet:
+def incident_queue(*, user: User, tab: str) -> QuerySet[Incident]:
     """The queue tabs: my incidents, my teams' unassigned incidents, all incidents."""
     qs = incident_list()
     if tab == "mine":
@@ -71,17 +84,18 @@ def incident_queue(*, user, tab: str) -> QuerySet:
     return qs
 
 
-def timer_state(timer, now=None) -> str:
+# A timer is the SLA app's SLATimer (incidents never import it): typed as Any here.
+def timer_state(timer: Any, now: datetime | None = None) -> str:
     """A timer's display state: running timers past their warning instant are at risk."""
     return clock_reads().clock_display_state(timer, now)
 
 
-def headline_timer(incident):
+def headline_timer(incident: Incident) -> Any:
     """The timer to show in a queue row: the earliest-due active one, else the last to stop."""
     timers = list(incident.sla_timers.all())
-    active = [t for t in timers if t.is_active and t.due_at]
+    active = [(t.due_at, t) for t in timers if t.is_active and t.due_at is not None]
     if active:
-        return min(active, key=lambda t: t.due_at)
+        return min(active, key=lambda due_timer: due_timer[0])[1]
     return timers[-1] if timers else None
 
 
@@ -100,41 +114,45 @@ TIMELINE_HIDDEN_FIELDS = {
 HANDOFF_EVENTS = {"escalated", "de_escalated", "transferred"}
 
 
-_INCIDENT_FIELDS = {f.name for f in Incident._meta.get_fields()}
+# The incident's own fields (its reverse relations have no label or choices).
+_INCIDENT_FIELDS: dict[str, Field[Any, Any]] = {
+    f.name: f for f in Incident._meta.get_fields() if isinstance(f, Field)
+}
 
 
-def _labelled(event, choices):
+def _labelled(event: IncidentEvent, choices: dict[str, dict[str, str]]) -> IncidentEvent:
     # Not every event's `field` is an incident field (SLA events name their metric).
-    field = Incident._meta.get_field(event.field) if event.field in _INCIDENT_FIELDS else None
-    event.field_label = (field.verbose_name if field else event.event.replace("_", " ")).capitalize()
+    field = _INCIDENT_FIELDS.get(event.field)
     mapping = choices.get(event.field, {})
-    event.old_label = mapping.get(event.old, event.old) or "—"
-    event.new_label = mapping.get(event.new, event.new) or "—"
+    new_label = mapping.get(event.new, event.new) or "—"
     if event.field == "assignee" and not event.new:
-        event.new_label = "nobody (unassigned)"
+        new_label = "nobody (unassigned)"
+    # The timeline's labels, kept on the row for the template.
+    vars(event).update(
+        field_label=str(field.verbose_name if field else event.event.replace("_", " ")).capitalize(),
+        old_label=mapping.get(event.old, event.old) or "—",
+        new_label=new_label,
+    )
     return event
 
 
-def incident_timeline(incident) -> list[dict]:
+def incident_timeline(incident: Incident) -> list[dict[str, Any]]:
     """Replies, notes and history in time order. Comment events are shown as the comment;
     the team/tier changes of a hand-off are shown as the hand-off."""
     choices = {
-        f.name: {str(k): str(v) for k, v in f.choices}
-        for f in Incident._meta.get_fields()
-        if getattr(f, "choices", None)
+        name: {str(k): str(v) for k, v in f.flatchoices} for name, f in _INCIDENT_FIELDS.items() if f.choices
     }
-    items = [
+    items: list[dict[str, Any]] = [
         {"kind": "comment", "at": c.created_at, "obj": c}
         for c in Comment.objects.filter(incident=incident)
         .select_related("author", "contact")
         .prefetch_related("inbound_mail", "attachments")
     ]
-    events = (
+    events = list(
         IncidentEvent.objects.filter(incident=incident)
         .exclude(event__in=("replied", "noted"))
         .select_related("actor")
     )
-    events = list(events)
     handoffs = {e.at for e in events if e.event in HANDOFF_EVENTS}
     items += [
         {"kind": "event", "at": e.at, "obj": _labelled(e, choices)}
@@ -145,5 +163,5 @@ def incident_timeline(incident) -> list[dict]:
     return items
 
 
-def incident_history(incident) -> QuerySet:
+def incident_history(incident: Incident) -> QuerySet[IncidentEvent]:
     return IncidentEvent.objects.filter(incident=incident).select_related("actor").order_by("at", "id")

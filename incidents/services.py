@@ -4,13 +4,20 @@ Each service is one transaction: it locks the incident, checks its guard on the 
 writes the change and its history (incidents.history), and tells the SLA engine what changed.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Model
 from django.utils import timezone
 
+from accounts.models import User
 from notifications.services import notify_assigned, notify_handoff, notify_reply
-from org.models import ServiceSupportModel, Team
+from org.models import Contact, Customer, Service, ServiceSupportModel, Team
 from tracker.exceptions import DomainError, StaleObject, TransitionNotAllowed
 from tracker.models import next_number
 from tracker.tasks import enqueue_on_commit
@@ -19,6 +26,7 @@ from webhooks.payloads import incident_payload
 from webhooks.services import webhook_emit
 
 from . import hooks
+from .attachments import attachment_create
 from .history import history_record
 from .models import (
     KEY_PREFIX,
@@ -28,6 +36,7 @@ from .models import (
     Delivery,
     HoldReason,
     Incident,
+    IncidentEvent,
     IncidentType,
     Level,
     Priority,
@@ -48,6 +57,11 @@ PRIORITY_MATRIX = {
     (Level.LOW, Level.MEDIUM): Priority.P4,
     (Level.LOW, Level.LOW): Priority.P5,
 }
+
+# Who acts: a user, or None for Tandem itself (the SLA engine, a scheduled close, mail).
+Actor = User | None
+# What each field error says, as ValidationError takes it.
+Errors = dict[str, list[str]]
 
 # The one lifecycle. Reopen is resolved -> in_progress; cancel only before work is done.
 ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -77,7 +91,7 @@ def allowed_next_statuses(status: str) -> tuple[str, ...]:
 
 
 # ---------------------------------------------------------------- internals
-def incident_lock(incident, expected_version=None) -> Incident:
+def incident_lock(incident: Incident, expected_version: int | None = None) -> Incident:
     """Lock an incident row for this transaction and read it fresh (with a version check)."""
     # Lock the row alone, then read it with its relations: a FOR UPDATE over joins re-checks
     # a concurrently changed row against the *old* joined rows (PostgreSQL's EvalPlanQual),
@@ -92,18 +106,36 @@ def incident_lock(incident, expected_version=None) -> Incident:
     return locked
 
 
-def _event(incident, *, actor, at, event, field="", old="", new="", note=""):
+def _event(
+    incident: Incident,
+    *,
+    actor: Actor,
+    at: datetime,
+    event: str,
+    field: str = "",
+    old: object = "",
+    new: object = "",
+    note: str = "",
+) -> IncidentEvent:
     return history_record(
         incident=incident, actor=actor, at=at, event=event, field=field, old=old, new=new, note=note
     )
 
 
-def _apply(incident, *, actor, at, values: dict, event="field_changed", note="") -> dict:
+def _apply(
+    incident: Incident,
+    *,
+    actor: Actor,
+    at: datetime,
+    values: dict[str, Any],
+    event: str = "field_changed",
+    note: str = "",
+) -> dict[str, tuple[Any, Any]]:
     """Set fields, write one history row per changed field, bump the version.
 
     Returns {field: (old, new)} of what actually changed.
     """
-    changes = {}
+    changes: dict[str, tuple[Any, Any]] = {}
     for field, new in values.items():
         old = getattr(incident, field)
         if old == new:
@@ -137,21 +169,21 @@ def _apply(incident, *, actor, at, values: dict, event="field_changed", note="")
     return changes
 
 
-def _require(errors: dict, field: str, value, message: str):
+def _require(errors: Errors, field: str, value: object, message: str) -> None:
     if value in (None, "") or (isinstance(value, str) and not value.strip()):
         errors[field] = [message]
 
 
-def _is_team_member(user, team) -> bool:
+def _is_team_member(user: User | None, team: Team | None) -> bool:
     return user is not None and team is not None and team.members.filter(pk=user.pk).exists()
 
 
-def record_noun(incident_type) -> str:
+def record_noun(incident_type: str) -> str:
     """What the record is called in messages: "incident" or "service request"."""
     return "service request" if incident_type == IncidentType.SERVICE_REQUEST else "incident"
 
 
-def first_team_for(*, service, actor) -> Team:
+def first_team_for(*, service: Service, actor: Actor) -> Team:
     """The support group an incident starts with.
 
     Normally the service's support team (the service desk). A support engineer who logs an
@@ -177,28 +209,29 @@ def first_team_for(*, service, actor) -> Team:
 @transaction.atomic
 def incident_create(
     *,
-    actor,
-    title,
-    service,
-    impact=Level.MEDIUM,
-    urgency=Level.MEDIUM,
-    description="",
-    type=IncidentType.INCIDENT,  # noqa: A002 - the contract's name
-    customer=None,
-    contact="",
-    requester=None,
-    cc=(),
-    follows=None,
-    at=None,
+    actor: Actor,
+    title: str,
+    service: Service | None,
+    impact: str = Level.MEDIUM,
+    urgency: str = Level.MEDIUM,
+    description: str = "",
+    type: str = IncidentType.INCIDENT,  # noqa: A002 - the contract's name
+    customer: Customer | None = None,
+    contact: str = "",
+    requester: Contact | None = None,
+    cc: Iterable[Contact] = (),
+    follows: Incident | None = None,
+    at: datetime | None = None,
 ) -> Incident:
     at = at or timezone.now()
-    errors: dict = {}
-    cc = list(cc or ())
-    if requester is not None and customer is None:
-        customer = requester.customer
-    if requester is not None and requester.customer_id != customer.pk:
-        errors["requester"] = [f"{requester.name} works for {requester.customer}, not {customer}."]
-    if any(customer is None or c.customer_id != customer.pk for c in cc):
+    errors: Errors = {}
+    copies = list(cc or ())
+    if requester is not None:
+        if customer is None:
+            customer = requester.customer
+        if requester.customer_id != customer.pk:
+            errors["requester"] = [f"{requester.name} works for {requester.customer}, not {customer}."]
+    if any(customer is None or c.customer_id != customer.pk for c in copies):
         errors["cc"] = ["Copies must be contacts of the incident's customer."]
     noun = record_noun(type)
     _require(errors, "title", title, f"Give the {noun} a short title.")
@@ -214,7 +247,7 @@ def incident_create(
         errors["title"] = ["Keep the title under 200 characters."]
     if contact and len(contact) > 200:
         errors["contact"] = ["Keep the contact under 200 characters."]
-    if errors:
+    if errors or service is None:  # (a missing service is one of the errors)
         raise ValidationError(errors)
 
     prefix = KEY_PREFIX[IncidentType(type)]
@@ -238,8 +271,8 @@ def incident_create(
         tier=team.tier,
         created_at=at,
     )
-    if cc:
-        incident.cc.set([c for c in cc if c != requester])
+    if copies:
+        incident.cc.set([c for c in copies if c != requester])
     _event(incident, actor=actor, at=at, event="created", new=f"{incident.priority} · {team.name}")
     hooks.fire_incident_created(incident=incident, at=at)
     webhook_emit(Event.INCIDENT_CREATED, incident_payload(incident), at=at)
@@ -250,14 +283,14 @@ def incident_create(
 @transaction.atomic
 def incident_transition(
     *,
-    incident,
-    actor,
-    status,
-    reason="",
-    resolution_code="",
-    note="",
-    expected_version=None,
-    at=None,
+    incident: Incident,
+    actor: Actor,
+    status: str,
+    reason: str = "",
+    resolution_code: str = "",
+    note: str = "",
+    expected_version: int | None = None,
+    at: datetime | None = None,
 ) -> Incident:
     """Move an incident along ALLOWED_TRANSITIONS.
 
@@ -279,7 +312,7 @@ def incident_transition(
             f"{incident.key} cannot go from {current} to {status}. Allowed next states: {nexts}."
         )
 
-    values: dict = {"status": status}
+    values: dict[str, Any] = {"status": status}
     event_note = (note or "").strip()
     if status == Status.ON_HOLD:
         if reason not in HoldReason.values:
@@ -294,7 +327,7 @@ def incident_transition(
     else:
         values["hold_reason"] = ""
     if status == Status.RESOLVED:
-        errors: dict = {}
+        errors: Errors = {}
         if resolution_code not in ResolutionCode.values:
             errors["resolution_code"] = [f"Choose a resolution code: {', '.join(ResolutionCode.values)}."]
         if not event_note:
@@ -316,7 +349,7 @@ def incident_transition(
 
 
 @transaction.atomic
-def incident_auto_close(*, incident_id, cutoff, at=None) -> bool:
+def incident_auto_close(*, incident_id: int, cutoff: datetime, at: datetime | None = None) -> bool:
     """Close one incident resolved before `cutoff`; a no-op when it changed meanwhile.
 
     The conditional UPDATE makes a second run (or a concurrent reopen) harmless.
@@ -349,7 +382,14 @@ def incident_auto_close(*, incident_id, cutoff, at=None) -> bool:
 
 # ---------------------------------------------------------------- assignment
 @transaction.atomic
-def incident_assign(*, incident, actor, assignee, expected_version=None, at=None) -> Incident:
+def incident_assign(
+    *,
+    incident: Incident,
+    actor: Actor,
+    assignee: User | None,
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> Incident:
     at = at or timezone.now()
     incident = incident_lock(incident, expected_version)
     if assignee is not None and not (
@@ -368,13 +408,15 @@ def incident_assign(*, incident, actor, assignee, expected_version=None, at=None
 
 
 @transaction.atomic
-def incident_take(*, incident, actor, expected_version=None, at=None) -> Incident:
+def incident_take(
+    *, incident: Incident, actor: User, expected_version: int | None = None, at: datetime | None = None
+) -> Incident:
     """The caller takes the incident: it is assigned to them and work starts."""
     at = at or timezone.now()
     incident = incident_lock(incident, expected_version)
     if not incident.is_open:
         raise TransitionNotAllowed(f"{incident.key} is {incident.status}; only open incidents can be taken.")
-    values: dict = {"assignee": actor}
+    values: dict[str, Any] = {"assignee": actor}
     if incident.status == Status.NEW:
         values.update(status=Status.IN_PROGRESS)
     _apply(incident, actor=actor, at=at, values=values)
@@ -384,7 +426,15 @@ def incident_take(*, incident, actor, expected_version=None, at=None) -> Inciden
 # ---------------------------------------------------------------- conversation and time
 @transaction.atomic
 def incident_comment(
-    *, incident, actor, body, public=False, at=None, via=CommentVia.WEB, contact=None, attachments=()
+    *,
+    incident: Incident,
+    actor: Actor,
+    body: str,
+    public: bool = False,
+    at: datetime | None = None,
+    via: str = CommentVia.WEB,
+    contact: Contact | None = None,
+    attachments: Iterable[Any] = (),
 ) -> Comment:
     """A reply, a note, or (with `contact`) a customer's message; only staff replies answer
     the response SLA."""
@@ -402,13 +452,10 @@ def incident_comment(
         contact=contact,
     )
     _event(incident, actor=actor, at=at, event="replied" if public else "noted")
-    if attachments:
-        from .attachments import attachment_create
-
-        for upload in attachments:
-            attachment_create(
-                incident=incident, upload=upload, actor=actor, contact=contact, comment=comment, at=at
-            )
+    for upload in attachments:
+        attachment_create(
+            incident=incident, upload=upload, actor=actor, contact=contact, comment=comment, at=at
+        )
     hooks.fire_comment_added(comment=comment)
     if public and contact is not None:
         notify_reply(comment=comment)
@@ -421,7 +468,9 @@ def incident_comment(
     return comment
 
 
-def comment_set_delivery(*, comment_id, state, error="", expected=None) -> bool:
+def comment_set_delivery(
+    *, comment_id: int, state: str, error: str = "", expected: Iterable[str] | None = None
+) -> bool:
     """The mail app reports how the mail of a public reply went (pending, sent, failed).
     With `expected`, only a comment still in one of those states changes (idempotent)."""
     if state not in Delivery.values:
@@ -433,34 +482,43 @@ def comment_set_delivery(*, comment_id, state, error="", expected=None) -> bool:
 
 
 @transaction.atomic
-def incident_log_time(*, incident, actor, minutes, note="", at=None) -> TimeEntry:
+def incident_log_time(
+    *, incident: Incident, actor: User, minutes: int | str, note: str = "", at: datetime | None = None
+) -> TimeEntry:
     at = at or timezone.now()
     try:
-        minutes = int(minutes)
+        whole = int(minutes)
     except (TypeError, ValueError):
         raise ValidationError({"minutes": ["Enter whole minutes."]}) from None
-    if minutes <= 0 or minutes > MAX_MINUTES_PER_ENTRY:
+    if whole <= 0 or whole > MAX_MINUTES_PER_ENTRY:
         raise ValidationError({"minutes": [f"Enter between 1 and {MAX_MINUTES_PER_ENTRY} minutes."]})
     if note and len(note) > 300:
         raise ValidationError({"note": ["Keep the note under 300 characters."]})
     incident = incident_lock(incident)
     entry = TimeEntry.objects.create(
-        incident=incident, user=actor, minutes=minutes, note=note or "", created_at=at
+        incident=incident, user=actor, minutes=whole, note=note or "", created_at=at
     )
-    _event(incident, actor=actor, at=at, event="time_logged", new=f"{minutes} min", note=note or "")
+    _event(incident, actor=actor, at=at, event="time_logged", new=f"{whole} min", note=note or "")
     return entry
 
 
 # ---------------------------------------------------------------- fields and priority
 @transaction.atomic
-def incident_update(*, incident, actor, data: dict, expected_version=None, at=None) -> Incident:
+def incident_update(
+    *,
+    incident: Incident,
+    actor: Actor,
+    data: dict[str, Any],
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> Incident:
     """Edit the descriptive fields. Impact or urgency recompute the priority unless a
     manager has overridden it."""
     at = at or timezone.now()
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({f: ["This field cannot be edited here."] for f in sorted(unknown)})
-    errors: dict = {}
+    errors: Errors = {}
     if "title" in data:
         _require(errors, "title", data["title"], "The title cannot be empty.")
     for field in ("impact", "urgency"):
@@ -483,10 +541,18 @@ def incident_update(*, incident, actor, data: dict, expected_version=None, at=No
 
 
 @transaction.atomic
-def incident_set_priority(*, incident, actor, priority, reason, expected_version=None, at=None) -> Incident:
+def incident_set_priority(
+    *,
+    incident: Incident,
+    actor: Actor,
+    priority: str,
+    reason: str,
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> Incident:
     """A manager overrides the matrix priority; the reason is kept on the incident and in history."""
     at = at or timezone.now()
-    errors: dict = {}
+    errors: Errors = {}
     if priority not in Priority.values:
         errors["priority"] = [f"Choose one of: {', '.join(Priority.values)}."]
     _require(errors, "reason", reason, "Say why the priority differs from the matrix.")
@@ -507,19 +573,27 @@ def incident_set_priority(*, incident, actor, priority, reason, expected_version
 
 # ---------------------------------------------------------------- escalation and swarming
 @transaction.atomic
-def incident_escalate(*, incident, actor, team, note, expected_version=None, at=None) -> Incident:
+def incident_escalate(
+    *,
+    incident: Incident,
+    actor: Actor,
+    team: Team | None,
+    note: str,
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> Incident:
     """Functional escalation: hand the incident to another team with a mandatory note.
 
     A higher tier is an escalation, a lower one a de-escalation, the same tier a transfer.
     Swarm incidents are never handed off. `actor` is None when the SLA engine escalates.
     """
     at = at or timezone.now()
-    errors: dict = {}
+    errors: Errors = {}
     noun = record_noun(incident.type)
     _require(errors, "note", note, f"Say why the {noun} is escalated; the next team reads this first.")
     if team is None:
         errors["team"] = [f"Choose the team to hand the {noun} to."]
-    if errors:
+    if errors or team is None:  # (a missing team is one of the errors)
         raise ValidationError(errors)
     incident = incident_lock(incident, expected_version)
     if not incident.is_open:
@@ -536,7 +610,7 @@ def incident_escalate(*, incident, actor, team, note, expected_version=None, at=
     old_tier = incident.tier
     kind = "escalated" if team.tier > old_tier else "de_escalated" if team.tier < old_tier else "transferred"
     old_team = incident.team
-    values: dict = {"team": team, "tier": team.tier}
+    values: dict[str, Any] = {"team": team, "tier": team.tier}
     if incident.assignee_id and not _is_team_member(incident.assignee, team):
         values["assignee"] = None
     _event(incident, actor=actor, at=at, event=kind, old=old_team, new=team, note=note.strip())
@@ -546,7 +620,9 @@ def incident_escalate(*, incident, actor, team, note, expected_version=None, at=
 
 
 @transaction.atomic
-def incident_set_tier(*, incident, actor, tier, note="", at=None) -> Incident:
+def incident_set_tier(
+    *, incident: Incident, actor: Actor, tier: int, note: str = "", at: datetime | None = None
+) -> Incident:
     """Record the tier where the work is, without handing the case to another group.
 
     Escalation to development uses it (tier 3 while development works the card, back to the
@@ -561,7 +637,9 @@ def incident_set_tier(*, incident, actor, tier, note="", at=None) -> Incident:
 
 
 @transaction.atomic
-def incident_declare_major(*, incident, actor, note="", at=None) -> Incident:
+def incident_declare_major(
+    *, incident: Incident, actor: Actor, note: str = "", at: datetime | None = None
+) -> Incident:
     """Hierarchical escalation: flag a major incident and notify the managers.
 
     Idempotent: declaring an incident that is already major changes nothing.
@@ -578,12 +656,12 @@ def incident_declare_major(*, incident, actor, note="", at=None) -> Incident:
     _apply(incident, actor=actor, at=at, values={"is_major": True}, event="declared_major", note=note or "")
     from .tasks import incidents_notify_major
 
-    enqueue_on_commit(incidents_notify_major, incident.pk)
+    enqueue_on_commit(incidents_notify_major, incident.pk)  # type: ignore[no-untyped-call]  # tracker.tasks is untyped
     return incident
 
 
 @transaction.atomic
-def incident_swarm_join(*, incident, actor, at=None) -> Incident:
+def incident_swarm_join(*, incident: Incident, actor: User, at: datetime | None = None) -> Incident:
     at = at or timezone.now()
     incident = incident_lock(incident)
     if incident.service.support_model != ServiceSupportModel.SWARM:
@@ -600,7 +678,7 @@ def incident_swarm_join(*, incident, actor, at=None) -> Incident:
 
 
 @transaction.atomic
-def incident_swarm_leave(*, incident, actor, at=None) -> Incident:
+def incident_swarm_leave(*, incident: Incident, actor: User, at: datetime | None = None) -> Incident:
     at = at or timezone.now()
     incident = incident_lock(incident)
     if not incident.participants.filter(pk=actor.pk).exists():
@@ -612,7 +690,9 @@ def incident_swarm_leave(*, incident, actor, at=None) -> Incident:
 
 # ---------------------------------------------------------------- links
 @transaction.atomic
-def incident_merge_duplicate(*, incident, actor, parent, note="", at=None) -> Incident:
+def incident_merge_duplicate(
+    *, incident: Incident, actor: Actor, parent: Incident | None, note: str = "", at: datetime | None = None
+) -> Incident:
     """Merge `incident` into `parent`: it is resolved as a duplicate and points at the parent."""
     at = at or timezone.now()
     if parent is None:
@@ -656,7 +736,14 @@ def incident_merge_duplicate(*, incident, actor, parent, note="", at=None) -> In
 
 
 @transaction.atomic
-def incident_link_cause(*, incident, actor, card=None, release=None, at=None) -> Incident:
+def incident_link_cause(
+    *,
+    incident: Incident,
+    actor: Actor,
+    card: Model | None = None,
+    release: Model | None = None,
+    at: datetime | None = None,
+) -> Incident:
     """Record the card or release that caused the incident: at least one of them. What is
     not given is cleared, so the cause is exactly what was linked last."""
     at = at or timezone.now()
@@ -674,7 +761,7 @@ def incident_link_cause(*, incident, actor, card=None, release=None, at=None) ->
 
 
 # ---------------------------------------------------------------- used by the SLA engine
-def next_tier_team(incident) -> Team | None:
+def next_tier_team(incident: Incident) -> Team | None:
     """The team one tier up from the incident's team (for an automatic escalation)."""
     if incident.tier >= 3:
         return None

@@ -16,7 +16,7 @@ from .models import SLATimer, TimerState
 from .selectors import sla_timer_prefetch, timer_display_state
 
 
-def timers_prefetch() -> Prefetch:
+def timers_prefetch() -> Prefetch[str]:
     """`incident.sla_timers` with their policy and calendar, by metric."""
     return sla_timer_prefetch()
 
@@ -37,7 +37,7 @@ def clock_display_state(timer: SLATimer, now: datetime | None = None) -> str:
     return timer_display_state(timer, now)
 
 
-def incident_api_field() -> Field:
+def incident_api_field() -> Field[Any, Any, Any, Any]:
     """The incident API's `sla` list: one timer serializer for the whole list (the
     serializer context's "now" is shared by every row)."""
     return SLATimerSerializer(source="sla_timers", many=True, read_only=True)
