@@ -22,22 +22,27 @@ from typing import TYPE_CHECKING, Any, Protocol
 from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
     from django.db.models import QuerySet
+
+    from accounts.models import User
 
     from .models import Board, Card, Release
 
+    # Who acts: a signed-in user (the entry points check who may act first), or None for
+    # the system (a task, a sweep). Boards record the actor on cards, moves and blocks.
+    Actor = User | None
+
 
 class CardDone(Protocol):
-    def __call__(self, *, card: Card, actor: AbstractBaseUser | None, at: datetime) -> Any: ...
+    def __call__(self, *, card: Card, actor: Actor, at: datetime) -> Any: ...
 
 
 class CardCancelled(Protocol):
-    def __call__(self, *, card: Card, actor: AbstractBaseUser | None, at: datetime) -> Any: ...
+    def __call__(self, *, card: Card, actor: Actor, at: datetime) -> Any: ...
 
 
 class ReleaseDeployed(Protocol):
-    def __call__(self, *, release: Release, actor: AbstractBaseUser | None, at: datetime) -> Any: ...
+    def __call__(self, *, release: Release, actor: Actor, at: datetime) -> Any: ...
 
 
 card_done: list[CardDone] = []
@@ -45,17 +50,17 @@ card_cancelled: list[CardCancelled] = []
 release_deployed: list[ReleaseDeployed] = []
 
 
-def fire_card_done(*, card: Card, actor: AbstractBaseUser | None, at: datetime) -> None:
+def fire_card_done(*, card: Card, actor: Actor, at: datetime) -> None:
     for hook in card_done:
         hook(card=card, actor=actor, at=at)
 
 
-def fire_card_cancelled(*, card: Card, actor: AbstractBaseUser | None, at: datetime) -> None:
+def fire_card_cancelled(*, card: Card, actor: Actor, at: datetime) -> None:
     for hook in card_cancelled:
         hook(card=card, actor=actor, at=at)
 
 
-def fire_release_deployed(*, release: Release, actor: AbstractBaseUser | None, at: datetime) -> None:
+def fire_release_deployed(*, release: Release, actor: Actor, at: datetime) -> None:
     for hook in release_deployed:
         hook(release=release, actor=actor, at=at)
 
@@ -64,12 +69,10 @@ class SprintPlanning(Protocol):
     """What boards need from sprint planning: set a card's sprint and its estimate (logged
     as scope changes), list a board's sprints, find its running sprint."""
 
-    def card_sprint_set(
-        self, *, card: Card, sprint: Any, actor: AbstractBaseUser | None, reason: str = ""
-    ) -> Card: ...
+    def card_sprint_set(self, *, card: Card, sprint: Any, actor: Actor, reason: str = "") -> Card: ...
 
     def card_estimate_set(
-        self, *, card: Card, estimate: Decimal | None, actor: AbstractBaseUser | None, reason: str = ""
+        self, *, card: Card, estimate: Decimal | None, actor: Actor, reason: str = ""
     ) -> Card: ...
 
     def sprints_for_board(self, *, board: Board, open_only: bool = False) -> QuerySet[Any]: ...

@@ -1,14 +1,17 @@
 """Reads for boards: a fixed number of queries whatever the number of cards."""
 
+from __future__ import annotations
+
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from incidents.models import Incident
 from sla.models import SLATimer, TimerMetric, TimerState
 
 from . import hooks
@@ -25,8 +28,13 @@ from .models import (
     Release,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
-def sla_due_subquery():
+    from org.models import Team
+
+
+def sla_due_subquery() -> Subquery:
     """The earliest due instant of the resolution timers still counting (running, or
     breached but not yet resolved) of the incidents linked to the card — one correlated
     subquery, never a query per card."""
@@ -44,7 +52,8 @@ def sla_due_subquery():
     )
 
 
-def cards_with_sla(qs=None):
+def cards_with_sla(qs: QuerySet[Card] | None = None) -> QuerySet[WithAnnotations[Card]]:
+    """Cards annotated with `sla_due_at` (sla_due_subquery)."""
     qs = Card.objects.all() if qs is None else qs
     return qs.annotate(sla_due_at=sla_due_subquery())
 
@@ -61,7 +70,8 @@ def card_api_get(pk: int) -> Card:
     return card_api_list(Card.objects.filter(pk=pk))[0]
 
 
-def board_list():
+def board_list() -> QuerySet[Board]:
+    """Boards with their teams and their count of open cards."""
     return Board.objects.prefetch_related("teams").annotate(
         card_count=Count("cards", filter=Q(cards__cancelled_at__isnull=True), distinct=True)
     )
@@ -188,7 +198,7 @@ def release_api_get(pk: int) -> Release:
 BOARD_FILTERS = ("sprint", "release", "assignee", "type", "blocked")
 
 
-def board_card_filter(qs, filters):
+def board_card_filter(qs: QuerySet[Card], filters: Mapping[str, Any]) -> QuerySet[Card]:
     """Quick filters of the board page (values come from the query string, already cleaned)."""
     if filters.get("sprint"):
         qs = (
@@ -218,7 +228,9 @@ def board_card_filter(qs, filters):
 DONE_SHOWN_DAYS = 14
 
 
-def board_page_cards(board, filters, now=None) -> list[dict]:
+def board_page_cards(
+    board: Board, filters: Mapping[str, Any], now: datetime | None = None
+) -> list[dict[str, Any]]:
     """The cards shown on the board page, as plain dicts with the assignee's name.
 
     Done columns show what finished in the last two weeks; older work is in the metrics
@@ -229,7 +241,7 @@ def board_page_cards(board, filters, now=None) -> list[dict]:
     )
     qs = board_card_filter(qs, filters)
     return list(
-        cards_with_sla(qs)
+        qs.annotate(sla_due_at=sla_due_subquery())  # as cards_with_sla, visible to mypy's plugin
         .order_by("rank", "id")
         .values(
             "id",
@@ -253,37 +265,39 @@ def board_page_cards(board, filters, now=None) -> list[dict]:
     )
 
 
-def board_version(board) -> str:
+def board_version(board: Board) -> str:
     """A cheap fingerprint of everything the board page shows; changes when any card does."""
     agg = Card.objects.filter(board=board).aggregate(n=Count("id"), last=Max("updated_at"))
     last = agg["last"].timestamp() if agg["last"] else 0
     return f"{agg['n']}-{last:.6f}"
 
 
-def active_sprint_support_member(board):
+def active_sprint_support_member(board: Board) -> Any | None:
+    """The board's running sprint (a sprints.Sprint, with its support member), if any."""
     return hooks.sprint_planning().active_sprint(board=board)
 
 
-def reason_codes(kind=None):
+def reason_codes(kind: str | None = None) -> QuerySet[ReasonCode]:
+    """Active reason codes, of one kind when given."""
     qs = ReasonCode.objects.filter(active=True)
     return qs.filter(kind=kind) if kind else qs
 
 
-def wip_override_reasons():
+def wip_override_reasons() -> QuerySet[ReasonCode]:
     return reason_codes(ReasonKind.WIP_OVERRIDE)
 
 
-def block_reasons():
+def block_reasons() -> QuerySet[ReasonCode]:
     return reason_codes(ReasonKind.BLOCK)
 
 
-def releases_for(board):
+def releases_for(board: Board) -> QuerySet[Release]:
     return Release.objects.filter(board=board)
 
 
-def card_history(card) -> list[dict]:
+def card_history(card: Card) -> list[dict[str, Any]]:
     """Moves and blocks of one card, merged and ordered by time (three queries)."""
-    events = []
+    events: list[dict[str, Any]] = []
     moves = CardMove.objects.filter(card=card).select_related(
         "actor", "from_column", "to_column", "from_lane", "to_lane", "override_reason"
     )
@@ -297,7 +311,8 @@ def card_history(card) -> list[dict]:
     return events
 
 
-def blocked_for(since, now=None):
+def blocked_for(since: datetime | None, now: datetime | None = None) -> timedelta | None:
+    """How long a card has been blocked (None: it is not)."""
     if not since:
         return None
     return (now or timezone.now()) - since
@@ -316,7 +331,7 @@ def format_age(delta: timedelta | None) -> str:
     return f"{rest // 60}m"
 
 
-def board_for_team(team) -> Board | None:
+def board_for_team(team: Team | None) -> Board | None:
     """The board a team's new cards go to: its first board."""
     return Board.objects.filter(teams=team).order_by("id").first() if team is not None else None
 
@@ -326,17 +341,17 @@ def board_for_team(team) -> Board | None:
 _INCIDENT_RELATED = ("team", "assignee")
 
 
-def card_incidents(card) -> list:
+def card_incidents(card: Card) -> list[Incident]:
     """The incidents linked to the card (escalated into it), with team and assignee: one query."""
     return list(card.incidents.select_related(*_INCIDENT_RELATED).order_by("id"))
 
 
-def card_caused_incidents(card) -> list:
+def card_caused_incidents(card: Card) -> list[Incident]:
     """The incidents whose cause is recorded as this card (SPEC §3): one query."""
     return list(card.caused_incidents.select_related(*_INCIDENT_RELATED).order_by("id"))
 
 
-def release_list(*, board=None):
+def release_list(*, board: Board | None = None) -> QuerySet[Release]:
     """Releases with their board and card count, newest plan first: one query for any number."""
     qs = Release.objects.select_related("board").annotate(card_count=Count("cards"))
     if board is not None:
@@ -344,7 +359,7 @@ def release_list(*, board=None):
     return qs.order_by("board__name", "board_id", "-planned_for", "name")
 
 
-def release_state(release, today=None) -> tuple[str, str]:
+def release_state(release: Release, today: date | None = None) -> tuple[str, str]:
     """(code, label) of where a release stands, for a badge."""
     if release.deployed_at is not None:
         return "deployed", "Deployed"
@@ -355,11 +370,12 @@ def release_state(release, today=None) -> tuple[str, str]:
     return "planned", "Planned"
 
 
-def release_get(pk) -> Release:
+def release_get(pk: int) -> Release:
+    """One release with its board."""
     return Release.objects.select_related("board").get(pk=pk)
 
 
-def release_cards(release) -> list:
+def release_cards(release: Release) -> list[Card]:
     """The release's cards with where each stands (column, lane, assignee, block): one query."""
     return list(
         release.cards.select_related("column", "lane", "assignee", "block_reason").order_by(
@@ -368,24 +384,23 @@ def release_cards(release) -> list:
     )
 
 
-def release_linked_incidents(release) -> list:
+def release_linked_incidents(release: Release) -> list[Incident]:
     """The incidents linked to the release's cards, each once with `via_cards` (the release's
-    cards it is linked to): one query."""
-    links = (
-        CardIncident.objects.filter(card__release=release)
-        .select_related("card", *(f"incident__{name}" for name in _INCIDENT_RELATED))
-        .order_by("incident_id", "card__key")
+    cards it is linked to, by key): two queries for any number."""
+    from incidents.models import Incident
+
+    via = Prefetch(
+        "cards", queryset=Card.objects.filter(release=release).order_by("key"), to_attr="via_cards"
     )
-    incidents: dict = {}
-    for link in links:
-        incident = incidents.get(link.incident_id)
-        if incident is None:
-            incident = incidents[link.incident_id] = link.incident
-            incident.via_cards = []
-        incident.via_cards.append(link.card)
-    return list(incidents.values())
+    return list(
+        Incident.objects.filter(card_links__card__release=release)
+        .distinct()
+        .select_related(*_INCIDENT_RELATED)
+        .prefetch_related(via)
+        .order_by("id")
+    )
 
 
-def release_caused_incidents(release) -> list:
+def release_caused_incidents(release: Release) -> list[Incident]:
     """The incidents whose cause is recorded as this release: one query."""
     return list(release.caused_incidents.select_related(*_INCIDENT_RELATED).order_by("id"))

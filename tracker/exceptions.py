@@ -10,7 +10,7 @@ class DomainError(Exception):
 
     code = "conflict"
 
-    def __init__(self, detail, *, code=None):
+    def __init__(self, detail: object, *, code: str | None = None) -> None:
         super().__init__(detail)
         self.detail = str(detail)
         if code:

@@ -3,6 +3,13 @@ linking incidents to it. Sprint and estimate changes go to sprint planning (a ho
 logs them as scope changes.
 """
 
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -25,9 +32,16 @@ from ..models import (
     LaneKind,
     ReasonCode,
     ReasonKind,
+    Release,
 )
 from .ranking import rank_for_position
 from .wip import check_column_wip, check_lane_wip, validate_override_reason
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from incidents.models import Incident
+
+    from ..hooks import Actor
 
 # Categories ordered as work flows; a card's timestamps follow the category it is in.
 CATEGORY_ORDER = [
@@ -38,21 +52,22 @@ CATEGORY_ORDER = [
 ]
 
 
-def _first_column(board, category) -> Column | None:
+def _first_column(board: Board, category: str) -> Column | None:
     return board.columns.filter(category=category).order_by("position", "id").first()
 
 
-def _default_lane(board, kind=LaneKind.STANDARD) -> Lane | None:
+def _default_lane(board: Board, kind: str = LaneKind.STANDARD) -> Lane | None:
     lane = board.lanes.filter(kind=kind).order_by("position", "id").first()
     return lane or board.lanes.order_by("position", "id").first()
 
 
-def is_expedite(*, type, class_of_service) -> bool:
+def is_expedite(*, type: str, class_of_service: str | None) -> bool:
     """Policy from practice: production defects and expedite work jump the queue."""
     return type == CardType.PRODUCTION_DEFECT or class_of_service == ClassOfService.EXPEDITE
 
 
-def apply_category_timestamps(card: Card, column: Column, now) -> list[str]:
+def apply_category_timestamps(card: Card, column: Column, now: datetime) -> list[str]:
+    """Set the card's started and done times for the column it enters; the changed fields."""
     changed = []
     if column.category in (ColumnCategory.IN_PROGRESS, ColumnCategory.DONE) and card.started_at is None:
         card.started_at = now
@@ -72,21 +87,21 @@ def card_create(
     *,
     board: Board,
     title: str,
-    actor,
-    type=CardType.STORY,
+    actor: Actor,
+    type: str = CardType.STORY,
     column: Column | None = None,
     lane: Lane | None = None,
-    estimate=None,
-    description="",
-    class_of_service=None,
-    assignee=None,
-    sprint=None,
-    release=None,
-    due_date=None,
-    position=None,
-    override_reason=None,
-    at=None,
-    sprint_reason="",
+    estimate: Decimal | None = None,
+    description: str = "",
+    class_of_service: str | None = None,
+    assignee: User | None = None,
+    sprint: Any = None,
+    release: Release | None = None,
+    due_date: date | None = None,
+    position: int | None = None,
+    override_reason: ReasonCode | None = None,
+    at: datetime | None = None,
+    sprint_reason: str = "",
 ) -> Card:
     """Create a card and record its first move (from nowhere into its column).
 
@@ -96,7 +111,7 @@ def card_create(
     """
     now = at or timezone.now()
     title = (title or "").strip()
-    errors = {}
+    errors: dict[str, list[str]] = {}
     if not title:
         errors["title"] = ["A card needs a title."]
     if type not in CardType.values:
@@ -183,19 +198,36 @@ def card_create(
 
 
 EDITABLE_FIELDS = ("title", "description", "type", "class_of_service", "assignee", "release", "due_date")
-_MISSING = object()
+
+
+class _Missing(enum.Enum):
+    """A sprint or estimate left out of an update (None means "none")."""
+
+    MISSING = enum.auto()
+
+
+_MISSING = _Missing.MISSING
 
 
 @transaction.atomic
-def card_update(*, card: Card, actor, sprint=_MISSING, estimate=_MISSING, reason="", **fields) -> Card:
+def card_update(
+    *,
+    card: Card,
+    actor: Actor,
+    sprint: Any = _MISSING,
+    estimate: Decimal | None | _Missing = _MISSING,
+    reason: str = "",
+    **fields: Any,
+) -> Card:
     """Edit a card's fields. Sprint and estimate changes go through the sprint services,
-    which log scope changes; pass only what changes."""
+    which log scope changes; pass only what changes. `sprint`: a sprints.Sprint, None (out
+    of its sprint) or left out (boards name no app above them)."""
 
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({name: ["This field cannot be changed here."] for name in unknown})
     card = Card.objects.select_for_update().get(pk=card.pk)
-    errors = {}
+    errors: dict[str, list[str]] = {}
     if "title" in fields:
         fields["title"] = (fields["title"] or "").strip()
         if not fields["title"]:
@@ -227,7 +259,9 @@ def card_update(*, card: Card, actor, sprint=_MISSING, estimate=_MISSING, reason
 
 
 @transaction.atomic
-def card_block(*, card: Card, reason: ReasonCode, actor, note="", at=None) -> Card:
+def card_block(
+    *, card: Card, reason: ReasonCode, actor: Actor, note: str = "", at: datetime | None = None
+) -> Card:
     """Mark a card blocked with a block reason code; opens a BlockPeriod for the metrics."""
     now = at or timezone.now()
     if not isinstance(reason, ReasonCode) or reason.kind != ReasonKind.BLOCK or not reason.active:
@@ -245,7 +279,8 @@ def card_block(*, card: Card, reason: ReasonCode, actor, note="", at=None) -> Ca
 
 
 @transaction.atomic
-def card_unblock(*, card: Card, actor, at=None) -> Card:
+def card_unblock(*, card: Card, actor: Actor, at: datetime | None = None) -> Card:
+    """Lift a card's block; closes its BlockPeriod."""
     now = at or timezone.now()
     card = Card.objects.select_for_update().get(pk=card.pk)
     if not card.blocked:
@@ -260,7 +295,10 @@ def card_unblock(*, card: Card, actor, at=None) -> Card:
 
 
 @transaction.atomic
-def card_link_incident(*, card: Card, incident, actor, at=None) -> CardIncident:
+def card_link_incident(
+    *, card: Card, incident: Incident, actor: Actor, at: datetime | None = None
+) -> CardIncident:
+    """Link an incident to the card (once: linking it again changes nothing)."""
     link, _ = CardIncident.objects.get_or_create(
         card=card, incident=incident, defaults={"created_at": at or timezone.now(), "created_by": actor}
     )
@@ -268,7 +306,7 @@ def card_link_incident(*, card: Card, incident, actor, at=None) -> CardIncident:
 
 
 @transaction.atomic
-def card_cancel(*, card: Card, actor, reason="", at=None) -> Card:
+def card_cancel(*, card: Card, actor: Actor, reason: str = "", at: datetime | None = None) -> Card:
     """Drop a card: it leaves its sprint (logged) and the incidents waiting on it go back
     to the support queue. A cancelled card stays on record but no longer moves."""
     now = at or timezone.now()

@@ -4,6 +4,12 @@ limits) and swim lanes, and the reason codes cards are blocked or moved over a l
 Every layout change locks the board's or the record's row and writes its audit row.
 """
 
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -11,27 +17,48 @@ from audit.services import audit_created, audit_snapshot, audit_updated
 
 from ..models import Board, Column, ColumnCategory, Lane, LaneKind, ReasonCode
 
-_UNSET = object()
+if TYPE_CHECKING:
+    from org.models import Team
+
+    from ..hooks import Actor
 
 
-def _wip_errors(label: str, wip_min, wip_max) -> dict[str, list[str]]:
+class _Unset(enum.Enum):
+    """A WIP limit left out of an update (None means "no limit")."""
+
+    UNSET = enum.auto()
+
+
+_UNSET = _Unset.UNSET
+
+
+def _wip_errors(label: str, wip_min: object, wip_max: object) -> dict[str, list[str]]:
     """Field -> messages for a pair of WIP limits (min above max is the minimum's error)."""
-    errors = {}
+    errors: dict[str, list[str]] = {}
     for name, value in (("wip_min", wip_min), ("wip_max", wip_max)):
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
             errors[name] = [f"{label}: {name} must be a whole number ≥ 0."]
-    if not errors and wip_min is not None and wip_max is not None and wip_min > wip_max:
+    # No errors: each limit is None or a whole number.
+    if not errors and isinstance(wip_min, int) and isinstance(wip_max, int) and wip_min > wip_max:
         errors["wip_min"] = [f"{label}: wip_min cannot exceed wip_max."]
     return errors
 
 
 @transaction.atomic
-def board_create(*, name, actor, teams=(), columns=(), lanes=(), key_prefix="DEV") -> Board:
+def board_create(
+    *,
+    name: str,
+    actor: Actor,
+    teams: Iterable[Team] = (),
+    columns: Sequence[Mapping[str, Any]] = (),
+    lanes: Sequence[Mapping[str, Any]] = (),
+    key_prefix: str = "DEV",
+) -> Board:
     """Create a board with its columns and lanes, in the order given.
 
     `columns`: dicts {name, category, wip_min?, wip_max?}; `lanes`: dicts {name, kind, wip_max?}.
     """
-    errors = {}
+    errors: dict[str, list[str]] = {}
     name = (name or "").strip()
     if not name:
         errors["name"] = ["A board needs a name."]
@@ -98,7 +125,9 @@ def board_create(*, name, actor, teams=(), columns=(), lanes=(), key_prefix="DEV
 
 
 @transaction.atomic
-def board_update(*, board: Board, actor, name=None, teams=None) -> Board:
+def board_update(
+    *, board: Board, actor: Actor, name: str | None = None, teams: Iterable[Team] | None = None
+) -> Board:
     """Rename a board or change the teams it belongs to."""
     board = Board.objects.select_for_update(no_key=True).get(pk=board.pk)
     before = audit_snapshot(board)
@@ -117,14 +146,21 @@ def board_update(*, board: Board, actor, name=None, teams=None) -> Board:
 
 
 @transaction.atomic
-def column_update(*, column: Column, actor, name=None, wip_min=_UNSET, wip_max=_UNSET) -> Column:
+def column_update(
+    *,
+    column: Column,
+    actor: Actor,
+    name: str | None = None,
+    wip_min: int | None | _Unset = _UNSET,
+    wip_max: int | None | _Unset = _UNSET,
+) -> Column:
     """Rename a column or change its WIP limits (None: no limit). A maximum below the cards
     already there is allowed: the column shows over its limit and takes no more."""
     column = Column.objects.select_for_update(no_key=True).get(pk=column.pk)
     before = audit_snapshot(column)
     new_min = column.wip_min if wip_min is _UNSET else wip_min
     new_max = column.wip_max if wip_max is _UNSET else wip_max
-    errors = {}
+    errors: dict[str, list[str]] = {}
     if name is not None and not name.strip():
         errors["name"] = ["A column needs a name."]
     errors.update(_wip_errors(column.name, new_min, new_max))
@@ -139,9 +175,18 @@ def column_update(*, column: Column, actor, name=None, wip_min=_UNSET, wip_max=_
 
 
 @transaction.atomic
-def column_add(*, board: Board, actor, name, category, wip_min=None, wip_max=None, position=None) -> Column:
+def column_add(
+    *,
+    board: Board,
+    actor: Actor,
+    name: str,
+    category: str,
+    wip_min: int | None = None,
+    wip_max: int | None = None,
+    position: int | None = None,
+) -> Column:
     """Add a workflow step at index `position` of the board's columns (None: at the end)."""
-    errors = {}
+    errors: dict[str, list[str]] = {}
     if not (name or "").strip():
         errors["name"] = ["A column needs a name."]
     if category not in ColumnCategory.values:
@@ -165,9 +210,11 @@ def column_add(*, board: Board, actor, name, category, wip_min=None, wip_max=Non
 
 
 @transaction.atomic
-def lane_add(*, board: Board, actor, name, kind=LaneKind.STANDARD, wip_max=None) -> Lane:
+def lane_add(
+    *, board: Board, actor: Actor, name: str, kind: str = LaneKind.STANDARD, wip_max: int | None = None
+) -> Lane:
     """Add a swim lane at the bottom of the board."""
-    errors = {}
+    errors: dict[str, list[str]] = {}
     if not (name or "").strip():
         errors["name"] = ["A lane needs a name."]
     if kind not in LaneKind.values:
@@ -185,13 +232,15 @@ def lane_add(*, board: Board, actor, name, kind=LaneKind.STANDARD, wip_max=None)
 
 
 @transaction.atomic
-def lane_update(*, lane: Lane, actor, name=None, wip_max=_UNSET) -> Lane:
+def lane_update(
+    *, lane: Lane, actor: Actor, name: str | None = None, wip_max: int | None | _Unset = _UNSET
+) -> Lane:
     """Rename a lane or change its WIP limit: how many of its cards may be in progress at
     once across the board (the expedite lane's limit, usually 1)."""
     lane = Lane.objects.select_for_update(no_key=True).get(pk=lane.pk)
     before = audit_snapshot(lane)
     new_max = lane.wip_max if wip_max is _UNSET else wip_max
-    errors = {}
+    errors: dict[str, list[str]] = {}
     if name is not None and not name.strip():
         errors["name"] = ["A lane needs a name."]
     errors.update(_wip_errors(lane.name, None, new_max))
@@ -205,6 +254,6 @@ def lane_update(*, lane: Lane, actor, name=None, wip_max=_UNSET) -> Lane:
     return lane
 
 
-def reason_code_ensure(*, kind, code, label) -> ReasonCode:
+def reason_code_ensure(*, kind: str, code: str, label: str) -> ReasonCode:
     reason, _ = ReasonCode.objects.get_or_create(kind=kind, code=code, defaults={"label": label})
     return reason

@@ -3,6 +3,11 @@ keyboard Move form, the API, pulls and the admin all go through, so the WIP limi
 ranking and the move history cannot be bypassed; and the pull of a ready card.
 """
 
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -18,6 +23,9 @@ from .cards import apply_category_timestamps, card_unblock
 from .ranking import rank_for_position
 from .wip import check_column_wip, check_lane_wip, validate_override_reason
 
+if TYPE_CHECKING:
+    from ..hooks import Actor
+
 
 @transaction.atomic
 def card_move(
@@ -26,12 +34,12 @@ def card_move(
     column: Column,
     lane: Lane | None = None,
     position: int | None = None,
-    actor,
+    actor: Actor,
     override_reason: ReasonCode | None = None,
-    override_note="",
-    unblock=False,
-    at=None,
-    note="",
+    override_note: str = "",
+    unblock: bool = False,
+    at: datetime | None = None,
+    note: str = "",
 ) -> Card:
     """Move a card to index `position` of the cell (column × lane); None: the bottom.
 
@@ -42,7 +50,7 @@ def card_move(
     Every entry point (drag, Move form, pull, API) comes through here.
     """
     now = at or timezone.now()
-    errors = {}
+    errors: dict[str, list[str]] = {}
     if column is None:
         errors["column"] = ["Choose a column."]
     elif column.board_id != card.board_id:
@@ -108,7 +116,7 @@ def card_move(
     return card
 
 
-def _move_note(note, used_reason, override_note, *, unblocked) -> str:
+def _move_note(note: str, used_reason: ReasonCode | None, override_note: str, *, unblocked: bool) -> str:
     """The move's note: what moved it ("pulled"), then the override note when the WIP
     limit was overridden, then "unblocked" when the move lifted a block."""
     parts = [note.strip()] if note and note.strip() else []
@@ -119,7 +127,7 @@ def _move_note(note, used_reason, override_note, *, unblocked) -> str:
     return " — ".join(parts)[:300]
 
 
-def _after_move(card: Card, *, column: Column, was_done: bool, actor, at):
+def _after_move(card: Card, *, column: Column, was_done: bool, actor: Actor, at: datetime) -> None:
     """What a move sets off elsewhere: integrations hear of it, and a card reaching done
     sends the incidents waiting on it back to support (in this same transaction)."""
     webhook_emit(Event.CARD_MOVED, card_payload(card), at=at)
@@ -130,7 +138,12 @@ def _after_move(card: Card, *, column: Column, was_done: bool, actor, at):
 
 @transaction.atomic
 def card_pull(
-    *, card: Card, actor, override_reason: ReasonCode | None = None, override_note="", at=None
+    *,
+    card: Card,
+    actor: Actor,
+    override_reason: ReasonCode | None = None,
+    override_note: str = "",
+    at: datetime | None = None,
 ) -> Card:
     """A developer takes a ready card: it is assigned to them and moves to the first
     in-progress column of its board, in the same lane (409 when that column or the lane is

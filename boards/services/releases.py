@@ -1,5 +1,10 @@
 """Releases: planning them and recording their deployment (which higher apps hear of)."""
 
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -9,9 +14,13 @@ from tracker.exceptions import TransitionNotAllowed
 from .. import hooks
 from ..models import Board, Release
 
+if TYPE_CHECKING:
+    from ..hooks import Actor
+
 
 @transaction.atomic
-def release_create(*, board: Board, name, actor, planned_for=None) -> Release:
+def release_create(*, board: Board, name: str, actor: Actor, planned_for: date | None = None) -> Release:
+    """Plan a release of the board (names are unique per board)."""
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": ["A release needs a name."]})
@@ -21,7 +30,7 @@ def release_create(*, board: Board, name, actor, planned_for=None) -> Release:
 
 
 @transaction.atomic
-def release_update(*, release: Release, actor, name, planned_for=None) -> Release:
+def release_update(*, release: Release, actor: Actor, name: str, planned_for: date | None = None) -> Release:
     """Rename a release or move its planned date. Its deployment is recorded only by
     release_mark_deployed, which runs the back-sync; never here."""
     release = Release.objects.select_for_update().get(pk=release.pk)
@@ -37,7 +46,8 @@ def release_update(*, release: Release, actor, name, planned_for=None) -> Releas
 
 
 @transaction.atomic
-def release_mark_deployed(*, release: Release, actor, at=None) -> Release:
+def release_mark_deployed(*, release: Release, actor: Actor, at: datetime | None = None) -> Release:
+    """Record the release's deployment, once; higher apps hear of it (hooks.release_deployed)."""
     release = Release.objects.select_for_update().get(pk=release.pk)
     if release.deployed_at is not None:
         raise TransitionNotAllowed(f"{release.name} was already deployed.")

@@ -8,7 +8,9 @@ from tracker.exceptions import WipLimitExceeded
 from ..models import Card, Column, ColumnCategory, Lane, ReasonCode, ReasonKind
 
 
-def check_column_wip(*, column: Column, card_id, override_reason) -> ReasonCode | None:
+def check_column_wip(
+    *, column: Column, card_id: int | None, override_reason: ReasonCode | None
+) -> ReasonCode | None:
     """Refuse a move that would push `column` over its maximum, unless a WIP override
     reason is given. The caller holds the column's row lock (FOR NO KEY UPDATE: it queues
     other movers into the column, never a card or move row that only references it).
@@ -28,7 +30,9 @@ def check_column_wip(*, column: Column, card_id, override_reason) -> ReasonCode 
     return override_reason
 
 
-def check_lane_wip(*, lane_id, column: Column, card_id, override_reason) -> ReasonCode | None:
+def check_lane_wip(
+    *, lane_id: int | None, column: Column, card_id: int | None, override_reason: ReasonCode | None
+) -> ReasonCode | None:
     """A lane's limit counts its cards in progress across the board. The caller moves a
     card into an in-progress column of that lane; the lane's row lock serialises movers."""
     if lane_id is None or column.category != ColumnCategory.IN_PROGRESS:
@@ -55,7 +59,7 @@ def check_lane_wip(*, lane_id, column: Column, card_id, override_reason) -> Reas
     return override_reason
 
 
-def validate_override_reason(reason, note=""):
+def validate_override_reason(reason: object, note: str = "") -> ReasonCode | None:
     """The WIP override a mover gives: an active override reason code, and an optional note
     that only makes sense with a reason."""
     if reason is None:
