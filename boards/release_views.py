@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import dateformat, timezone
 from django.views.decorators.http import require_http_methods
 
-from tracker.exceptions import DomainError
+from tracker.exceptions import DomainError, status_for
 from tracker.forms import add_service_error
 
 from . import permissions, selectors, services
@@ -49,11 +49,12 @@ def release_list(request):
                     actor=request.user,
                 )
             except ValidationError as exc:
-                add_service_error(form, exc)
+                status = add_service_error(form, exc)
             else:
                 messages.success(request, f"Release “{release.name}” planned on {target.name}.")
                 return redirect("boards:release", pk=release.pk)
-        status = 400
+        else:
+            status = 400
     elif can_manage:
         form = ReleaseCreateForm(initial={"board": board})
     context = {
@@ -96,11 +97,12 @@ def release_detail(request, pk):
             try:
                 release = services.release_update(release=release, actor=request.user, **form.cleaned_data)
             except ValidationError as exc:
-                add_service_error(form, exc)
+                status = add_service_error(form, exc)
             else:
                 messages.success(request, f"Release “{release.name}” saved.")
                 return redirect("boards:release", pk=release.pk)
-        status = 400
+        else:
+            status = 400
     else:
         form = ReleaseEditForm(initial={"name": release.name, "planned_for": release.planned_for})
     context = {**_release_context(request, release), "form": form if can_manage else None}
@@ -122,7 +124,7 @@ def release_deploy(request, pk):
             release = services.release_mark_deployed(release=release, actor=request.user)
         except DomainError as exc:
             error = exc.detail
-            status = 409
+            status = status_for(exc)
             release.refresh_from_db()
         else:
             at = dateformat.format(timezone.localtime(release.deployed_at), "j M Y H:i T")

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.roles import Role
 from tracker.exceptions import DomainError, WipLimitExceeded
-from tracker.forms import add_service_error
+from tracker.forms import add_service_error, message_service_error
 
 from . import hooks, metrics, permissions, selectors, services
 from .forms import (
@@ -298,6 +298,7 @@ def card_create(request, pk):
     board = get_object_or_404(Board, pk=pk)
     _require(permissions.can_create_card(request.user, board))
     form = CardCreateForm(request.POST, board=board)
+    status = 400
     if form.is_valid():
         try:
             card = services.card_create(
@@ -310,11 +311,11 @@ def card_create(request, pk):
                 actor=request.user,
             )
         except (ValidationError, DomainError) as exc:
-            add_service_error(form, exc)
+            status = add_service_error(form, exc)
         else:
             messages.success(request, f"Created {card.key}.")
             return redirect(_back(request, reverse("boards:detail", args=[board.pk])))
-    return render(request, "boards/card_create.html", {"board": board, "form": form}, status=400)
+    return render(request, "boards/card_create.html", {"board": board, "form": form}, status=status)
 
 
 def _card(pk):
@@ -334,17 +335,17 @@ def card_detail(request, pk):
     if request.method == "POST":
         _require(permissions.can_edit_card(request.user, card))
         form = CardEditForm(request.POST, card=card)
+        status = 400
         if form.is_valid():
             data = dict(form.cleaned_data)
             reason = data.pop("reason")
             try:
                 services.card_update(card=card, actor=request.user, reason=reason, **data)
             except (ValidationError, DomainError) as exc:
-                add_service_error(form, exc)
+                status = add_service_error(form, exc)
             else:
                 messages.success(request, f"Saved {card.key}.")
                 return redirect("boards:card", pk=card.pk)
-        status = 400
     else:
         form = CardEditForm(card=card)
     sla_due = (
@@ -363,6 +364,11 @@ def card_detail(request, pk):
         "can_pull": permissions.can_pull_card(request.user, card) and card.column.category == "ready",
     }
     return render(request, "boards/card_detail.html", context, status=status)
+
+
+# A move or pull refused for WIP asks for the override next to its reason; one refused for a
+# block offers the unblock box.
+MOVE_REFUSAL_FIELDS = {"wip_limit_exceeded": "override_reason", "card_blocked": "unblock"}
 
 
 @require_http_methods(["GET", "POST"])
@@ -386,15 +392,8 @@ def card_move(request, pk):
                     unblock=form.cleaned_data["unblock"],
                     actor=request.user,
                 )
-            except WipLimitExceeded as exc:
-                form.add_error("override_reason", exc.detail)
-                status = 409
-            except DomainError as exc:
-                form.add_error("unblock" if exc.code == "card_blocked" else None, exc.detail)
-                status = 409
-            except ValidationError as exc:
-                add_service_error(form, exc)
-                status = 400
+            except (ValidationError, DomainError) as exc:
+                status = add_service_error(form, exc, fields=MOVE_REFUSAL_FIELDS)
             else:
                 messages.success(request, f"Moved {card.key} to {form.cleaned_data['column'].name}.")
                 return redirect(_back(request, reverse("boards:detail", args=[card.board_id])))
@@ -424,14 +423,13 @@ def card_pull(request, pk):
                     override_note=form.cleaned_data["override_note"],
                 )
             except WipLimitExceeded as exc:
-                form.add_error("override_reason", exc.detail)
-                status = 409
-            except (ValidationError, DomainError) as exc:
-                if isinstance(exc, DomainError):
-                    messages.error(request, exc.detail)
-                    return redirect(_back(request, reverse("boards:detail", args=[card.board_id])))
-                add_service_error(form, exc)
-                status = 400
+                status = add_service_error(form, exc, fields=MOVE_REFUSAL_FIELDS)
+            except DomainError as exc:
+                # Nothing on this page can answer it (the card moved on): back to the board.
+                message_service_error(request, exc)
+                return redirect(_back(request, reverse("boards:detail", args=[card.board_id])))
+            except ValidationError as exc:
+                status = add_service_error(form, exc)
             else:
                 messages.success(request, f"You pulled {card.key}.")
                 return redirect(_back(request, reverse("boards:detail", args=[card.board_id])))
@@ -456,7 +454,7 @@ def card_block(request, pk):
                 actor=request.user,
             )
         except (ValidationError, DomainError) as exc:
-            messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
+            message_service_error(request, exc)
         else:
             messages.success(request, f"{card.key} is blocked: {form.cleaned_data['reason']}.")
     else:
@@ -472,7 +470,7 @@ def card_unblock(request, pk):
     try:
         services.card_unblock(card=card, actor=request.user)
     except DomainError as exc:
-        messages.error(request, exc.detail)
+        message_service_error(request, exc)
     else:
         messages.success(request, f"{card.key} is unblocked.")
     return redirect("boards:card", pk=card.pk)
@@ -486,7 +484,7 @@ def card_cancel(request, pk):
     try:
         services.card_cancel(card=card, actor=request.user, reason=request.POST.get("reason", ""))
     except (ValidationError, DomainError) as exc:
-        messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
+        message_service_error(request, exc)
     else:
         messages.success(request, f"{card.key} is cancelled; linked incidents are back with support.")
     return redirect("boards:card", pk=card.pk)

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from incidents.models import Incident
 from tracker.exceptions import DomainError
-from tracker.forms import add_service_error
+from tracker.forms import add_service_error, service_error_messages
 
 from .forms import ChangeRequestForm, TriageForm
 from .models import ChangeRequest, ChangeStatus, Decision, Kind, Source
@@ -61,15 +61,16 @@ def change_create(request):
             "description": incident.description,
         }
     form = ChangeRequestForm(request.POST or None, initial=initial, extra_incident=incident)
+    status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         try:
             change = change_request_create(actor=request.user, **form.cleaned_data)
         except (ValidationError, DomainError) as exc:
-            add_service_error(form, exc)
+            status = add_service_error(form, exc)
         else:
             messages.success(request, f"{change.key} submitted for triage.")
             return redirect("changes:detail", key=change.key)
-    return render(request, "changes/form.html", {"form": form, "incident": incident})
+    return render(request, "changes/form.html", {"form": form, "incident": incident}, status=status)
 
 
 def change_detail(request, key):
@@ -118,7 +119,7 @@ def _emergency_preview(request, change, data):
             estimate=data.get("estimate"),
         )
     except (ValidationError, DomainError) as exc:
-        problems = exc.messages if isinstance(exc, ValidationError) else [exc.detail]
+        problems = [m for msgs in service_error_messages(exc).values() for m in msgs]
         return {"preview": None, "problems": problems}
     return {"preview": preview, "problems": []}
 
@@ -181,7 +182,7 @@ def decide(request, key):
             try:
                 change_request_triage(change=change, actor=request.user, **data)
             except (ValidationError, DomainError) as exc:
-                add_service_error(form, exc)
+                status = add_service_error(form, exc)
             else:
                 change.refresh_from_db()
                 messages.success(request, f"{change.key} is now {change.get_status_display().lower()}.")

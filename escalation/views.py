@@ -43,11 +43,15 @@ def escalate(request, key):
                     incident=incident, actor=request.user, **form.service_kwargs()
                 )
             except (ValidationError, DomainError) as exc:
-                add_service_error(form, exc)
+                status = add_service_error(form, exc)
             else:
                 messages.success(request, f"{incident.key} is with development as {result.card.key}.")
                 return redirect("incidents:detail", key=incident.key)
-        return render(request, "escalation/escalate.html", {"incident": incident, "form": form}, status=400)
+        else:
+            status = 400
+        return render(
+            request, "escalation/escalate.html", {"incident": incident, "form": form}, status=status
+        )
     form = EscalateToDevelopmentForm(
         {"team": incident.service.team_id or ""} if incident.service.team_id else None, incident=incident
     )

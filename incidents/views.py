@@ -112,15 +112,15 @@ def create(request):
     initial = {"type": request.GET["type"]} if request.GET.get("type") in IncidentType.values else {}
     form = f.IncidentCreateForm(request.POST or None, initial=initial)
     kind = (form.data.get("type") if form.is_bound else initial.get("type")) or IncidentType.INCIDENT
+    status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         try:
             incident = _create_with_contacts(request.user, form.cleaned_data)
         except (ValidationError, DomainError) as exc:
-            add_service_error(form, exc)
+            status = add_service_error(form, exc)
         else:
             messages.success(request, f"{incident.key} logged with priority {incident.priority}.")
             return redirect("incidents:detail", key=incident.key)
-    status = 400 if request.method == "POST" else 200
     context = {
         "form": form,
         "noun": services.record_noun(kind),
@@ -307,11 +307,12 @@ def act(request, key, name):
     if not allowed(request.user, incident):
         raise PermissionDenied("You cannot do that on this incident.")
     form = _form(name, incident, request.POST, request.FILES)
+    status = 400
     if form.is_valid():
         try:
             result = handler(incident, request.user, form.cleaned_data)
         except (ValidationError, DomainError) as exc:
-            add_service_error(form, exc)
+            status = add_service_error(form, exc)
         else:
             fresh = result if isinstance(result, Incident) else incident
             messages.success(
@@ -323,4 +324,4 @@ def act(request, key, name):
                 ),
             )
             return redirect(reverse("incidents:detail", kwargs={"key": incident.key}) + f"#{name}-done")
-    return _render_detail(request, incident, bound=(name, form), status=400)
+    return _render_detail(request, incident, bound=(name, form), status=status)

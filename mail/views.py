@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from incidents import permissions as incident_perms
 from tracker.exceptions import DomainError
-from tracker.forms import add_service_error
+from tracker.forms import add_service_error, message_service_error
 
 from . import services
 from .forms import MailboxForm, MailLogFilter
@@ -35,7 +35,7 @@ def comment_resend(request, comment):
     try:
         outbound_retry(outbound=mail)
     except DomainError as exc:
-        messages.error(request, exc.detail)
+        message_service_error(request, exc)
     else:
         messages.success(request, f"Sending the reply on {mail.incident.key} again.")
     return redirect("incidents:detail", key=mail.incident.key)
@@ -69,11 +69,12 @@ def mailbox_list(request, pk=None):
                 else:
                     services.mailbox_create(actor=request.user, **form.cleaned_data)
             except ValidationError as exc:
-                add_service_error(form, exc)
+                status = add_service_error(form, exc)
             else:
                 messages.success(request, f"Mailbox {form.cleaned_data['name']} saved.")
                 return redirect("mail:mailboxes")
-        status = 400
+        else:
+            status = 400
     mailboxes = Mailbox.objects.select_related("default_service", "default_customer").order_by("name")
     context = {"mailboxes": mailboxes, "form": form, "editing": editing}
     return render(request, "mail/mailboxes.html", context, status=status)
@@ -96,7 +97,7 @@ def mail_log_retry(request, pk):
     try:
         row = inbound_retry(message=row)
     except DomainError as exc:
-        messages.error(request, exc.detail)
+        message_service_error(request, exc)
     else:
         if row.outcome == "failed":
             messages.error(request, f"Still failing: {row.error}")

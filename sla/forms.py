@@ -106,19 +106,13 @@ class CalendarForm(forms.Form):
             "subdivision": d.get("subdivision", ""),
         }
 
-    def add_service_errors(self, errors: dict):
-        """Map the service's field names onto this form's fields."""
-        for field, messages in errors.items():
-            target = field
-            if field == "hours":
-                # Point at the weekday the message names, else at Monday's field.
-                target = next(
-                    (f"hours_{d}" for d in WEEKDAYS if str(messages[0]).startswith(f"{d}:")), "hours_mon"
-                )
-            if target not in self.fields:
-                target = None
-            for message in messages:
-                self.add_error(target, message)
+    def service_error_field(self, field: str, message: str) -> str:
+        """The form field for a service message (tracker.forms.add_service_error asks): the
+        service's `hours` is one field per weekday here."""
+        if field == "hours":
+            # Point at the weekday the message names, else at Monday's field.
+            return next((f"hours_{d}" for d in WEEKDAYS if message.startswith(f"{d}:")), "hours_mon")
+        return field
 
 
 class PolicyForm(forms.ModelForm):

@@ -42,18 +42,23 @@ def settings_home(request):
 def _calendar_form(request, calendar=None):
     _require(request.user, can_manage_sla)
     form = CalendarForm(request.POST or None, instance=calendar)
-    if request.method == "POST" and form.is_valid():
-        try:
-            if calendar is None:
-                saved = services.calendar_create(actor=request.user, **form.service_data())
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                if calendar is None:
+                    saved = services.calendar_create(actor=request.user, **form.service_data())
+                else:
+                    saved = services.calendar_update(
+                        calendar=calendar, actor=request.user, **form.service_data()
+                    )
+            except ValidationError as exc:
+                status = add_service_error(form, exc)
             else:
-                saved = services.calendar_update(calendar=calendar, actor=request.user, **form.service_data())
-        except ValidationError as exc:
-            form.add_service_errors(exc.message_dict)
-        else:
-            messages.success(request, f"Calendar “{saved.name}” saved.")
-            return redirect("sla:settings")
-    return render(request, "sla/calendar_form.html", {"form": form, "calendar": calendar})
+                messages.success(request, f"Calendar “{saved.name}” saved.")
+                return redirect("sla:settings")
+    return render(request, "sla/calendar_form.html", {"form": form, "calendar": calendar}, status=status)
 
 
 @login_required
@@ -69,24 +74,27 @@ def calendar_edit_view(request, pk):
 def _policy_form(request, policy=None):
     _require(request.user, can_manage_sla)
     form = PolicyForm(request.POST or None, instance=policy)
-    if request.method == "POST" and form.is_valid():
-        try:
-            if policy is None:
-                saved = services.policy_create(actor=request.user, **form.service_data())
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                if policy is None:
+                    saved = services.policy_create(actor=request.user, **form.service_data())
+                else:
+                    saved = services.policy_update(policy=policy, actor=request.user, **form.service_data())
+            except ValidationError as exc:
+                status = add_service_error(form, exc)
             else:
-                saved = services.policy_update(policy=policy, actor=request.user, **form.service_data())
-        except ValidationError as exc:
-            add_service_error(form, exc)
-        else:
-            note = ""
-            if SLAPolicy.objects.filter(pk=saved.pk, retarget_requested_at__isnull=False).exists():
-                note = (
-                    " The clocks it runs are being recomputed from their start"
-                    " (clocks already met or breached keep their outcome)."
-                )
-            messages.success(request, f"Policy “{saved.name}” saved.{note}")
-            return redirect("sla:settings")
-    return render(request, "sla/policy_form.html", {"form": form, "policy": policy})
+                note = ""
+                if SLAPolicy.objects.filter(pk=saved.pk, retarget_requested_at__isnull=False).exists():
+                    note = (
+                        " The clocks it runs are being recomputed from their start"
+                        " (clocks already met or breached keep their outcome)."
+                    )
+                messages.success(request, f"Policy “{saved.name}” saved.{note}")
+                return redirect("sla:settings")
+    return render(request, "sla/policy_form.html", {"form": form, "policy": policy}, status=status)
 
 
 @login_required

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from boards.models import Card
 from org.models import Team
-from tracker.exceptions import DomainError
-from tracker.forms import add_service_error
+from tracker.exceptions import DomainError, status_for
+from tracker.forms import add_service_error, message_service_error, service_error_text
 
 from . import permissions as perms
 from . import selectors, services
@@ -34,17 +34,6 @@ def _sprint(pk) -> Sprint:
         return selectors.sprint_get(pk)
     except Sprint.DoesNotExist:
         raise Http404("No such sprint.") from None
-
-
-def _refusal(request, exc):
-    if isinstance(exc, ValidationError):
-        text = "; ".join(
-            f"{'' if k == '__all__' else k + ': '}{' '.join(v)}"
-            for k, v in getattr(exc, "message_dict", {}).items()
-        ) or " ".join(exc.messages)
-    else:
-        text = exc.detail
-    messages.error(request, text)
 
 
 def _chart_data(sprint, history):
@@ -101,31 +90,35 @@ def sprint_list(request):
 
 def sprint_create(request):
     _require(perms.can_plan_sprint(request.user))
+    status = 200
     if request.method == "POST":
         form = SprintForm(request.POST)
+        status = 400
         if form.is_valid():
             try:
                 sprint = services.sprint_create(actor=request.user, **form.cleaned_data)
             except (ValidationError, DomainError) as exc:
-                add_service_error(form, exc)
+                status = add_service_error(form, exc)
             else:
                 messages.success(request, f"{sprint.name} created; plan it now.")
                 return redirect("sprints:plan", pk=sprint.pk)
     else:
         form = SprintForm(initial={"team": request.GET.get("team")})
-    return render(request, "sprints/form.html", {"form": form, "title": "New sprint"})
+    return render(request, "sprints/form.html", {"form": form, "title": "New sprint"}, status=status)
 
 
 def sprint_edit(request, pk):
     sprint = _sprint(pk)
     _require(perms.can_plan_sprint(request.user, sprint))
+    status = 200
     if request.method == "POST":
         form = SprintEditForm(request.POST, sprint=sprint)
+        status = 400
         if form.is_valid():
             try:
                 services.sprint_update(sprint=sprint, actor=request.user, **form.cleaned_data)
             except (ValidationError, DomainError) as exc:
-                add_service_error(form, exc)
+                status = add_service_error(form, exc)
             else:
                 messages.success(request, "Sprint saved.")
                 return redirect("sprints:detail", pk=sprint.pk)
@@ -142,7 +135,10 @@ def sprint_edit(request, pk):
             },
         )
     return render(
-        request, "sprints/form.html", {"form": form, "title": f"Edit {sprint.name}", "sprint": sprint}
+        request,
+        "sprints/form.html",
+        {"form": form, "title": f"Edit {sprint.name}", "sprint": sprint},
+        status=status,
     )
 
 
@@ -233,9 +229,9 @@ def sprint_start(request, pk):
             )
         except services.ConfirmationRequired as exc:
             messages.warning(request, exc.detail)
-            status = 409
+            status = status_for(exc)
         except (ValidationError, DomainError) as exc:
-            _refusal(request, exc)
+            message_service_error(request, exc)
             return redirect("sprints:detail", pk=sprint.pk)
         else:
             messages.success(request, f"{sprint.name} started; the commitment is recorded.")
@@ -272,9 +268,9 @@ def sprint_close(request, pk):
             )
         except services.ConfirmationRequired as exc:
             messages.warning(request, exc.detail)
-            status = 409
+            status = status_for(exc)
         except (ValidationError, DomainError) as exc:
-            _refusal(request, exc)
+            message_service_error(request, exc)
             return redirect("sprints:detail", pk=sprint.pk)
         else:
             messages.success(request, f"{sprint.name} closed.")
@@ -303,7 +299,7 @@ def member_update(request, pk, member_pk):
         try:
             services.sprint_member_update(member=member, actor=request.user, **form.cleaned_data)
         except (ValidationError, DomainError) as exc:
-            _refusal(request, exc)
+            message_service_error(request, exc)
         else:
             messages.success(request, f"Availability of {member.user.display_name} saved.")
     else:
@@ -368,11 +364,8 @@ def plan_move(request, pk):
         )
     except (ValidationError, DomainError) as exc:
         if request.headers.get("Accept") == "application/json":
-            status = 400 if isinstance(exc, ValidationError) else 409
-            return JsonResponse(
-                {"detail": " ".join(getattr(exc, "messages", [getattr(exc, "detail", "")]))}, status=status
-            )
-        _refusal(request, exc)
+            return JsonResponse({"detail": service_error_text(exc)}, status=status_for(exc))
+        message_service_error(request, exc)
     return _plan_redirect(request, sprint)
 
 
@@ -431,16 +424,18 @@ def team_settings(request, team_pk):
     if request.method == "POST":
         _require(can_edit)
         form = TeamSettingsForm(request.POST)
+        status = 400
         if form.is_valid():
             try:
                 services.team_settings_update(team=team, actor=request.user, **form.service_values())
             except (ValidationError, DomainError) as exc:
-                add_service_error(form, exc)
+                status = add_service_error(form, exc)
             else:
                 messages.success(request, f"{team.name}'s settings saved.")
                 return redirect("sprints:team_settings", team_pk=team.pk)
     else:
         form = TeamSettingsForm(initial=TeamSettingsForm.initial_for(team))
+        status = 200
     if not can_edit:
         for field in form.fields.values():
             field.disabled = True
@@ -456,6 +451,7 @@ def team_settings(request, team_pk):
             "rotation_order": services.rotation_order(team),
             "rotation": services.support_rotation_forecast(team, count=ROTATION_AHEAD),
         },
+        status=status,
     )
 
 
@@ -476,7 +472,7 @@ def _rotation_save(request, team):
     try:
         services.team_rotation_set(team=team, actor=request.user, users=order)
     except ValidationError as exc:
-        _refusal(request, exc)
+        message_service_error(request, exc)
     else:
         messages.success(request, f"{team.name}'s support rotation saved.")
     return redirect(reverse("sprints:team_settings", kwargs={"team_pk": team.pk}) + "#rotation")

@@ -21,11 +21,12 @@ def _require_manager(request):
 def webhook_list(request):
     _require_manager(request)
     form = SubscriptionForm(request.POST or None)
+    status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         try:
             subscription = subscription_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            add_service_error(form, exc)
+            status = add_service_error(form, exc)
         else:
             messages.success(request, f"Subscribed {subscription.url}. Its signing secret is shown below.")
             return redirect("webhooks:list")
@@ -35,7 +36,7 @@ def webhook_list(request):
         request,
         "webhooks/list.html",
         {"form": form, "subscriptions": subscriptions, "deliveries": deliveries},
-        status=400 if form.errors else 200,
+        status=status,
     )
 
 

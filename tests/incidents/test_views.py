@@ -64,10 +64,10 @@ def test_refused_transition_and_stale_version_are_shown_not_raised(client, org, 
     client.force_login(org.desk)
     close = reverse("incidents:action", kwargs={"key": incident.key, "name": "close"})
     r = client.post(close, {})
-    assert r.status_code == 400 and "Allowed next states" in r.content.decode()
+    assert r.status_code == 409 and "Allowed next states" in r.content.decode()
     hold = reverse("incidents:action", kwargs={"key": incident.key, "name": "hold"})
     r = client.post(hold, {"hold-reason": "awaiting_customer", "hold-version": 99})
-    assert r.status_code == 400 and "changed by someone else" in r.content.decode()
+    assert r.status_code == 409 and "changed by someone else" in r.content.decode()
     incident.refresh_from_db()
     assert incident.status == "new"
 

@@ -94,7 +94,7 @@ def test_create_form_shows_errors_next_to_fields_and_keeps_input(client, po_user
         {"team": team.pk, "name": "Keep me", "start": "2026-03-10", "end": "2026-03-01"},
     )
     html = r.content.decode()
-    assert r.status_code == 200
+    assert r.status_code == 400
     assert 'id="id_end_error"' in html and 'value="Keep me"' in html
     r = client.post(reverse("sprints:create"), {"team": team.pk, "name": "Good", "start": "2026-03-02"})
     assert r.status_code == 302
@@ -125,7 +125,7 @@ def test_team_settings_page(client, po_user, developer_user, team):
     r = client.post(
         url, {"capacity_unit": "hours", "sprint_length_days": 0, "support_allocation_percent": 300}
     )
-    assert r.status_code == 200 and 'id="id_support_allocation_percent_error"' in r.content.decode()
+    assert r.status_code == 400 and 'id="id_support_allocation_percent_error"' in r.content.decode()
     client.force_login(developer_user)
     assert client.get(url).status_code == 200
     assert client.post(url, {"capacity_unit": "points"}).status_code == 403

@@ -6,7 +6,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from tracker.exceptions import DomainError
+from tracker.exceptions import DomainError, status_for
 
 
 def validation_error_dict(exc: DjangoValidationError) -> dict:
@@ -20,12 +20,13 @@ def validation_error_dict(exc: DjangoValidationError) -> dict:
 
 def exception_handler(exc, context):
     """Map domain and Django exceptions to the error shapes of the API contract."""
-    if isinstance(exc, DomainError):
-        return Response({"code": exc.code, "detail": exc.detail}, status=status.HTTP_409_CONFLICT)
-    if isinstance(exc, DjangoValidationError):
-        return Response(validation_error_dict(exc), status=status.HTTP_400_BAD_REQUEST)
+    code = status_for(exc)  # the browser's form helper answers with the same code
     if isinstance(exc, DjangoPermissionDenied):
-        return Response({"detail": str(exc) or "Permission denied."}, status=status.HTTP_403_FORBIDDEN)
+        return Response({"detail": str(exc) or "Permission denied."}, status=code)
+    if isinstance(exc, DomainError):
+        return Response({"code": exc.code, "detail": exc.detail}, status=code)
+    if isinstance(exc, DjangoValidationError):
+        return Response(validation_error_dict(exc), status=code)
     if isinstance(exc, Http404):
         return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, (OperationalError, InterfaceError)):
