@@ -1,6 +1,9 @@
 """Django admin for calendars and policies: the same service validation and saving as the
 browser and the API; timers and events are read-only there."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
@@ -10,7 +13,8 @@ from .models import BusinessCalendar, PausePeriod, SLAEvent, SLAPolicy, SLATimer
 
 
 class _ServiceValidatedForm(forms.ModelForm):
-    clean_with = None
+    # The service's validation of the unsaved record (set by each subclass).
+    clean_with: Callable[[Any], None]
 
     def _post_clean(self):
         super()._post_clean()

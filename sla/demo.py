@@ -7,7 +7,7 @@ from .models import BusinessCalendar, SLAPolicy
 
 OFFICE = {d: [["09:00", "17:30"]] for d in ("mon", "tue", "wed", "thu", "fri")} | {"sat": [], "sun": []}
 
-POLICIES = (
+POLICIES: tuple[tuple[str, str, int, int, str, dict[str, bool]], ...] = (
     # priority, name, response, resolution, calendar key, actions
     (
         "P1",

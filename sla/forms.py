@@ -67,7 +67,6 @@ class CalendarForm(forms.Form):
                 **{f"hours_{d}": _hours_text((instance.hours or {}).get(d)) for d in WEEKDAYS},
             }
         super().__init__(*args, **kwargs)
-        self.day_fields = []
         for day in WEEKDAYS:
             name = f"hours_{day}"
             self.fields[name] = forms.CharField(

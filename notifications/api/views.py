@@ -1,6 +1,8 @@
 """The caller's own notifications over the API: the list (newest first, `?unread=true`), the
 unread count, and marking read. Nobody reads another user's notifications."""
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -14,7 +16,7 @@ from ..models import Kind, Notification
 
 
 class NotificationSerializer(serializers.ModelSerializer):
-    incident = serializers.PrimaryKeyRelatedField(read_only=True)
+    incident: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(read_only=True)
     kind = serializers.ChoiceField(choices=Kind.choices)
 
     class Meta:
