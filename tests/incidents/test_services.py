@@ -263,7 +263,7 @@ def test_declare_major_flags_and_queues_the_manager_mail_on_commit(
 ):
     queued = []
     monkeypatch.setattr(
-        "incidents.services.enqueue_on_commit", lambda task, *a: queued.append((task.name, a))
+        "incidents.services.assignment.enqueue_on_commit", lambda task, *a: queued.append((task.name, a))
     )
     incident = log_incident()
     incident = services.incident_declare_major(incident=incident, actor=org.manager, note="All merchants")
