@@ -37,7 +37,8 @@ def test_developer_drags_a_card_from_ready_to_in_progress(
     login(page, developer_user)
     page.goto(f"{live_server.url}/boards/{board.pk}/")
     source = page.locator(f"#card-{card.pk}")
-    drag(page, source, cell(page, doing, lane))
+    with page.expect_response(lambda r: "/move/" in r.url and r.status == 200):
+        drag(page, source, cell(page, doing, lane))
     page.wait_for_function(
         f"document.querySelector('ol.cell[data-column=\"{doing.pk}\"] #card-{card.pk}') !== null"
     )
@@ -75,6 +76,8 @@ def test_move_over_wip_max_asks_for_a_reason(page, live_server, login, developer
     page.wait_for_load_state("networkidle")
     move = CardMove.objects.filter(card=card).latest("id")
     assert move.to_column == doing and move.override_reason == reason
+    # The grid is re-read after the move: its column head then flags the override.
+    page.locator(f"#col-{doing.pk} .wip-over").wait_for(state="visible")
     assert "over wip max" in page.locator(f"#col-{doing.pk}").inner_text().lower()
 
 
