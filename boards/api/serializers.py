@@ -216,7 +216,7 @@ CARD_COMPUTED = ("incidents", "sla_due_at")
 def card_columns(serializer_class: type[serializers.Serializer]) -> dict[str, str]:
     """Output key -> card column of a card shape, for the database-built JSON."""
     fields = serializer_class().fields
-    return {name: field.source for name, field in fields.items() if name not in CARD_COMPUTED}
+    return {name: str(field.source) for name, field in fields.items() if name not in CARD_COMPUTED}
 
 
 class CardOutSerializer(BoardCardOutSerializer):
