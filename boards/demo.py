@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
+from incidents.models import Incident
 from tracker.exceptions import WipLimitExceeded
 
 from . import services
@@ -322,10 +323,6 @@ def _releases(board, log):
 
 
 def _link_incidents(board, ctx):
-    try:
-        from incidents.models import Incident
-    except ImportError:  # pragma: no cover - incidents app always present
-        return
     open_incidents = list(
         Incident.objects.exclude(status__in=["resolved", "closed", "cancelled"]).order_by("-id")[:2]
     )

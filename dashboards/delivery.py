@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q
 from django.utils import timezone
 
+from boards.metrics import board_metrics
 from boards.models import Card
 from sprints.selectors import team_history
 
@@ -68,8 +69,6 @@ def cycle_time_histogram(board, *, days=42, now=None) -> list[dict]:
 
 
 def delivery_dashboard(team, board, *, days=42) -> dict:
-    from boards.metrics import board_metrics
-
     history = team_history(team) if team is not None else []
     data = {
         "history": history,

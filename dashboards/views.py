@@ -4,12 +4,15 @@ from urllib.parse import urlencode
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F, Max
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from boards.models import Board
 from incidents import permissions as incident_perms
+from incidents.filters import IncidentFilter
+from incidents.selectors import QUEUE_SORTS, incident_queue, incident_sort
+from incidents.views import QUEUE_TABS
 from org.models import Team
 
 from . import exports, sla
@@ -186,8 +189,6 @@ def export(request, table):
     _require_sla_reader(request.user)
     _form, scope = _scope_or_400(request)
     if scope is None:
-        from django.http import HttpResponseBadRequest
-
         return HttpResponseBadRequest("Bad period or filter.")
     stamp = f"{scope.first_day:%Y%m%d}-{scope.last_day:%Y%m%d}"
     if table.startswith("compliance_") and table[11:] in sla.DIMENSIONS:
@@ -248,8 +249,6 @@ def _or_none(label):
 def _export_delivery(request, table):
     form = DeliveryFilterForm(request.GET or None)
     if request.GET and not form.is_valid():
-        from django.http import HttpResponseBadRequest
-
         return HttpResponseBadRequest("Bad filter.")
     data = form.cleaned_data if request.GET else {}
     days = data.get("days") or 42
@@ -289,10 +288,6 @@ def _export_delivery(request, table):
 
 def export_queue(request):
     """The incident queue as CSV with exactly the queue's tab, filters and sort."""
-    from incidents.filters import IncidentFilter
-    from incidents.selectors import QUEUE_SORTS, incident_queue, incident_sort
-    from incidents.views import QUEUE_TABS
-
     if not incident_perms.can_view_incidents(request.user):
         raise PermissionDenied("Your account has no role yet; ask an admin.")
     tab = request.GET.get("tab", "all")
@@ -306,8 +301,6 @@ def export_queue(request):
         data["status"] = "open"
     filterset = IncidentFilter(data, queryset=incident_queue(user=request.user, tab=tab), request=request)
     if not filterset.is_valid():
-        from django.http import JsonResponse
-
         return JsonResponse(filterset.errors, status=400)
     qs = incident_sort(filterset.qs.prefetch_related(None), sort)
     header, rows = exports.incident_rows(qs, extra=(("sla_due_at", "SLA due"),))

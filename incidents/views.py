@@ -7,6 +7,7 @@ same service and permission predicate as the API.
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from org.models import ServiceSupportModel
+from org.services import contacts_for_incident
 from tracker.exceptions import DomainError
 from tracker.forms import add_service_error
 
@@ -87,10 +89,6 @@ def queue(request):
 
 def _create_with_contacts(actor, cleaned: dict) -> Incident:
     """The log form's requester and copies become contacts in the incident's transaction."""
-    from django.db import transaction
-
-    from org.services import contacts_for_incident
-
     data = dict(cleaned)
     data.pop("requester_search", None)
     named = {k: data.pop(k, "") for k in ("new_contact_name", "new_contact_email")}

@@ -7,6 +7,7 @@ from urllib.parse import unquote, urlsplit
 from django.utils import timezone
 from imap_tools import AND, MailBox, MailBoxUnencrypted, MailMessageFlags
 
+from .inbound import inbound_process
 from .models import Mailbox
 
 logger = logging.getLogger(__name__)
@@ -27,8 +28,6 @@ def connect(imap_url: str, folder: str):
 
 def mailbox_poll(*, mailbox: Mailbox, limit: int = BATCH) -> dict:
     """Fetch up to `limit` unseen messages and process them. Returns counts per outcome."""
-    from .inbound import inbound_process
-
     counts: dict[str, int] = {}
     try:
         with connect(mailbox.imap_url, mailbox.folder) as client:

@@ -19,10 +19,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from mailparser_reply import EmailReplyParser
 
+from incidents.attachments import attachment_create, too_big_message
 from incidents.models import HoldReason, Incident, IncidentType, Status
 from incidents.services import incident_comment, incident_create, incident_transition
 from org.selectors import contact_for_address, customer_for_address
 from org.services import contact_get_or_create
+from tracker.exceptions import DomainError
 
 from .models import InboundMessage, Mailbox, OutboundMail, Outcome
 from .outbound import own_addresses
@@ -135,8 +137,6 @@ def bodies(msg) -> tuple[str, str]:
 
 def files_of(msg) -> tuple[list[tuple[str, bytes, str]], list[str]]:
     """The message's attachments as (name, bytes, type), and notes on those not kept."""
-    from incidents.attachments import too_big_message
-
     kept, notes = [], []
     for part in msg.walk():
         if part.is_multipart():
@@ -248,8 +248,6 @@ def _route(row: InboundMessage, msg, mailbox: Mailbox, at) -> None:
 
 
 def _attach(incident, files, *, contact, at):
-    from incidents.attachments import attachment_create
-
     for upload in files:
         attachment_create(incident=incident, upload=upload, contact=contact, at=at)
 
@@ -357,8 +355,6 @@ def _save_alone(row) -> InboundMessage:
 
 def inbound_retry(*, message: InboundMessage) -> InboundMessage:
     """Process a failed message again from its stored original (a person fixed the cause)."""
-    from tracker.exceptions import DomainError
-
     with transaction.atomic():
         row = InboundMessage.objects.select_for_update().select_related("mailbox").get(pk=message.pk)
         if row.outcome != Outcome.FAILED:

@@ -21,8 +21,9 @@ from django.utils import timezone
 from incidents.models import Comment, Incident, Status
 from incidents.services import comment_set_delivery
 from tracker.exceptions import DomainError
+from tracker.tasks import enqueue
 
-from .models import Mailbox, MailKind, OutboundMail, SendState
+from .models import InboundMessage, Mailbox, MailKind, OutboundMail, Outcome, SendState
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +38,6 @@ def subject_for(incident) -> str:
 
 def mailbox_for(incident) -> Mailbox | None:
     """The mailbox the incident's first mail came in through, else its service's mailbox."""
-    from .models import InboundMessage
-
     came_in = (
         InboundMessage.objects.filter(incident=incident)
         .order_by("received_at", "id")
@@ -96,15 +95,13 @@ def outbound_create(*, incident, kind: str, comment=None, at=None) -> OutboundMa
     )
     if comment is not None:
         comment_set_delivery(comment_id=comment.pk, state=SendState.PENDING)
-    from .tasks import mail_send
+    from .tasks import mail_send  # cycle: mail.tasks imports this module
 
     transaction.on_commit(lambda: _publish(mail_send, mail.pk))
     return mail
 
 
 def _publish(task, *args, countdown=None):
-    from tracker.tasks import enqueue
-
     if countdown:
         try:
             return task.apply_async(args=args, countdown=countdown, retry=False)
@@ -145,8 +142,6 @@ def thread_ids(incident, *, before: OutboundMail) -> list[str]:
     out = OutboundMail.objects.filter(incident=incident, created_at__lte=before.created_at).exclude(
         pk=before.pk
     )
-    from .models import InboundMessage, Outcome
-
     inbound = InboundMessage.objects.filter(
         incident=incident, outcome__in=[Outcome.INCIDENT, Outcome.COMMENT]
     ).exclude(message_id__startswith="<no-id.")
@@ -258,7 +253,7 @@ def outbound_send(*, outbound_id: int) -> str:
                 comment_set_delivery(comment_id=mail.comment_id, state=SendState.SENT)
             result = "sent"
     if result == "retry":
-        from .tasks import mail_send
+        from .tasks import mail_send  # cycle: mail.tasks imports this module
 
         _publish(mail_send, mail.pk, countdown=backoff_seconds(mail.attempts))
     return result
@@ -278,7 +273,7 @@ def outbound_retry(*, outbound: OutboundMail) -> OutboundMail:
         mail.save()
         if mail.comment_id:
             comment_set_delivery(comment_id=mail.comment_id, state=SendState.PENDING, error="Sending again.")
-        from .tasks import mail_send
+        from .tasks import mail_send  # cycle: mail.tasks imports this module
 
         transaction.on_commit(lambda: _publish(mail_send, mail.pk))
     return mail

@@ -4,12 +4,14 @@ from celery import shared_task
 
 from tracker.tasks import enqueue
 
+from .imap import mailbox_poll
+from .models import Mailbox
+from .outbound import outbound_due, outbound_send
+
 
 @shared_task(ignore_result=True, acks_late=True)
 def mail_send(outbound_id):
     """Send one outbound mail; a second run of a sent mail does nothing."""
-    from .outbound import outbound_send
-
     return outbound_send(outbound_id=outbound_id)
 
 
@@ -17,8 +19,6 @@ def mail_send(outbound_id):
 def mail_send_due():
     """Beat: publish again the pending mails whose publish was lost (broker down, worker
     killed between commit and publish) or whose backoff has passed."""
-    from .outbound import outbound_due
-
     due = outbound_due()
     for pk in due:
         enqueue(mail_send, pk)
@@ -29,9 +29,6 @@ def mail_send_due():
 def mail_poll():
     """Beat, every MAIL_POLL_SECONDS: poll each active mailbox. One mailbox's failure (kept
     on the mailbox for the settings page) does not stop the others."""
-    from .imap import mailbox_poll
-    from .models import Mailbox
-
     polled = 0
     for mailbox in (
         Mailbox.objects.filter(active=True)

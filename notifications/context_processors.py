@@ -1,5 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
+from .models import Notification
+
 
 def bell(request):
     """Unread count for the bell, queried only when a page actually shows it."""
@@ -8,8 +10,6 @@ def bell(request):
         return {}
 
     def unread():
-        from .models import Notification
-
         return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
 
     return {"notifications_unread": SimpleLazyObject(unread)}

@@ -70,7 +70,7 @@ class _EmailBatch:
         if self.inline:
             notifications_send_email(self.ids)
         else:
-            from .tasks import notifications_email
+            from .tasks import notifications_email  # cycle: notifications.tasks imports this module
 
             enqueue(notifications_email, self.ids)  # type: ignore[no-untyped-call]  # tracker.tasks is untyped
 

@@ -28,6 +28,8 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+import holidays
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME_RE = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 _DAY = timedelta(days=1)
@@ -171,8 +173,6 @@ def validate_country(country: str | None, subdivision: str | None = "") -> tuple
         if subdivision:
             raise ValueError("A subdivision needs a country.")
         return "", ""
-    import holidays
-
     supported = holidays.list_supported_countries()
     if country not in supported:
         raise ValueError(f"“{country}” is not a country with known public holidays (ISO 3166 code).")
@@ -229,8 +229,6 @@ def parse_calendar(
 # ------------------------------------------------------------------ holidays
 @lru_cache(maxsize=512)
 def _country_holidays(country: str, subdivision: str, year: int) -> frozenset[date]:
-    import holidays
-
     return frozenset(holidays.country_holidays(country, subdiv=subdivision or None, years=year).keys())
 
 

@@ -4,7 +4,10 @@ delivered twice, or re-run after a worker died mid-way, they fire nothing twice.
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
+
+from tracker.tasks import enqueue
 
 from . import services
 
@@ -14,10 +17,6 @@ logger = logging.getLogger(__name__)
 @shared_task(ignore_result=True)
 def sla_sweep():
     """Beat, every SLA_SWEEP_SECONDS: fire warnings and breaches that fell due."""
-    from django.conf import settings
-
-    from tracker.tasks import enqueue
-
     # Each run stays within one period; after downtime, a backlog left over is shared out
     # to another worker at once (SKIP LOCKED keeps concurrent sweepers apart).
     counts = services.sla_sweep_tick(max_seconds=settings.SLA_SWEEP_SECONDS)

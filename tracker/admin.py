@@ -10,12 +10,12 @@ many-to-many fields too), so the service's locks, audit rows and side effects (o
 happen exactly once. Fields no service changes are listed read-only by the subclass.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from tracker.exceptions import DomainError
-from tracker.forms import add_service_error
+from tracker.forms import add_service_error, service_error_text
 
 
 class _Rehearsal(Exception):
@@ -79,14 +79,11 @@ def service_action(description: str, service, *, verb: str):
 
     @admin.action(description=description)
     def action(model_admin, request, queryset):
-        from django.contrib import messages
-
         for record in queryset:
             try:
                 service(record, actor=request.user)
             except (DomainError, ValidationError) as exc:
-                detail = getattr(exc, "detail", None) or "; ".join(getattr(exc, "messages", [str(exc)]))
-                model_admin.message_user(request, f"{record}: {detail}", messages.ERROR)
+                model_admin.message_user(request, f"{record}: {service_error_text(exc)}", messages.ERROR)
             else:
                 model_admin.message_user(request, f"{record} {verb}.")
 

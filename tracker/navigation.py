@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
 
+from accounts.roles import has_role
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -35,8 +37,6 @@ NAV_ITEMS = (
 
 
 def nav_for(user):
-    from accounts.roles import has_role
-
     items = []
     for item in NAV_ITEMS:
         if item.roles and not has_role(user, *item.roles):

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -48,8 +49,6 @@ class CustomerSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "country", "email_domains"]
 
     def validate_email_domains(self, value):
-        from django.core.exceptions import ValidationError as DjangoValidationError
-
         try:
             return clean_email_domains(value, customer=self.instance)
         except DjangoValidationError as exc:

@@ -39,7 +39,7 @@ def lock_policies(policies: QuerySet[SLAPolicy]) -> list[int]:
 
 def request_retarget(policies: QuerySet[SLAPolicy]) -> None:
     """Ask for the clocks these policies run to be recomputed, after this commit."""
-    from ..tasks import sla_policy_retarget
+    from ..tasks import sla_policy_retarget  # cycle: sla.tasks imports sla.services
 
     pks = lock_policies(policies)
     SLAPolicy.objects.filter(pk__in=pks).update(retarget_requested_at=timezone.now())

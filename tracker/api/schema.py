@@ -19,6 +19,8 @@ from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework.permissions import AllowAny
 
+from .pagination import PageNumberPagination
+
 DETAIL = {
     "type": "object",
     "properties": {"detail": {"type": "string"}},
@@ -105,8 +107,6 @@ class AutoSchema(BaseAutoSchema):
         )
 
     def _page_numbers(self) -> bool:
-        from .pagination import PageNumberPagination
-
         if self.method != "GET":
             return False
         if any(getattr(p, "name", None) == "page" for p in self.get_override_parameters()):

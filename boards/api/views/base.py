@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from boards import permissions
 from boards.models import Board, Card, ReasonCode, ReasonKind
+from tracker.api.pagination import PageNumberPagination
 
 PAGE_PARAMETERS = [
     OpenApiParameter("page", int, description="Page number (from 1)."),
@@ -33,8 +34,6 @@ class BoardsApiView(APIView):
 
     @property
     def pagination_class(self):
-        from tracker.api.pagination import PageNumberPagination
-
         return PageNumberPagination
 
 

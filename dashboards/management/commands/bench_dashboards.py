@@ -11,12 +11,20 @@ import statistics
 import time
 from datetime import timedelta
 
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+
+from accounts.models import User
+from boards.models import Board, Card, Column, ColumnCategory
+from boards.services import board_create
+from incidents.models import Incident
+from org.models import Customer, Service, Team
+from sla.models import BusinessCalendar, SLAPolicy
 
 PREFIX = "BEN-"
 
@@ -35,8 +43,6 @@ class Command(BaseCommand):
             raise CommandError(
                 "bench_dashboards seeds with PostgreSQL set operations; point DATABASE_URL at one."
             )
-        from incidents.models import Incident
-
         existing = Incident.objects.filter(key__startswith=PREFIX).count()
         if opts["reseed"] or existing < opts["incidents"]:
             self._seed(opts["incidents"], opts["days"])
@@ -48,13 +54,6 @@ class Command(BaseCommand):
 
     # ------------------------------------------------------------------ seeding
     def _seed(self, n, days):
-        from accounts.models import User
-        from boards.models import Card, Column, ColumnCategory
-        from boards.services import board_create
-        from incidents.models import Incident
-        from org.models import Customer, Service, Team
-        from sla.models import BusinessCalendar, SLAPolicy
-
         started = time.monotonic()
         with transaction.atomic():
             Incident.objects.filter(key__startswith=PREFIX).delete()
@@ -87,11 +86,7 @@ class Command(BaseCommand):
             manager = User.objects.filter(username="bench-manager").first()
             if manager is None:
                 manager = User.objects.create_user("bench-manager", password=None, email="bench@example.com")
-                from django.contrib.auth.models import Group
-
                 manager.groups.add(Group.objects.get_or_create(name="manager")[0])
-            from boards.models import Board
-
             board = Board.objects.filter(name="Bench board").first()
             if board is None:
                 board = board_create(
@@ -225,10 +220,6 @@ class Command(BaseCommand):
 
     # ------------------------------------------------------------------ timing
     def _time(self, runs):
-        from accounts.models import User
-        from incidents.models import Incident
-        from org.models import Team
-
         manager = User.objects.get(username="bench-manager")
         client = Client(HTTP_HOST="localhost")
         client.force_login(manager)

@@ -8,6 +8,7 @@ at once and times the catch-up. Rows it creates are keyed BENCH-*; --reset remov
     DATABASE_URL=postgres://.../tandem_slabench manage.py bench_sla
 """
 
+import threading
 import time
 from datetime import timedelta
 
@@ -116,8 +117,6 @@ class Command(BaseCommand):
         )
 
     def _concurrent_sweeps(self, now, batch, n):
-        import threading
-
         results, errors = [], []
 
         def run():

@@ -21,6 +21,9 @@ from rest_framework.authtoken.models import Token
 from benchmarks import report, sections
 from benchmarks import seed as seeding
 from benchmarks.database import database_url, use_database
+from benchmarks.server import throughput
+from org.models import Service
+from tracker.celery import app
 
 FULL = {
     "incidents": 1_000_000, "due": 1_000, "catch_up": 100_000, "catch_up_batch": 5_000, "sweepers": 2,
@@ -62,8 +65,6 @@ class Command(BaseCommand):
 
         seeding.seed_demo(self.log)
         admin = get_user_model().objects.get(username="admin")
-        from org.models import Service
-
         services = list(Service.objects.filter(team__isnull=False).order_by("pk"))
         results["seed"] = seeding.seed_incidents(v["incidents"], v["due"], self.log)
 
@@ -120,8 +121,6 @@ class Command(BaseCommand):
 
     def _purge_queue(self):
         """Tasks the benchmark queued (webhooks, SLA actions) have no worker here."""
-        from tracker.celery import app
-
         try:
             with app.connection_for_write() as conn:
                 conn.default_channel.queue_purge("celery")
@@ -134,6 +133,4 @@ class Command(BaseCommand):
 
 
 def sections_throughput(*args, **kwargs):
-    from benchmarks.server import throughput
-
     return throughput(*args, **kwargs)
