@@ -1,5 +1,7 @@
 """Browser forms. They parse and label input; the rules are in incidents.services."""
 
+from typing import cast
+
 from django import forms
 from django.urls import reverse_lazy
 
@@ -7,6 +9,7 @@ from accounts.models import User
 from org.models import Contact, Customer, Service, Team
 
 from .models import HoldReason, Incident, IncidentType, Level, Priority, ResolutionCode
+from .selectors import related_objects  # cards and releases are the boards app's
 
 BLANK = [("", "—")]
 
@@ -94,7 +97,7 @@ class MultipleFileField(forms.FileField):
 
 class CommentForm(forms.Form):
     body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 4}))
-    files = MultipleFileField(
+    files = MultipleFileField(  # type: ignore[assignment]  # a field named files (the metaclass moves it off the class)
         required=False,
         label="Attach files",
         help_text="Choose files, drop them here, or paste a screenshot into the message.",
@@ -137,13 +140,17 @@ class AssignForm(VersionedForm):
         ids = set(incident.team.members.values_list("pk", flat=True)) | {
             u.pk for u in incident.participants.all()
         }
-        self.fields["assignee"].queryset = User.objects.filter(pk__in=ids, is_active=True).order_by(
-            "first_name", "username"
-        )
+        assignee = cast(forms.ModelChoiceField, self.fields["assignee"])
+        assignee.queryset = User.objects.filter(pk__in=ids, is_active=True).order_by("first_name", "username")
+
+
+class TeamChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Team) -> str:
+        return f"{obj.name} (tier {obj.tier})"
 
 
 class EscalateForm(VersionedForm):
-    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label="Choose a team…", label="To team")
+    team = TeamChoiceField(queryset=Team.objects.none(), empty_label="Choose a team…", label="To team")
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         label="Hand-over note",
@@ -152,8 +159,8 @@ class EscalateForm(VersionedForm):
 
     def __init__(self, *args, incident: Incident, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = Team.objects.exclude(pk=incident.team_id).order_by("tier", "name")
-        self.fields["team"].label_from_instance = lambda t: f"{t.name} (tier {t.tier})"
+        team = cast(forms.ModelChoiceField, self.fields["team"])
+        team.queryset = Team.objects.exclude(pk=incident.team_id).order_by("tier", "name")
 
 
 class TimeForm(forms.Form):
@@ -190,17 +197,12 @@ class MergeForm(forms.Form):
     note = forms.CharField(required=False, label="Note (optional)")
 
 
-def _cause_objects(field: str):
-    # Cards and releases are the boards app's: reached through the incident's relations.
-    return Incident._meta.get_field(field).related_model._default_manager
-
-
 class LinkCauseForm(forms.Form):
     card = forms.CharField(
         required=False, label="Caused by card (key)", widget=forms.TextInput(attrs={"placeholder": "DEV-311"})
     )
     release = forms.ModelChoiceField(
-        queryset=_cause_objects("caused_by_release").select_related("board"),
+        queryset=related_objects("caused_by_release").select_related("board"),
         required=False,
         label="Caused by release",
     )
@@ -209,7 +211,7 @@ class LinkCauseForm(forms.Form):
         key = (self.cleaned_data.get("card") or "").strip()
         if not key:
             return None
-        card = _cause_objects("caused_by_card").filter(key__iexact=key).first()
+        card = related_objects("caused_by_card").filter(key__iexact=key).first()
         if card is None:
             raise forms.ValidationError(f"No card {key.upper()}.")
         return card

@@ -22,7 +22,7 @@ QUEUE_SORTS = {
 }
 
 
-def _related_objects(relation: str) -> Manager[Any]:
+def related_objects(relation: str) -> Manager[Any]:
     """A higher app's records by the incident's relation to them (incidents never import it)."""
     model = cast("type[Model]", Incident._meta.get_field(relation).related_model)
     return model._default_manager
@@ -32,7 +32,7 @@ def incident_list(*, for_detail: bool = False) -> QuerySet[Incident]:
     """Incidents with everything a list row or the API shows, in a fixed number of queries."""
     # The SLA clocks and the board cards belong to higher apps: reached through their
     # reverse relations, the clocks' prefetch given by the SLA app (hooks.clock_reads).
-    card_links = _related_objects("card_links")
+    card_links = related_objects("card_links")
     qs = Incident.objects.select_related(
         "service", "team", "assignee", "customer", "reporter", "parent", "requester"
     ).prefetch_related(

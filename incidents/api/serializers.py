@@ -20,6 +20,7 @@ from ..models import (
     Status,
     TimeEntry,
 )
+from ..selectors import related_objects  # cards and releases are the boards app's
 
 UserRefSerializer = inline_serializer(
     "UserRef",
@@ -55,7 +56,7 @@ class IncidentSerializer(serializers.ModelSerializer):
     service_name = serializers.CharField(source="service.name", read_only=True)
     team_name = serializers.CharField(source="team.name", read_only=True)
     assignee_name = serializers.SerializerMethodField()
-    parent = serializers.SerializerMethodField()
+    parent = serializers.SerializerMethodField()  # type: ignore[assignment]  # a field named parent (the metaclass moves it off the class)
     sla_due_at = serializers.DateTimeField(read_only=True, allow_null=True)
     # "" until set: declared so the schema allows the blank value next to the choices.
     hold_reason = serializers.ChoiceField(choices=HoldReason.choices, allow_blank=True, read_only=True)
@@ -202,7 +203,7 @@ class DeclareMajorSerializer(serializers.Serializer):
 
 
 class MergeSerializer(serializers.Serializer):
-    parent = serializers.SlugRelatedField(slug_field="key", queryset=Incident.objects.all())
+    parent = serializers.SlugRelatedField(slug_field="key", queryset=Incident.objects.all())  # type: ignore[assignment]  # a field named parent (the metaclass moves it off the class)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
 
     def to_internal_value(self, data):
@@ -217,17 +218,12 @@ class MergeSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-def _cause_objects(field: str):
-    # Cards and releases are the boards app's: reached through the incident's relations.
-    return Incident._meta.get_field(field).related_model._default_manager
-
-
 class LinkCauseSerializer(serializers.Serializer):
     card = serializers.PrimaryKeyRelatedField(
-        queryset=_cause_objects("caused_by_card").all(), required=False, allow_null=True
+        queryset=related_objects("caused_by_card").all(), required=False, allow_null=True
     )
     release = serializers.PrimaryKeyRelatedField(
-        queryset=_cause_objects("caused_by_release").all(), required=False, allow_null=True
+        queryset=related_objects("caused_by_release").all(), required=False, allow_null=True
     )
 
 
