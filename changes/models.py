@@ -1,5 +1,7 @@
 """ITIL requests for change (RFCs) and the product owner's triage decisions."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -76,6 +78,10 @@ class ChangeRequest(models.Model):
     )
     created_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Not stored: set by `change_request_triage` on the request it returns, the escalation
+    # preview's numbers when an emergency entered a sprint (None otherwise).
+    sprint_impact: dict[str, Any] | None = None
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,10 +1,18 @@
+"""Reads of change requests: the filtered list and the triage queue."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from .models import TRIAGE_STATUSES, ChangeRequest, Kind
 
 
-def change_request_list(*, filters=None) -> QuerySet[ChangeRequest]:
+def change_request_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[ChangeRequest]:
     filters = filters or {}
     qs = ChangeRequest.objects.select_related("requester", "team", "card", "decided_by").annotate(
         incident_count=Count("incidents", distinct=True)
@@ -30,7 +38,9 @@ TRIAGE_SORTS = {
 }
 
 
-def triage_queue(*, filters=None, sort="oldest") -> QuerySet[ChangeRequest]:
+def triage_queue(
+    *, filters: Mapping[str, Any] | None = None, sort: str = "oldest"
+) -> QuerySet[ChangeRequest]:
     """Requests waiting for a decision; emergencies first unless sorted otherwise."""
     qs = change_request_list(filters={k: v for k, v in (filters or {}).items() if k != "status"})
     qs = qs.filter(status__in=TRIAGE_STATUSES)
@@ -41,5 +51,5 @@ def triage_queue(*, filters=None, sort="oldest") -> QuerySet[ChangeRequest]:
     return qs.order_by(emergency_first, *TRIAGE_SORTS.get(sort, TRIAGE_SORTS["oldest"]))
 
 
-def age_days(change, now=None):
+def age_days(change: ChangeRequest, now: datetime | None = None) -> int:
     return ((now or timezone.now()) - change.created_at).days

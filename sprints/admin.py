@@ -15,7 +15,7 @@ from .models import ScopeChange, Sprint, SprintCommitment, SprintMember, SprintS
 class SprintMemberInline(admin.TabularInline):
     model = SprintMember
     extra = 0
-    fields = ["user", "days_off", "hours_per_day", "focus_factor"]
+    fields = ("user", "days_off", "hours_per_day", "focus_factor")
     # Availability is edited on the sprint page or the API, where the service checks it.
     readonly_fields = fields
     can_delete = False

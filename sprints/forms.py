@@ -1,5 +1,7 @@
 """Browser forms for sprints: they parse and label input; the rules live in the services."""
 
+from typing import cast
+
 from django import forms
 
 from accounts.models import User
@@ -43,8 +45,12 @@ class SprintEditForm(forms.Form):
 
     def __init__(self, *args, sprint: Sprint, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["support_member"].queryset = sprint.team.members.order_by("username")
-        self.fields["board"].queryset = sprint.team.boards.order_by("name")
+        cast(
+            "forms.ModelChoiceField[User]", self.fields["support_member"]
+        ).queryset = sprint.team.members.order_by("username")
+        cast("forms.ModelChoiceField[Board]", self.fields["board"]).queryset = sprint.team.boards.order_by(
+            "name"
+        )
 
 
 class SprintCloseForm(forms.Form):
@@ -57,7 +63,9 @@ class SprintCloseForm(forms.Form):
 
     def __init__(self, *args, sprint: Sprint, choices, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["carry_over_to"].queryset = Sprint.objects.filter(pk__in=[s.pk for s in choices])
+        cast("forms.ModelChoiceField[Sprint]", self.fields["carry_over_to"]).queryset = Sprint.objects.filter(
+            pk__in=[s.pk for s in choices]
+        )
 
 
 class MemberForm(forms.Form):

@@ -3,15 +3,19 @@
 Every function here runs a fixed number of queries, whatever the number of cards.
 """
 
-from collections import defaultdict
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from decimal import Decimal
+from __future__ import annotations
 
-from django.db.models import F, Q, Sum
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 
-from boards.models import Card, ColumnCategory
+from boards.models import Board, Card, ColumnCategory
 from incidents.models import TimeEntry
 from org.models import CapacityUnit, Team
 
@@ -28,7 +32,7 @@ from .models import (
 
 HISTORY_CHART_SPRINTS = 6
 UNPLANNED_SOURCES = (WorkSource.ESCALATION, WorkSource.EMERGENCY_CHANGE, WorkSource.OTHER)
-SOURCE_LABELS = {
+SOURCE_LABELS: dict[str, str] = {
     WorkSource.ESCALATION: "Escalated incidents",
     WorkSource.EMERGENCY_CHANGE: "Emergency changes",
     WorkSource.OTHER: "Other added work",
@@ -36,7 +40,7 @@ SOURCE_LABELS = {
 }
 
 
-def sprint_list(*, team=None, state=None):
+def sprint_list(*, team: Team | None = None, state: str | None = None) -> QuerySet[Sprint]:
     qs = Sprint.objects.select_related("team", "board", "support_member")
     if team is not None:
         qs = qs.filter(team=team)
@@ -45,15 +49,15 @@ def sprint_list(*, team=None, state=None):
     return qs.order_by("team__name", "-start", "-pk")
 
 
-def sprint_get(pk) -> Sprint:
+def sprint_get(pk: int | str) -> Sprint:
     return Sprint.objects.select_related("team", "board", "support_member").get(pk=pk)
 
 
-def sprint_members(sprint: Sprint):
+def sprint_members(sprint: Sprint) -> list[SprintMember]:
     return list(sprint.members.select_related("user").order_by("user__username", "pk"))
 
 
-def _availability(members) -> list[calc.Availability]:
+def _availability(members: Iterable[SprintMember]) -> list[calc.Availability]:
     return [
         calc.Availability(
             user_id=m.user_id, days_off=m.days_off, hours_per_day=m.hours_per_day, focus_factor=m.focus_factor
@@ -73,18 +77,18 @@ def _history(sprint: Sprint) -> list[calc.PastSprint]:
         .order_by("-start", "-pk")
         .values("pk", "start", "end", "velocity")[: calc.HISTORY_SPRINTS]
     )
-    by_sprint = defaultdict(list)
+    by_sprint: defaultdict[int, list[SprintMember]] = defaultdict(list)
     for m in SprintMember.objects.filter(sprint_id__in=[p["pk"] for p in past]):
         by_sprint[m.sprint_id].append(m)
     result = []
     for p in past:
         days = calc.working_days(p["start"], p["end"])
         focused = sum((a.focused_days(days) for a in _availability(by_sprint[p["pk"]])), Decimal("0"))
-        result.append(calc.PastSprint(velocity=p["velocity"], focused_days=focused))
+        result.append(calc.PastSprint(velocity=calc.d(p["velocity"]), focused_days=focused))
     return result
 
 
-def sprint_capacity_get(sprint: Sprint, members=None) -> calc.Capacity:
+def sprint_capacity_get(sprint: Sprint, members: Sequence[SprintMember] | None = None) -> calc.Capacity:
     team = sprint.team
     if members is None:
         members = list(sprint.members.all())
@@ -100,7 +104,7 @@ def sprint_capacity_get(sprint: Sprint, members=None) -> calc.Capacity:
     )
 
 
-def _day_bounds(sprint: Sprint):
+def _day_bounds(sprint: Sprint) -> tuple[datetime, datetime]:
     tz = timezone.get_current_timezone()
     begin = timezone.make_aware(datetime.combine(sprint.start, time.min), tz)
     finish = timezone.make_aware(datetime.combine(sprint.end + timedelta(days=1), time.min), tz)
@@ -109,7 +113,7 @@ def _day_bounds(sprint: Sprint):
     return begin, finish
 
 
-def support_hours(sprint: Sprint, user_ids) -> Decimal:
+def support_hours(sprint: Sprint, user_ids: Sequence[int]) -> Decimal:
     """Hours team members logged on incidents during the sprint (so far)."""
     if sprint.state == SprintState.PLANNING or not user_ids:
         return Decimal("0")
@@ -120,7 +124,7 @@ def support_hours(sprint: Sprint, user_ids) -> Decimal:
     return Decimal(minutes or 0) / 60
 
 
-def _scope_filter(sprint: Sprint):
+def _scope_filter(sprint: Sprint) -> QuerySet[ScopeChange]:
     """Changes that count for the sprint: the carry-over at closing is not scope change
     during the sprint, it is the sprint ending."""
     qs = ScopeChange.objects.filter(sprint=sprint)
@@ -138,13 +142,13 @@ class PanelView:
     support_logged_hours: Decimal
 
     @property
-    def by_source(self):
+    def by_source(self) -> list[dict[str, Any]]:
         return [
             {"key": key, "label": SOURCE_LABELS.get(key, key), "value": value}
             for key, value in self.panel.unplanned_by_source.items()
         ]
 
-    def as_api(self):
+    def as_api(self) -> dict[str, Any]:
         p, member = self.panel, self.sprint.support_member
         return {
             "sprint": self.sprint.pk,
@@ -167,7 +171,12 @@ class PanelView:
         }
 
 
-def sprint_panel(sprint: Sprint, *, members=None, cards=None) -> PanelView:
+def sprint_panel(
+    sprint: Sprint,
+    *,
+    members: Sequence[SprintMember] | None = None,
+    cards: Sequence[Mapping[str, Any]] | None = None,
+) -> PanelView:
     """The capacity panel's numbers. `cards` (rows with pk, estimate, backlog_rank and the
     column category) may be passed when the caller already loaded them."""
     team = sprint.team
@@ -181,11 +190,12 @@ def sprint_panel(sprint: Sprint, *, members=None, cards=None) -> PanelView:
     if sprint.state == SprintState.PLANNING:
         committed = sum((calc.d(c["estimate"]) for c in cards), Decimal("0"))
         planned_ids = {c["pk"] for c in cards}
-        planned_delta, by_source, logged = Decimal("0"), {}, Decimal("0")
+        planned_delta, logged = Decimal("0"), Decimal("0")
+        by_source: dict[str, Decimal] = {}
     else:
         committed = calc.d(sprint.committed)
         planned_ids = set(SprintCommitment.objects.filter(sprint=sprint).values_list("card_id", flat=True))
-        sums = {
+        sums: dict[str, Decimal | None] = {
             row["source"]: row["total"]
             for row in _scope_filter(sprint).values("source").annotate(total=Sum("estimate_delta")).order_by()
         }
@@ -215,7 +225,7 @@ def sprint_panel(sprint: Sprint, *, members=None, cards=None) -> PanelView:
     )
 
 
-def sprint_cards(sprint: Sprint):
+def sprint_cards(sprint: Sprint) -> list[Card]:
     """The sprint's cards in rank order, with what their rows show."""
     return list(
         Card.objects.filter(sprint=sprint)
@@ -224,7 +234,7 @@ def sprint_cards(sprint: Sprint):
     )
 
 
-def backlog_cards(sprint: Sprint, limit=200):
+def backlog_cards(sprint: Sprint, limit: int = 200) -> list[Card]:
     """The product backlog next to a sprint: cards of the sprint's board (or the team's
     boards) in no sprint, not done, not cancelled, by rank."""
     qs = Card.objects.filter(sprint__isnull=True, cancelled_at__isnull=True).exclude(
@@ -234,22 +244,22 @@ def backlog_cards(sprint: Sprint, limit=200):
     return list(qs.select_related("column", "assignee").order_by("backlog_rank", "pk")[:limit])
 
 
-def scope_changes(sprint: Sprint):
+def scope_changes(sprint: Sprint) -> list[ScopeChange]:
     return list(
         ScopeChange.objects.filter(sprint=sprint).select_related("actor", "card").order_by("at", "pk")
     )
 
 
-def sprint_burndown(sprint: Sprint) -> list[dict]:
+def sprint_burndown(sprint: Sprint) -> list[dict[str, Any]]:
     if sprint.state == SprintState.PLANNING:
         return []
     tz = timezone.get_current_timezone()
-    changes = [
+    changes: list[tuple[date, Decimal]] = [
         (timezone.localtime(at, tz).date(), delta)
         for at, delta in _scope_filter(sprint).values_list("at", "estimate_delta")
     ]
-    done = [
-        (timezone.localtime(at, tz).date(), est)
+    done: list[tuple[date, Decimal]] = [
+        (timezone.localtime(at, tz).date(), calc.d(est))
         for at, est in Card.objects.filter(
             sprint=sprint, column__category=ColumnCategory.DONE, done_at__isnull=False
         ).values_list("done_at", "estimate")
@@ -267,7 +277,7 @@ def sprint_burndown(sprint: Sprint) -> list[dict]:
     )
 
 
-def team_history(team: Team, limit=HISTORY_CHART_SPRINTS) -> list[dict]:
+def team_history(team: Team, limit: int = HISTORY_CHART_SPRINTS) -> list[dict[str, Any]]:
     """Velocity and planned vs unplanned work of the team's last closed sprints, oldest
     first: the support tax over time."""
     sprints = list(
@@ -276,7 +286,7 @@ def team_history(team: Team, limit=HISTORY_CHART_SPRINTS) -> list[dict]:
     if not sprints:
         return []
     ids = [s.pk for s in sprints]
-    sums = defaultdict(dict)
+    sums: defaultdict[int, dict[str, Decimal]] = defaultdict(dict)
     for row in (
         ScopeChange.objects.filter(sprint_id__in=ids, at__lt=F("sprint__closed_at"))
         .values("sprint_id", "source")
@@ -284,18 +294,18 @@ def team_history(team: Team, limit=HISTORY_CHART_SPRINTS) -> list[dict]:
         .order_by()
     ):
         sums[row["sprint_id"]][row["source"]] = calc.d(row["total"])
-    logged = {}
+    logged: dict[int, Decimal] = {}
     if team.capacity_unit == CapacityUnit.HOURS:
         user_ids = list(team.members.values_list("pk", flat=True))
-        aggregates = {}
+        aggregates: dict[str, Sum] = {}
         for s in sprints:
             begin, finish = _day_bounds(s)
             aggregates[f"s{s.pk}"] = Sum("minutes", filter=Q(created_at__gte=begin, created_at__lt=finish))
         row = TimeEntry.objects.filter(user_id__in=user_ids).aggregate(**aggregates)
         logged = {s.pk: Decimal(row[f"s{s.pk}"] or 0) / 60 for s in sprints}
-    history = []
+    history: list[dict[str, Any]] = []
     for s in sprints:
-        by_source = {key: sums[s.pk].get(key, Decimal("0")) for key in UNPLANNED_SOURCES}
+        by_source: dict[str, Decimal] = {key: sums[s.pk].get(key, Decimal("0")) for key in UNPLANNED_SOURCES}
         if team.capacity_unit == CapacityUnit.HOURS:
             by_source["support_time"] = logged.get(s.pk, Decimal("0"))
         unplanned = sum(by_source.values(), Decimal("0"))
@@ -318,7 +328,7 @@ def team_history(team: Team, limit=HISTORY_CHART_SPRINTS) -> list[dict]:
     return history
 
 
-def active_sprint_for_board(board):
+def active_sprint_for_board(board: Board) -> Sprint | None:
     """The active sprint planning this board (or one of its teams), with its support member."""
     return (
         Sprint.objects.filter(state=SprintState.ACTIVE)
@@ -329,14 +339,14 @@ def active_sprint_for_board(board):
     )
 
 
-def open_sprints_for_team(team_id, exclude=None):
+def open_sprints_for_team(team_id: int, exclude: Sprint | None = None) -> list[Sprint]:
     qs = Sprint.objects.filter(team_id=team_id).exclude(state=SprintState.CLOSED)
     if exclude is not None:
         qs = qs.exclude(pk=exclude.pk)
     return list(qs.order_by("start", "pk"))
 
 
-def sprint_carry_overs(sprint: Sprint):
+def sprint_carry_overs(sprint: Sprint) -> list[SprintCarryOver]:
     """The closed sprint's unfinished cards and where each went."""
     return list(
         SprintCarryOver.objects.filter(sprint=sprint).select_related("card", "to_sprint").order_by("pk")

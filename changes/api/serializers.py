@@ -1,3 +1,5 @@
+from typing import Any
+
 from rest_framework import serializers
 
 from incidents.models import Incident
@@ -8,9 +10,11 @@ from ..models import ChangeRequest, Decision, Kind, Source
 
 
 class ChangeRequestSerializer(serializers.ModelSerializer):
-    incidents = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    incidents: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
     card_key = serializers.CharField(source="card.key", read_only=True, default=None, allow_null=True)
-    requester = serializers.PrimaryKeyRelatedField(read_only=True)
+    requester: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(read_only=True)
     incident_count = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -44,7 +48,8 @@ class ChangeRequestCreateSerializer(serializers.Serializer):
 
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    source = serializers.ChoiceField(choices=Source.choices, default=Source.SUPPORT)
+    # A declared field named "source" is plain DRF; the stubs see Field.source (a string).
+    source = serializers.ChoiceField(choices=Source.choices, default=Source.SUPPORT)  # type: ignore[assignment]
     kind = serializers.ChoiceField(choices=Kind.choices, default=Kind.NORMAL)
     justification = serializers.CharField(required=False, allow_blank=True, default="")
     incidents = serializers.PrimaryKeyRelatedField(

@@ -145,3 +145,30 @@ def test_accept_without_a_board_is_a_clear_error(dev_team, po_user, engineer_use
     with pytest.raises(ValidationError) as err:
         change_request_triage(change=change, decision="accept", actor=po_user)
     assert "no board" in str(err.value)
+
+
+@pytest.mark.parametrize("estimate", ["NaN", "sNaN", "Infinity"])
+def test_an_emergency_estimate_that_is_not_a_finite_number_is_a_field_error(
+    make_sprint, dev_team, po_user, engineer_user, estimate
+):
+    # Decimal("NaN") < 0 raises InvalidOperation: before, this was a 500, not a field message.
+    sprint = make_sprint(state=SprintState.ACTIVE)
+    change = change_request_create(
+        title="Hotfix", actor=engineer_user, team=dev_team, kind=Kind.EMERGENCY, justification="Outage"
+    )
+    with pytest.raises(ValidationError) as err:
+        change_request_triage(change=change, decision="accept", actor=po_user, estimate=estimate)
+    assert "estimate" in err.value.message_dict
+    change.refresh_from_db()
+    assert change.status == ChangeStatus.SUBMITTED and not ScopeChange.objects.filter(sprint=sprint).exists()
+
+
+def test_emergency_without_linked_incident_reports_its_sprint_impact(
+    make_sprint, dev_team, po_user, engineer_user
+):
+    make_sprint(state=SprintState.ACTIVE)
+    change = change_request_create(
+        title="Hotfix", actor=engineer_user, team=dev_team, kind=Kind.EMERGENCY, justification="Outage"
+    )
+    decided = change_request_triage(change=change, decision="accept", actor=po_user, estimate="2")
+    assert decided.sprint_impact is not None and decided.sprint_impact["estimate"] == 2.0

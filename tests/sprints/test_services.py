@@ -211,6 +211,21 @@ def test_availability_validation(sprint, po_user):
     assert {"days_off", "focus_factor"} <= set(exc.value.message_dict)
 
 
+@pytest.mark.parametrize("value", ["NaN", "sNaN"])
+def test_availability_and_estimate_that_are_not_numbers_are_field_errors(sprint, make_card, po_user, value):
+    # Decimal("NaN") compared with a bound raises InvalidOperation: before, a 500.
+    member = sprint.members.first()
+    with pytest.raises(ValidationError) as exc:
+        services.sprint_member_update(member=member, actor=po_user, days_off=value, hours_per_day="Infinity")
+    assert set(exc.value.message_dict) == {"days_off", "hours_per_day"}
+    card = make_card(estimate=3)
+    with pytest.raises(ValidationError) as exc:
+        services.card_estimate_set(card=card, estimate=value, actor=po_user)
+    assert "estimate" in exc.value.message_dict
+    card.refresh_from_db()
+    assert card.estimate == D("3")
+
+
 def test_at_risk_on_the_live_panel_follows_rank(sprint, make_card, po_user):
     sprint.team.support_allocation_percent = 0
     sprint.team.save()
