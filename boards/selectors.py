@@ -387,8 +387,6 @@ def release_cards(release: Release) -> list[Card]:
 def release_linked_incidents(release: Release) -> list[Incident]:
     """The incidents linked to the release's cards, each once with `via_cards` (the release's
     cards it is linked to, by key): two queries for any number."""
-    from incidents.models import Incident
-
     via = Prefetch(
         "cards", queryset=Card.objects.filter(release=release).order_by("key"), to_attr="via_cards"
     )

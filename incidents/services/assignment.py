@@ -156,7 +156,7 @@ def incident_declare_major(
     apply_changes(
         incident, actor=actor, at=at, values={"is_major": True}, event="declared_major", note=note or ""
     )
-    from ..tasks import incidents_notify_major
+    from ..tasks import incidents_notify_major  # cycle: incidents.tasks imports incidents.services
 
     enqueue_on_commit(incidents_notify_major, incident.pk)  # type: ignore[no-untyped-call]  # tracker.tasks is untyped
     return incident

@@ -168,7 +168,7 @@ def requeue_unhandled_events(
         .values_list("pk", flat=True)[:limit]
     )
     if ids:
-        from ..tasks import sla_handle_events
+        from ..tasks import sla_handle_events  # cycle: sla.tasks imports sla.services
 
         enqueue(sla_handle_events, ids)  # type: ignore[no-untyped-call]  # tracker.tasks is untyped
     return len(ids)

@@ -199,7 +199,7 @@ def test_sweep_task_shares_out_a_backlog(monkeypatch):
 
     queued = []
     monkeypatch.setattr(services, "sla_sweep_tick", lambda **kw: {"warnings": 0, "breaches": 5, "more": True})
-    monkeypatch.setattr("tracker.tasks.enqueue", lambda task, *a, **k: queued.append(task.name))
+    monkeypatch.setattr("sla.tasks.enqueue", lambda task, *a, **k: queued.append(task.name))
     monkeypatch.setattr(services, "policies_awaiting_retarget", lambda **kw: [])
     tasks.sla_sweep.run()
     assert queued == ["sla.tasks.sla_sweep"]
@@ -219,6 +219,6 @@ def test_sweep_task_queues_policy_edits_whose_task_never_ran(monkeypatch):
         services, "sla_sweep_tick", lambda **kw: {"warnings": 0, "breaches": 0, "more": False}
     )
     monkeypatch.setattr(services, "policies_awaiting_retarget", lambda **kw: [7])
-    monkeypatch.setattr("tracker.tasks.enqueue", lambda task, *a, **k: queued.append((task.name, a)))
+    monkeypatch.setattr("sla.tasks.enqueue", lambda task, *a, **k: queued.append((task.name, a)))
     tasks.sla_sweep.run()
     assert queued == [("sla.tasks.sla_policy_retarget", (7,))]
