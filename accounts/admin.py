@@ -7,7 +7,7 @@ from .services import user_access_record, user_access_snapshot
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    fieldsets = (*BaseUserAdmin.fieldsets, ("Tandem", {"fields": ("time_zone",)}))
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("Tandem", {"fields": ("time_zone",)}))
     list_display = ("username", "first_name", "last_name", "email", "time_zone", "is_staff")
 
     def save_model(self, request, obj, form, change):

@@ -1,7 +1,7 @@
 """The period and filter controls shared by the dashboards, their drill-downs and exports."""
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.db.models import Q, QuerySet
@@ -49,8 +49,8 @@ class Scope:
 
     start: datetime
     end: datetime
-    first_day: object
-    last_day: object
+    first_day: date
+    last_day: date
     team: Team | None = None
     service: Service | None = None
     customer: Customer | None = None

@@ -26,6 +26,8 @@ The segments, each non-negative, summing to delivered_at − reported:
 - release wait  = delivered_at − done_at
 """
 
+from typing import Any
+
 from django.db.models import (
     Avg,
     Case,
@@ -71,7 +73,7 @@ def lead_time_rows(scope: Scope | None = None):
     )
     if scope is not None:
         qs = qs.filter(incident__in=scope.incidents().values("pk"))
-    dt = DateTimeField()
+    dt: DateTimeField[Any, Any] = DateTimeField()
     first_tier_change = IncidentEvent.objects.filter(incident=OuterRef("incident_id"), field="tier").order_by(
         "at", "pk"
     )

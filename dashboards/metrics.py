@@ -42,7 +42,8 @@ def _lookups(condition: Q):
         if isinstance(child, Q):
             yield from _lookups(child)
         else:
-            yield child[0]
+            # A child that is not a Q is a (lookup, value) pair; the stubs type it as any node.
+            yield child[0]  # type: ignore[index]
 
 
 def _check_timer_condition(condition: Q):
@@ -163,9 +164,8 @@ def timer_rollup(
             rollup.trend.setdefault(date.fromisoformat(value[:10]), {})[metric] = counts
         else:
             key = dim.removesuffix("_id")
-            if value is not None and dim != "priority":
-                value = int(value)
-            rollup.by.setdefault(key, {}).setdefault(value, {})[metric] = counts
+            member = int(value) if value is not None and dim != "priority" else value
+            rollup.by.setdefault(key, {}).setdefault(member, {})[metric] = counts
     return rollup
 
 

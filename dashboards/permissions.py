@@ -13,22 +13,26 @@ the API and the navigation alike, so no entry point grants more than another.
   admins; who changed which setting is a manager's question (SPEC §16).
 """
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
 from accounts.roles import Role, has_role
+
+User = AbstractBaseUser | AnonymousUser
 
 SLA_REPORT_READERS = (Role.MANAGER,)
 DELIVERY_REPORT_READERS = (Role.MANAGER, Role.PRODUCT_OWNER)
 
 
-def can_read_sla_reports(user) -> bool:
+def can_read_sla_reports(user: User) -> bool:
     """SLA compliance, breaches, at-risk clocks, MTTA/MTTR: managers (superusers hold every role)."""
     return has_role(user, *SLA_REPORT_READERS)
 
 
-def can_read_audit_log(user) -> bool:
+def can_read_audit_log(user: User) -> bool:
     """Who changed which configuration, when, old → new: managers."""
     return has_role(user, Role.MANAGER)
 
 
-def can_read_delivery_reports(user) -> bool:
+def can_read_delivery_reports(user: User) -> bool:
     """Velocity, the support tax, flow and lead time: managers and product owners."""
     return has_role(user, *DELIVERY_REPORT_READERS)

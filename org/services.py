@@ -2,12 +2,14 @@
 these, so an address is normalised and checked the same way everywhere."""
 
 import re
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError
 
 from audit.services import audit_created, audit_deleted, audit_snapshot, audit_updated
@@ -208,33 +210,40 @@ SERVICE_FIELDS = ("name", "description", "team", "support_team", "support_model"
 CUSTOMER_FIELDS = ("name", "country", "email_domains")
 PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
 
+Actor = AbstractBaseUser | AnonymousUser | None
+Values = dict[str, Any]
+Errors = dict[str, list[str]]
+_M = TypeVar("_M", bound=models.Model)
 
-def _whole(value, low: int, high: int) -> bool:
+
+def _whole(value: object, low: int, high: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
-def _unknown_fields(values: dict, allowed) -> None:
+def _unknown_fields(values: Values, allowed: Iterable[str]) -> None:
     unknown = sorted(set(values) - set(allowed))
     if unknown:
         raise ValidationError({name: ["This field cannot be set here."] for name in unknown})
 
 
-def _clean_name(values: dict, errors: dict, model, instance, what: str) -> None:
+def _clean_name(
+    values: Values, errors: Errors, model: type[models.Model], instance: models.Model | None, what: str
+) -> None:
     if "name" not in values:
         return
     name = (values["name"] or "").strip()
     values["name"] = name
     if not name:
         errors["name"] = [f"Give the {what} a name."]
-    elif model.objects.filter(name__iexact=name).exclude(pk=getattr(instance, "pk", None)).exists():
+    elif model._default_manager.filter(name__iexact=name).exclude(pk=getattr(instance, "pk", None)).exists():
         errors["name"] = [f"A {what} with this name already exists."]
 
 
-def _clean_estimates(estimates, errors: dict):
+def _clean_estimates(estimates: object, errors: Errors) -> object:
     if not isinstance(estimates, dict) or set(estimates) - set(PRIORITIES):
         errors["default_estimates"] = ["Give estimates for priorities P1 to P5 only."]
         return estimates
-    cleaned = {}
+    cleaned: dict[str, int | float] = {}
     for key in PRIORITIES:
         if key not in estimates or estimates[key] in (None, ""):
             continue
@@ -250,9 +259,9 @@ def _clean_estimates(estimates, errors: dict):
     return cleaned
 
 
-def _clean_team(values: dict, team: Team | None) -> dict:
+def _clean_team(values: Values, team: Team | None) -> Values:
     """The team's values after the rules, or a ValidationError naming each bad field."""
-    errors: dict = {}
+    errors: Errors = {}
     _clean_name(values, errors, Team, team, "team")
     tier = values.get("tier", team.tier if team else Tier.ONE)
     is_dev = values.get("is_development", team.is_development if team else False)
@@ -281,7 +290,7 @@ def _clean_team(values: dict, team: Team | None) -> dict:
         # Delivery settings belong to development teams: a support group keeps the defaults.
         for field in TEAM_SETTING_FIELDS:
             if field in values and field not in errors:
-                current = getattr(team, field) if team else Team._meta.get_field(field).get_default()
+                current = getattr(team, field) if team else _field_default(Team, field)
                 if values[field] != current:
                     errors[field] = ["Only development teams have delivery settings."]
     if "email" in values:
@@ -296,7 +305,14 @@ def _clean_team(values: dict, team: Team | None) -> dict:
     return values
 
 
-def _save(instance, values: dict) -> None:
+def _field_default(model: type[models.Model], name: str) -> Any:
+    field = model._meta.get_field(name)
+    # Every delivery setting is a concrete field (the union also covers relations).
+    assert isinstance(field, models.Field)
+    return field.get_default()
+
+
+def _save(instance: models.Model, values: Values) -> None:
     if instance.pk is None:
         for field, value in values.items():
             setattr(instance, field, value)
@@ -310,7 +326,7 @@ def _save(instance, values: dict) -> None:
 
 
 @transaction.atomic
-def team_create(*, actor, **values) -> Team:
+def team_create(*, actor: Actor, **values: Any) -> Team:
     """A support group (tier 1 or 2) or a development team (tier 3)."""
     _unknown_fields(values, TEAM_FIELDS)
     values.setdefault("name", "")
@@ -325,7 +341,7 @@ def team_create(*, actor, **values) -> Team:
 
 
 @transaction.atomic
-def team_update(*, team: Team, actor, **values) -> Team:
+def team_update(*, team: Team, actor: Actor, **values: Any) -> Team:
     """Change a team, locked against a concurrent change of the same team."""
     _unknown_fields(values, TEAM_FIELDS)
     team = Team.objects.select_for_update().get(pk=team.pk)
@@ -339,8 +355,8 @@ def team_update(*, team: Team, actor, **values) -> Team:
     return team
 
 
-def _clean_service(values: dict, service: Service | None) -> dict:
-    errors: dict = {}
+def _clean_service(values: Values, service: Service | None) -> Values:
+    errors: Errors = {}
     _clean_name(values, errors, Service, service, "service")
     team = values.get("team", service.team if service else None)
     if "team" in values and team is not None and not team.is_development:
@@ -361,7 +377,7 @@ def _clean_service(values: dict, service: Service | None) -> dict:
 
 
 @transaction.atomic
-def service_create(*, actor, **values) -> Service:
+def service_create(*, actor: Actor, **values: Any) -> Service:
     _unknown_fields(values, SERVICE_FIELDS)
     values.setdefault("name", "")
     service = Service()
@@ -371,7 +387,7 @@ def service_create(*, actor, **values) -> Service:
 
 
 @transaction.atomic
-def service_update(*, service: Service, actor, **values) -> Service:
+def service_update(*, service: Service, actor: Actor, **values: Any) -> Service:
     _unknown_fields(values, SERVICE_FIELDS)
     service = Service.objects.select_for_update().get(pk=service.pk)
     values = _clean_service(values, service)
@@ -381,8 +397,8 @@ def service_update(*, service: Service, actor, **values) -> Service:
     return service
 
 
-def _clean_customer(values: dict, customer: Customer | None) -> dict:
-    errors: dict = {}
+def _clean_customer(values: Values, customer: Customer | None) -> Values:
+    errors: Errors = {}
     _clean_name(values, errors, Customer, customer, "customer")
     if "country" in values:
         country = (values["country"] or "").strip().upper()
@@ -400,7 +416,7 @@ def _clean_customer(values: dict, customer: Customer | None) -> dict:
 
 
 @transaction.atomic
-def customer_create(*, actor, **values) -> Customer:
+def customer_create(*, actor: Actor, **values: Any) -> Customer:
     _unknown_fields(values, CUSTOMER_FIELDS)
     values.setdefault("name", "")
     customer = Customer()
@@ -410,7 +426,7 @@ def customer_create(*, actor, **values) -> Customer:
 
 
 @transaction.atomic
-def customer_update(*, customer: Customer, actor, **values) -> Customer:
+def customer_update(*, customer: Customer, actor: Actor, **values: Any) -> Customer:
     _unknown_fields(values, CUSTOMER_FIELDS)
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     values = _clean_customer(values, customer)
@@ -420,10 +436,10 @@ def customer_update(*, customer: Customer, actor, **values) -> Customer:
     return customer
 
 
-def _delete(instance, *, actor, what: str) -> None:
+def _delete(instance: _M, *, actor: Actor, what: str) -> None:
     """Delete a record still unused, with its audit row; a record in use stays (400)."""
     model = type(instance)
-    instance = model.objects.select_for_update().get(pk=instance.pk)
+    instance = model._default_manager.select_for_update().get(pk=instance.pk)
     before, pk = audit_snapshot(instance), instance.pk
     try:
         with transaction.atomic():
@@ -436,15 +452,15 @@ def _delete(instance, *, actor, what: str) -> None:
 
 
 @transaction.atomic
-def team_delete(*, team: Team, actor) -> None:
+def team_delete(*, team: Team, actor: Actor) -> None:
     _delete(team, actor=actor, what="Team")
 
 
 @transaction.atomic
-def service_delete(*, service: Service, actor) -> None:
+def service_delete(*, service: Service, actor: Actor) -> None:
     _delete(service, actor=actor, what="Service")
 
 
 @transaction.atomic
-def customer_delete(*, customer: Customer, actor) -> None:
+def customer_delete(*, customer: Customer, actor: Actor) -> None:
     _delete(customer, actor=actor, what="Customer")

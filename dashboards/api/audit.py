@@ -1,5 +1,7 @@
 """`GET /api/v1/audit-log/` (managers): the configuration audit log, newest first."""
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -21,7 +23,9 @@ class CanReadAuditLog(BasePermission):
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):
-    actor = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    actor: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True
+    )
     actor_name = serializers.SerializerMethodField()
     action = serializers.ChoiceField(choices=AuditAction.choices)
     changes = serializers.DictField(

@@ -1,5 +1,8 @@
 """Teams, services and customers: readable by all staff, maintained by managers."""
 
+from collections.abc import Callable
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.response import Response
@@ -39,9 +42,9 @@ class _ServiceWrites:
     """Creates, updates and deletes call the org service (its lock, its rules, its audit
     row); the serializer only parses the body. `*_with` name the services."""
 
-    create_with = None
-    update_with = None
-    delete_with = None
+    create_with: Callable[..., Any]
+    update_with: Callable[..., Any]
+    delete_with: Callable[..., Any]
     record_name = ""
 
     def perform_create(self, serializer):
