@@ -96,6 +96,23 @@ def rows(results: dict) -> list[tuple[str, str]]:
                         f"{_ms(r['p50_ms'])} / {_ms(r['p95_ms'])} / {r['queries']}",
                     )
                 )
+    m = results.get("mail")
+    if m:
+        out.append(
+            (
+                f"mail ingest from Dovecot ({m['ingest_messages']:,}, {m['ingest_replies']:,} replies)",
+                f"{m['ingest_per_second']:,}/s ({m['ingest_logged']:,} in {m['ingest_seconds']} s, "
+                f"{m['ingest_incidents_opened']:,} opened)",
+            )
+        )
+        out.append(
+            (
+                f"mail outbound: {m['outbound_replies']:,} replies to an SMTP sink",
+                f"{m['outbound_seconds']} s ({m['outbound_received']:,} received)",
+            )
+        )
+    elif "mail_error" in results:
+        out.append(("mail section", f"skipped: {results['mail_error']}"))
     t = results.get("throughput")
     if t:
         for label in ("incident list", "incident create"):

@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from rest_framework.authtoken.models import Token
 
+from benchmarks import mail as mail_section
 from benchmarks import report, sections
 from benchmarks import seed as seeding
 from benchmarks.database import database_url, use_database
@@ -29,11 +30,13 @@ FULL = {
     "incidents": 1_000_000, "due": 1_000, "catch_up": 100_000, "catch_up_batch": 5_000, "sweepers": 2,
     "boards": [2_000, 5_000], "sprints": 30, "runs": 30, "board_runs": 15, "escalations": 20,
     "creations": 300, "dashboard_incidents": 100_000, "server_seconds": 20,
+    "mail_ingest": 5_000, "mail_outbound": 1_000,
 }  # fmt: skip
 QUICK = {
     "incidents": 20_000, "due": 200, "catch_up": 2_000, "catch_up_batch": 500, "sweepers": 2,
     "boards": [200, 500], "sprints": 30, "runs": 5, "board_runs": 5, "escalations": 5,
     "creations": 30, "dashboard_incidents": 5_000, "server_seconds": 5,
+    "mail_ingest": 100, "mail_outbound": 100,
 }  # fmt: skip
 
 
@@ -99,6 +102,15 @@ class Command(BaseCommand):
 
         self.log("incident creation through the API")
         results["creation"] = sections.creation_rate(admin, services, v["creations"], self.log)
+
+        self.log(f"customer channel: {v['mail_ingest']:,} mails in, {v['mail_outbound']:,} replies out")
+        try:
+            results["mail"] = mail_section.mail_channel(
+                admin, services[0], v["mail_ingest"], v["mail_outbound"], self.log
+            )
+        except RuntimeError as exc:
+            self.log(f"  mail section skipped: {exc}")
+            results["mail_error"] = str(exc)
 
         if not no_server:
             self.log("throughput under gunicorn + wrk")

@@ -1,0 +1,149 @@
+"""The customer channel's section (issue 16): mail ingested from a real Dovecot through the
+real poller, and staff replies sent to a local aiosmtpd sink. The servers are the channel
+tests' own (tests/channel/mailservers.py)."""
+
+import os
+import shutil
+import tempfile
+import time
+
+from django.test import override_settings
+
+from incidents.models import Incident, Status
+from incidents.services import incident_comment
+from mail.imap import mailbox_poll
+from mail.inbound import KEY_IN_SUBJECT
+from mail.models import InboundMessage, Mailbox, MailKind, OutboundMail, SendState
+from mail.outbound import outbound_send
+from org.models import Customer
+from org.services import customer_set_email_domains
+from tests.channel.mailservers import Dovecot, SmtpSink
+from tests.channel.test_inbound import mail
+
+from .measure import Stopwatch
+
+DOMAIN = "bench-mail.example"
+REPLY_SHARE = 0.6
+
+
+def _messages(n: int, keys: list[str]) -> tuple[list[bytes], int]:
+    """n mails from 50 senders at the customer's domain: 60% replies to existing incidents
+    (the key in the subject, as a mail client's "Re:" keeps it), 40% new problems."""
+    replies = round(n * REPLY_SHARE)
+    out = []
+    for i in range(n):
+        sender = f"Customer {i % 50} <c{i % 50}@{DOMAIN}>"
+        if i < replies:
+            subject = f"Re: [{keys[i % len(keys)]}] Our order fails"
+            body = f"Still failing, attempt {i}.\n\nOn Monday Tandem wrote:\n> Which order?"
+        else:
+            subject, body = f"Bench mail problem {i}", f"Order {i} cannot be paid."
+        message_id = f"<bench-{i}-{time.time_ns()}@{DOMAIN}>"
+        out.append(mail(sender=sender, subject=subject, body=body, message_id=message_id))
+    return out, replies
+
+
+def _servers_available() -> str:
+    if not os.path.exists("/usr/sbin/dovecot"):
+        return "dovecot-imapd is not installed"
+    if os.geteuid() != 0:
+        return "the throwaway Dovecot needs root"
+    return ""
+
+
+def mail_channel(admin, service, n_ingest: int, n_outbound: int, log) -> dict:
+    """Ingest n_ingest mails from Dovecot (messages/s end to end through mailbox_poll), then
+    send n_outbound staff replies to an SMTP sink (seconds)."""
+    why = _servers_available()
+    if why:
+        raise RuntimeError(why)
+    customer, _ = Customer.objects.get_or_create(name="Bench Mail Customer")
+    customer_set_email_domains(customer=customer, domains=[DOMAIN])
+    # Keys a reply's subject threads by (the seeded BENCH-n keys are the seed's own).
+    candidates = (
+        Incident.objects.exclude(status__in=[Status.CLOSED, Status.CANCELLED, Status.RESOLVED])
+        .order_by("-pk")
+        .values_list("key", flat=True)[:5000]
+    )
+    keys = [k for k in candidates if KEY_IN_SUBJECT.fullmatch(f"[{k}]")][:200]
+    if not keys:
+        raise RuntimeError("no open incident to reply to")
+    directory = tempfile.mkdtemp(prefix="tandem-bench-dovecot-")
+    dovecot, sink = Dovecot(directory).start(), SmtpSink().start()
+    try:
+        box = Mailbox.objects.create(
+            name="Bench support", address="bench-support@tandem.example", default_service=service,
+            default_customer=customer, imap_url=dovecot.url,
+        )  # fmt: skip
+        raws, replies = _messages(n_ingest, keys)
+        with Stopwatch() as appended:
+            dovecot.append(*raws)
+        log(f"  {n_ingest:,} mails appended to Dovecot in {appended.seconds:.1f} s ({replies:,} replies)")
+        incidents_before = Incident.objects.count()
+        polls, outcomes = 0, {}
+        with Stopwatch() as ingest:
+            while counts := mailbox_poll(mailbox=box):
+                polls += 1
+                for k, v in counts.items():
+                    outcomes[k] = outcomes.get(k, 0) + v
+        logged = InboundMessage.objects.filter(mailbox=box).count()
+        opened = Incident.objects.count() - incidents_before
+        per_second = round(logged / ingest.seconds, 1) if ingest.seconds else None
+        log(
+            f"  ingest: {logged:,} mails in {ingest.seconds:.1f} s = {per_second}/s over {polls} polls; "
+            f"{outcomes}; {opened:,} incidents opened; {dovecot.unseen()} left unseen"
+        )
+
+        targets = list(
+            Incident.objects.filter(customer=customer, requester__isnull=False).order_by("pk")[:200]
+        )
+        if not targets:
+            raise RuntimeError("the ingest opened no incident to reply to")
+        first_reply = OutboundMail.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        with Stopwatch() as commented:
+            for i in range(n_outbound):
+                incident_comment(
+                    incident=targets[i % len(targets)], actor=admin, public=True,
+                    body=f"Thanks, we are looking at it (update {i}).",
+                )  # fmt: skip
+        pending = list(
+            OutboundMail.objects.filter(pk__gt=first_reply, kind=MailKind.REPLY, state=SendState.PENDING)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        smtp = {
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend", "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": sink.port, "EMAIL_USE_TLS": False, "EMAIL_USE_SSL": False,
+            "EMAIL_HOST_USER": "", "EMAIL_HOST_PASSWORD": "", "EMAIL_TIMEOUT": 10,
+        }  # fmt: skip
+        results = {}
+        with override_settings(**smtp), Stopwatch() as sending:
+            for pk in pending:
+                outcome = outbound_send(outbound_id=pk)
+                results[outcome] = results.get(outcome, 0) + 1
+            received = len(sink.wait_for(len(pending), timeout=60))
+        log(
+            f"  outbound: {len(pending):,} replies queued in {commented.seconds:.1f} s, sent in "
+            f"{sending.seconds:.1f} s {results}; the sink received {received:,}"
+        )
+        return {
+            "ingest_messages": n_ingest,
+            "ingest_replies": replies,
+            "ingest_logged": logged,
+            "ingest_outcomes": outcomes,
+            "ingest_incidents_opened": opened,
+            "ingest_polls": polls,
+            "ingest_seconds": round(ingest.seconds, 2),
+            "ingest_per_second": per_second,
+            "append_seconds": round(appended.seconds, 2),
+            "outbound_replies": n_outbound,
+            "outbound_queued": len(pending),
+            "outbound_queue_seconds": round(commented.seconds, 2),
+            "outbound_results": results,
+            "outbound_received": received,
+            "outbound_seconds": round(sending.seconds, 2),
+        }
+    finally:
+        sink.stop()
+        dovecot.stop()
+        shutil.rmtree(directory, ignore_errors=True)
