@@ -47,3 +47,7 @@ def test_quick_benchmark_runs_end_to_end(tmp_path):
     figures = json.loads(out.read_text())
     assert figures["seed"]["incidents"] > 0
     assert "dashboards" in figures and "total run time" in result.stdout
+    mail = figures["mail"]  # the customer channel's section ran against Dovecot and the sink
+    assert mail["ingest_logged"] == mail["ingest_messages"] and mail["ingest_per_second"] > 0
+    assert mail["ingest_outcomes"].get("comment") == mail["ingest_replies"]
+    assert mail["outbound_received"] == mail["outbound_replies"] and mail["outbound_seconds"] > 0
