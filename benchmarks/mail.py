@@ -80,7 +80,8 @@ def mail_channel(admin, service, n_ingest: int, n_outbound: int, log) -> dict:
             dovecot.append(*raws)
         log(f"  {n_ingest:,} mails appended to Dovecot in {appended.seconds:.1f} s ({replies:,} replies)")
         incidents_before = Incident.objects.count()
-        polls, outcomes = 0, {}
+        polls = 0
+        outcomes: dict[str, int] = {}
         with Stopwatch() as ingest:
             while counts := mailbox_poll(mailbox=box):
                 polls += 1
@@ -116,7 +117,7 @@ def mail_channel(admin, service, n_ingest: int, n_outbound: int, log) -> dict:
             "EMAIL_PORT": sink.port, "EMAIL_USE_TLS": False, "EMAIL_USE_SSL": False,
             "EMAIL_HOST_USER": "", "EMAIL_HOST_PASSWORD": "", "EMAIL_TIMEOUT": 10,
         }  # fmt: skip
-        results = {}
+        results: dict[str, int] = {}
         with override_settings(**smtp), Stopwatch() as sending:
             for pk in pending:
                 outcome = outbound_send(outbound_id=pk)

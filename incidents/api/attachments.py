@@ -62,8 +62,11 @@ class IncidentAttachmentsApi(APIView):
         if upload is None:
             raise ValidationError({"file": ["Send the file as multipart field “file”."]})
         comment = None
-        if request.data.get("comment"):
-            comment = Comment.objects.filter(incident=incident, pk=request.data["comment"]).first()
+        raw = request.data.get("comment")
+        if raw not in (None, ""):
+            if not str(raw).isdigit():
+                raise ValidationError({"comment": ["A comment id is a whole number."]})
+            comment = Comment.objects.filter(incident=incident, pk=int(raw)).first()
             if comment is None:
                 raise ValidationError({"comment": ["No such comment on this incident."]})
         with transaction.atomic():

@@ -97,6 +97,8 @@ POLICY = {
     ("POST", "/api/v1/sprints/{id}/close/"): PLANNERS,
     # the member row is the developer's own availability
     ("PATCH", "/api/v1/sprints/{sprint_pk}/members/{id}/"): PLANNERS | {"developer"},
+    # a development team's support rotation: its planners set the order
+    ("PUT", "/api/v1/teams/{team_pk}/rotation/"): PLANNERS,
     # contacts at customers: whoever logs incidents keeps them (org.permissions)
     ("POST", "/api/v1/contacts/"): SUPPORT,
     ("PATCH", "/api/v1/contacts/{id}/"): SUPPORT,
@@ -236,6 +238,9 @@ def fresh_record(w, path):
         return {"id": w.board.lanes.first().pk}
     if collection == "releases":
         return {"id": Release.objects.create(board=w.board, name=f"R{n}").pk}
+    if collection == "teams" and "{team_pk}" in path:
+        w.dev.members.add(UserFactory(username=f"rota{n}"))  # an order of two can change
+        return {"team_pk": w.dev.pk}
     if collection == "teams":
         return {"id": TeamFactory(name=f"Spare team {n}").pk}
     if collection == "services":
@@ -358,6 +363,9 @@ def body_for(w, method, path, params):
         ("POST", "/api/v1/teams/"): {"name": f"Team {n}"},
         ("PUT", "/api/v1/teams/{id}/"): {"name": f"Team {n}"},
         ("PATCH", "/api/v1/teams/{id}/"): {"name": f"Team {n}"},
+        ("PUT", "/api/v1/teams/{team_pk}/rotation/"): {
+            "members": list(w.dev.members.filter(is_active=True).order_by("-pk").values_list("pk", flat=True))
+        },
         ("POST", "/api/v1/services/"): {"name": f"Svc {n}", "team": w.dev.pk, "support_team": w.support.pk},
         ("PUT", "/api/v1/services/{id}/"): {
             "name": f"Svc {n}",

@@ -73,8 +73,8 @@ def test_each_configuration_write_leaves_one_audit_row(
     assert row.model == _model_for(path)
     expected_action = {"POST": "created", "DELETE": "deleted"}.get(method, "updated")
     assert row.action == expected_action
-    if "id" in params:
-        assert row.object_id == str(params["id"])
+    if "id" in params or "team_pk" in params:
+        assert row.object_id == str(params.get("id", params.get("team_pk")))
     else:
         assert row.object_id == str(response.json()["id"])
     assert row.changes, "an audit row says what changed"
