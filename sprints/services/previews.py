@@ -61,7 +61,9 @@ class SprintStartPreview:
             out.append(
                 f"It starts {_days(self.days_early)} early: its first day is {self.sprint.start:%a %d %b %Y}."
             )
-        if self.over_capacity_by > 0:
+        # A sprint whose capacity is not known yet (no availability, no velocity) has no line
+        # to be over; the capacity panel says so, and starting it asks nothing more.
+        if self.over_capacity_by > 0 and self.capacity > 0:
             out.append(
                 f"It is over capacity by {_qty(self.over_capacity_by, self.unit)}: "
                 f"{_qty(self.committed, self.unit)} committed against a plannable "

@@ -54,6 +54,22 @@ def test_on_time_start_within_capacity_needs_no_confirmation(po_user, sprint, ma
     assert sprint.state == SprintState.ACTIVE
 
 
+def test_a_sprint_whose_capacity_is_not_known_yet_starts_without_asking(
+    po_user, sprint, make_card, monkeypatch
+):
+    """No availability and no velocity yet: there is no capacity line to be over (the
+    contract's plain start of a new team's first sprint must work)."""
+    make_card(estimate=3, sprint=sprint)
+    preview = services.sprint_start_preview(sprint=sprint)
+    preview.capacity = preview.capacity_line = 0
+    preview.over_capacity_by = preview.committed
+    assert preview.risks == []
+    monkeypatch.setattr(services.lifecycle, "sprint_start_preview", lambda **kw: preview)
+    services.sprint_start(sprint=sprint, actor=po_user)
+    sprint.refresh_from_db()
+    assert sprint.state == SprintState.ACTIVE
+
+
 def test_api_start_early_is_409_until_confirmed(api, po_user, future_sprint):
     client = api.as_user(po_user)
     r = client.post(f"/api/v1/sprints/{future_sprint.pk}/start/", {}, format="json")
