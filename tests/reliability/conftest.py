@@ -43,8 +43,12 @@ def broker_at(settings):
     original = app.conf.broker_url
 
     def reset_pools():
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # app._pool is kombu's global pool for the URL: closing it alone left a closed pool in
+        # kombu's registry, which every later publish in this process then failed to acquire
+        # ("Acquire on closed pool"). kombu.pools.reset() closes and forgets them all.
+        from kombu import pools
+
+        pools.reset()
         app._pool = None
         app.amqp._producer_pool = None
 
