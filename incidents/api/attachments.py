@@ -47,7 +47,15 @@ class IncidentAttachmentsApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(responses=AttachmentSerializer(many=True))
+    @extend_schema(
+        responses=inline_serializer(
+            "AttachmentList",
+            {
+                "results": AttachmentSerializer(many=True),
+                "next": serializers.URLField(allow_null=True, help_text="Always null: one page."),
+            },
+        )
+    )
     def get(self, request, pk):
         incident = _visible_incident(request, pk)
         rows = Attachment.objects.filter(incident=incident).order_by("created_at", "id")

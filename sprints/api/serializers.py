@@ -85,7 +85,9 @@ class CarryOverSerializer(serializers.ModelSerializer):
 
     card_key = serializers.CharField(source="card.key", read_only=True)
     card_title = serializers.CharField(source="card.title", read_only=True)
-    to_sprint_name = serializers.CharField(source="to_sprint.name", read_only=True, default=None)
+    to_sprint_name = serializers.CharField(
+        source="to_sprint.name", read_only=True, allow_null=True, default=None
+    )
     destination = serializers.ChoiceField(choices=["sprint", "backlog"], read_only=True)
     estimate = NumberField(max_digits=6, read_only=True, allow_null=True)
 
