@@ -2,7 +2,7 @@
 these, so an address is normalised and checked the same way everywhere."""
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
@@ -312,6 +312,38 @@ def _field_default(model: type[models.Model], name: str) -> Any:
     return field.get_default()
 
 
+Cleaner = Callable[[Values, Any], Values]
+
+
+def _create(model: type[_M], *, actor: Actor, values: Values, fields: Iterable[str], clean: Cleaner) -> _M:
+    """A new record from checked values, its many-to-many `members` set, one audit row."""
+    _unknown_fields(values, fields)
+    values.setdefault("name", "")
+    values = clean(values, None)
+    members = values.pop("members", None)
+    instance = model()
+    _save(instance, values)
+    if members is not None:
+        getattr(instance, "members").set(members)  # noqa: B009  (only teams have members)
+    audit_created(actor=actor, instance=instance)
+    return instance
+
+
+def _update(instance: _M, *, actor: Actor, values: Values, fields: Iterable[str], clean: Cleaner) -> _M:
+    """Change a record, locked against a concurrent change of the same record; one audit
+    row for what changed."""
+    _unknown_fields(values, fields)
+    locked = type(instance)._default_manager.select_for_update().get(pk=instance.pk)
+    values = clean(values, locked)
+    before = audit_snapshot(locked)
+    members = values.pop("members", None)
+    _save(locked, values)
+    if members is not None:
+        getattr(locked, "members").set(members)  # noqa: B009
+    audit_updated(actor=actor, instance=locked, before=before)
+    return locked
+
+
 def _save(instance: models.Model, values: Values) -> None:
     if instance.pk is None:
         for field, value in values.items():
@@ -328,31 +360,13 @@ def _save(instance: models.Model, values: Values) -> None:
 @transaction.atomic
 def team_create(*, actor: Actor, **values: Any) -> Team:
     """A support group (tier 1 or 2) or a development team (tier 3)."""
-    _unknown_fields(values, TEAM_FIELDS)
-    values.setdefault("name", "")
-    values = _clean_team(values, None)
-    members = values.pop("members", None)
-    team = Team()
-    _save(team, values)
-    if members is not None:
-        team.members.set(members)
-    audit_created(actor=actor, instance=team)
-    return team
+    return _create(Team, actor=actor, values=values, fields=TEAM_FIELDS, clean=_clean_team)
 
 
 @transaction.atomic
 def team_update(*, team: Team, actor: Actor, **values: Any) -> Team:
     """Change a team, locked against a concurrent change of the same team."""
-    _unknown_fields(values, TEAM_FIELDS)
-    team = Team.objects.select_for_update().get(pk=team.pk)
-    values = _clean_team(values, team)
-    before = audit_snapshot(team)
-    members = values.pop("members", None)
-    _save(team, values)
-    if members is not None:
-        team.members.set(members)
-    audit_updated(actor=actor, instance=team, before=before)
-    return team
+    return _update(team, actor=actor, values=values, fields=TEAM_FIELDS, clean=_clean_team)
 
 
 def _clean_service(values: Values, service: Service | None) -> Values:
@@ -378,23 +392,12 @@ def _clean_service(values: Values, service: Service | None) -> Values:
 
 @transaction.atomic
 def service_create(*, actor: Actor, **values: Any) -> Service:
-    _unknown_fields(values, SERVICE_FIELDS)
-    values.setdefault("name", "")
-    service = Service()
-    _save(service, _clean_service(values, None))
-    audit_created(actor=actor, instance=service)
-    return service
+    return _create(Service, actor=actor, values=values, fields=SERVICE_FIELDS, clean=_clean_service)
 
 
 @transaction.atomic
 def service_update(*, service: Service, actor: Actor, **values: Any) -> Service:
-    _unknown_fields(values, SERVICE_FIELDS)
-    service = Service.objects.select_for_update().get(pk=service.pk)
-    values = _clean_service(values, service)
-    before = audit_snapshot(service)
-    _save(service, values)
-    audit_updated(actor=actor, instance=service, before=before)
-    return service
+    return _update(service, actor=actor, values=values, fields=SERVICE_FIELDS, clean=_clean_service)
 
 
 def _clean_customer(values: Values, customer: Customer | None) -> Values:
@@ -417,23 +420,12 @@ def _clean_customer(values: Values, customer: Customer | None) -> Values:
 
 @transaction.atomic
 def customer_create(*, actor: Actor, **values: Any) -> Customer:
-    _unknown_fields(values, CUSTOMER_FIELDS)
-    values.setdefault("name", "")
-    customer = Customer()
-    _save(customer, _clean_customer(values, None))
-    audit_created(actor=actor, instance=customer)
-    return customer
+    return _create(Customer, actor=actor, values=values, fields=CUSTOMER_FIELDS, clean=_clean_customer)
 
 
 @transaction.atomic
 def customer_update(*, customer: Customer, actor: Actor, **values: Any) -> Customer:
-    _unknown_fields(values, CUSTOMER_FIELDS)
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    values = _clean_customer(values, customer)
-    before = audit_snapshot(customer)
-    _save(customer, values)
-    audit_updated(actor=actor, instance=customer, before=before)
-    return customer
+    return _update(customer, actor=actor, values=values, fields=CUSTOMER_FIELDS, clean=_clean_customer)
 
 
 def _delete(instance: _M, *, actor: Actor, what: str) -> None:
