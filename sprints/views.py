@@ -217,25 +217,35 @@ def sprint_capacity(request, pk):
 # Starting and closing ask first: GET shows what will happen (and what is risky), the
 # page's button POSTs with confirm=1. The service refuses a risky start or close that is
 # not confirmed, whatever the entry point.
+def _run_confirmed(request, sprint, action, done: str):
+    """Run a start or close the user confirmed (or not): a redirect when it ran or was refused,
+    or the status the confirmation page answers with when the service still asks first."""
+    try:
+        action(confirm=request.POST.get("confirm") == "1")
+    except services.ConfirmationRequired as exc:
+        messages.warning(request, exc.detail)
+        return None, status_for(exc)
+    except (ValidationError, DomainError) as exc:
+        message_service_error(request, exc)
+    else:
+        messages.success(request, done)
+    return redirect("sprints:detail", pk=sprint.pk), None
+
+
 @require_http_methods(["GET", "POST"])
 def sprint_start(request, pk):
     sprint = _sprint(pk)
     _require(perms.can_plan_sprint(request.user, sprint))
     status = 200
     if request.method == "POST":
-        try:
-            services.sprint_start(
-                sprint=sprint, actor=request.user, confirm=request.POST.get("confirm") == "1"
-            )
-        except services.ConfirmationRequired as exc:
-            messages.warning(request, exc.detail)
-            status = status_for(exc)
-        except (ValidationError, DomainError) as exc:
-            message_service_error(request, exc)
-            return redirect("sprints:detail", pk=sprint.pk)
-        else:
-            messages.success(request, f"{sprint.name} started; the commitment is recorded.")
-            return redirect("sprints:detail", pk=sprint.pk)
+        response, status = _run_confirmed(
+            request,
+            sprint,
+            lambda confirm: services.sprint_start(sprint=sprint, actor=request.user, confirm=confirm),
+            f"{sprint.name} started; the commitment is recorded.",
+        )
+        if response is not None:
+            return response
     if sprint.state != SprintState.PLANNING:
         messages.error(request, f"{sprint.name} is {sprint.get_state_display().lower()}; it cannot start.")
         return redirect("sprints:detail", pk=sprint.pk)
@@ -259,22 +269,16 @@ def sprint_close(request, pk):
     target = form.cleaned_data["carry_over_to"]
     status = 200
     if request.method == "POST":
-        try:
-            services.sprint_close(
-                sprint=sprint,
-                actor=request.user,
-                carry_over_to=target,
-                confirm=request.POST.get("confirm") == "1",
-            )
-        except services.ConfirmationRequired as exc:
-            messages.warning(request, exc.detail)
-            status = status_for(exc)
-        except (ValidationError, DomainError) as exc:
-            message_service_error(request, exc)
-            return redirect("sprints:detail", pk=sprint.pk)
-        else:
-            messages.success(request, f"{sprint.name} closed.")
-            return redirect("sprints:detail", pk=sprint.pk)
+        response, status = _run_confirmed(
+            request,
+            sprint,
+            lambda confirm: services.sprint_close(
+                sprint=sprint, actor=request.user, carry_over_to=target, confirm=confirm
+            ),
+            f"{sprint.name} closed.",
+        )
+        if response is not None:
+            return response
     if sprint.state != SprintState.ACTIVE:
         messages.error(request, f"{sprint.name} is {sprint.get_state_display().lower()}; it cannot close.")
         return redirect("sprints:detail", pk=sprint.pk)
