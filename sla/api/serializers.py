@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from sla.models import BusinessCalendar, SLAPolicy, SLATimer
 from sla.selectors import timer_at_risk, timer_remaining_seconds
+from sla.services.policies import POLICY_FIELDS
 
 
 class SLATimerSerializer(serializers.ModelSerializer):
@@ -71,20 +72,4 @@ class SLAPolicySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SLAPolicy
-        fields = [
-            "id",
-            "name",
-            "priority",
-            "service",
-            "customer",
-            "incident_type",
-            "response_minutes",
-            "resolution_minutes",
-            "calendar",
-            "warn_percent",
-            "pause_on",
-            "notify_on_breach",
-            "escalate_on_breach",
-            "declare_major_on_breach",
-            "active",
-        ]
+        fields = ["id", *POLICY_FIELDS]  # what the policy services accept, and nothing else
