@@ -25,6 +25,8 @@ NAV_ITEMS = (
     NavItem("Releases", "boards:releases"),
     NavItem("Sprints", "sprints:list"),
     NavItem("Changes", "changes:list"),
+    NavItem("Problems", "problems:list"),
+    NavItem("Knowledge", "knowledge:list"),
     NavItem("Customers", "customers:list"),
     NavItem("Triage", "changes:triage", ("product_owner", "manager")),
     NavItem("Dashboards", "dashboards:sla", ("manager",)),

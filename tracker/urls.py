@@ -22,6 +22,11 @@ urlpatterns = [
     path("audit/", include("dashboards.audit_urls")),
     path("customers/", include("customers.urls")),
     path("mail/", include("mail.urls")),
+    path("problems/", include("problems.urls")),
+    path("knowledge/", include("knowledge.urls")),
+    path("search/", include("search.urls")),
+    path("portal/", include("portal.urls")),
+    path("desk/", include("desk.urls")),
 ]
 
 handler500 = "tracker.views.server_error"

@@ -22,6 +22,11 @@ urlpatterns = [
     path("", include("webhooks.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("mail.api.urls")),
+    path("", include("problems.api.urls")),
+    path("", include("knowledge.api.urls")),
+    path("", include("search.api.urls")),
+    path("portal/", include("portal.api.urls")),
+    path("", include("desk.api.urls")),
     # Anything else under /api/v1/ is a JSON 404, not the site's HTML page.
     re_path(r"^[\s\S]*$", ApiNotFoundApi.as_view(), name="api-not-found"),
 ]

@@ -62,6 +62,11 @@ INSTALLED_APPS = [
     "notifications",
     "customers",
     "mail",
+    "knowledge",
+    "problems",
+    "search",
+    "portal",
+    "desk",
 ]
 
 MIDDLEWARE = [

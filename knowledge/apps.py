@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class KnowledgeConfig(AppConfig):
+    """The knowledge base: Markdown articles, internal or public, per service, with their history."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "knowledge"
