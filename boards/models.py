@@ -241,3 +241,47 @@ class BlockPeriod(models.Model):
 
     def __str__(self):
         return f"{self.card_id} blocked {self.started_at:%Y-%m-%d}"
+
+
+class ForecastStatus(models.TextChoices):
+    OK = "ok", "Forecast"
+    INSUFFICIENT_HISTORY = "insufficient_history", "Not enough history"
+    BEYOND_HORIZON = "beyond_horizon", "Beyond the forecast horizon"
+
+
+class BoardForecastRun(models.Model):
+    """When the board's fix forecasts were last computed, and for which state of the board
+    (boards.forecasting's version stamp): the cached CardForecast rows are served only
+    while the stamp still matches, so a moved card never shows a stale date."""
+
+    board = models.OneToOneField(
+        Board, primary_key=True, on_delete=models.CASCADE, related_name="forecast_run"
+    )
+    version = models.CharField(max_length=120)
+    computed_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    cards = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.board_id} @ {self.version}"
+
+
+class CardForecast(models.Model):
+    """A derived cache: an open card's fix forecast (boards.forecast), written for the whole
+    board at once by boards.forecasting, never edited by hand."""
+
+    card = models.OneToOneField(Card, primary_key=True, on_delete=models.CASCADE, related_name="forecast")
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=30, choices=ForecastStatus.choices)
+    p50 = models.DateField(null=True, blank=True)
+    p85 = models.DateField(null=True, blank=True)
+    start = models.DateField()
+    lane_kind = models.CharField(max_length=20, choices=LaneKind.choices)
+    cards_ahead = models.PositiveIntegerField(default=0)
+    work = models.FloatField(default=0)
+    history_days = models.PositiveIntegerField(default=0)
+    history_done = models.PositiveIntegerField(default=0)
+    trials = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.card_id}: {self.p50}–{self.p85}"

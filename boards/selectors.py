@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -14,7 +14,8 @@ from django.utils import timezone
 from incidents.models import Incident
 from sla.models import SLATimer, TimerMetric, TimerState
 
-from . import hooks
+from . import forecasting, hooks
+from .forecasting import FixForecast
 from .models import (
     Board,
     Card,
@@ -402,3 +403,33 @@ def release_linked_incidents(release: Release) -> list[Incident]:
 def release_caused_incidents(release: Release) -> list[Incident]:
     """The incidents whose cause is recorded as this release: one query."""
     return list(release.caused_incidents.select_related(*_INCIDENT_RELATED).order_by("id"))
+
+
+# ------------------------------------------------------------------ fix forecast (SPEC §15)
+def incident_fix_forecasts(
+    incident_ids: Iterable[int], *, today: date | None = None
+) -> dict[int, FixForecast | None]:
+    """The fix forecast of many incidents at once, for any app that shows one (the incident
+    API and pages, the portal): {incident id: FixForecast, or None when no linked card is
+    open}. Every requested id is a key.
+
+    A FixForecast (boards.forecasting) names the card the fix waits for (`card_id`,
+    `card_key`; of several open cards, the latest to finish), `status` ("ok", or
+    "insufficient_history": too little done work on the board to forecast, say so instead
+    of a date; or "beyond_horizon"), `p50` and `p85` (dates by which it is done with 50 % and
+    85 % likelihood; None unless ok), the card's `release` (id, name, planned_for,
+    deployed_at) or None, and `as_dict()`, the API's `fix_forecast` object.
+
+    Reads the cached per-card forecasts: two queries for any number of incidents while the
+    boards are unchanged; a board whose cards moved since is recomputed first, once."""
+    return forecasting.incident_fix_forecasts(incident_ids, today=today)
+
+
+def incident_fix_forecast(incident_id: int, *, today: date | None = None) -> FixForecast | None:
+    """One incident's fix forecast (see incident_fix_forecasts); None when no open card."""
+    return forecasting.incident_fix_forecasts([incident_id], today=today)[incident_id]
+
+
+def card_fix_forecast(card: Card, *, today: date | None = None) -> FixForecast | None:
+    """A card's own forecast (None when it is done or cancelled)."""
+    return forecasting.card_fix_forecasts([card.pk], today=today).get(card.pk)

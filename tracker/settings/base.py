@@ -278,6 +278,13 @@ CELERY_BEAT_SCHEDULE: dict = {
 # ---------------------------------------------------------------- Tandem
 IDEMPOTENCY_KEEP_HOURS = int(env("IDEMPOTENCY_KEEP_HOURS", "24"))
 INCIDENT_AUTO_CLOSE_DAYS = int(env("INCIDENT_AUTO_CLOSE_DAYS", "5"))
+# The fix forecast (SPEC §15, boards.forecast): weeks of done cards it learns the board's
+# throughput from, Monte Carlo trials, and the least history it forecasts from (done cards
+# of the lane class, days measured) instead of guessing.
+FORECAST_HISTORY_WEEKS = int(env("FORECAST_HISTORY_WEEKS", "8"))
+FORECAST_TRIALS = int(env("FORECAST_TRIALS", "1000"))
+FORECAST_MIN_DONE = int(env("FORECAST_MIN_DONE", "5"))
+FORECAST_MIN_DAYS = int(env("FORECAST_MIN_DAYS", "14"))
 # Outbound mail (staff notifications and the customer channel) through Django's SMTP backend
 # when EMAIL_HOST is set; local.py writes files under var/mail/ instead.
 EMAIL_HOST = env("EMAIL_HOST", "")
