@@ -7,6 +7,7 @@ import shutil
 import tempfile
 import time
 
+from django.db.models import Q
 from django.test import override_settings
 
 from incidents.models import Incident, Status
@@ -62,8 +63,9 @@ def mail_channel(admin, service, n_ingest: int, n_outbound: int, log) -> dict:
     # Keys a reply's subject threads by (the seeded BENCH-n keys are the seed's own).
     candidates = (
         Incident.objects.exclude(status__in=[Status.CLOSED, Status.CANCELLED, Status.RESOLVED])
+        .filter(Q(key__startswith="INC-") | Q(key__startswith="REQ-"))
         .order_by("-pk")
-        .values_list("key", flat=True)[:5000]
+        .values_list("key", flat=True)[:1000]
     )
     keys = [k for k in candidates if KEY_IN_SUBJECT.fullmatch(f"[{k}]")][:200]
     if not keys:

@@ -2,6 +2,7 @@
 
     scripts/benchmark            # full: 1,000,000 incidents, boards of 2,000 and 5,000 cards
     scripts/benchmark --quick    # small volumes, a minute or two
+    scripts/benchmark --only mail --incidents 100000   # one section over a smaller seed
 
 Creates (drops first) the database named by --db on the cluster DATABASE_URL points at,
 migrates it, seeds it set-based, times the endpoints, the SLA sweep and the escalation in
@@ -38,6 +39,7 @@ QUICK = {
     "creations": 30, "dashboard_incidents": 5_000, "server_seconds": 5,
     "mail_ingest": 100, "mail_outbound": 100,
 }  # fmt: skip
+SECTIONS = ("incidents", "dashboards", "sla", "boards", "escalation", "creation", "mail", "throughput")
 
 
 class Command(BaseCommand):
@@ -46,16 +48,49 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--quick", action="store_true", help="Small volumes, for development.")
         parser.add_argument("--db", default="tandem_benchdata", help="Benchmark database (dropped first).")
-        parser.add_argument("--json", default=str(Path(settings.BASE_DIR) / "benchmarks/results/latest.json"))
+        parser.add_argument(
+            "--json",
+            help="Where the figures go (default benchmarks/results/latest.json, or latest-<sections>.json).",
+        )
         parser.add_argument("--no-server", action="store_true", help="Skip the gunicorn + wrk section.")
         parser.add_argument("--port", type=int, default=8391, help="Port for the benchmark gunicorn.")
         parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers.")
         parser.add_argument("--connections", type=int, default=8, help="wrk concurrent connections.")
+        parser.add_argument(
+            "--only",
+            default="",
+            help=f"Comma-separated sections to run (of {', '.join(SECTIONS)}); default all.",
+        )
+        parser.add_argument("--incidents", type=int, help="Seed this many incidents instead of the mode's.")
 
-    def handle(self, *args, quick, db, json, no_server, port, workers, connections, **options):
-        v = QUICK if quick else FULL
+    def _wanted(self, only: str) -> set[str]:
+        wanted = {name.strip() for name in only.split(",") if name.strip()} or set(SECTIONS)
+        unknown = wanted - set(SECTIONS)
+        if unknown:
+            raise CommandError(
+                f"unknown section(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}"
+            )
+        return wanted
+
+    def handle(
+        self, *args, quick, db, json, no_server, port, workers, connections, only, incidents, **options
+    ):
+        v = dict(QUICK if quick else FULL)
+        if incidents is not None:
+            v["incidents"] = incidents
+        wanted = self._wanted(only)
+        if no_server:
+            wanted.discard("throughput")
+        if json is None:
+            name = "latest.json" if not only else f"latest-{'-'.join(sorted(wanted))}.json"
+            json = str(Path(settings.BASE_DIR) / "benchmarks/results" / name)
         self.t0 = time.perf_counter()
-        results = {"mode": "quick" if quick else "full", "volumes": v, "database": db}
+        results = {
+            "mode": "quick" if quick else "full",
+            "volumes": v,
+            "database": db,
+            "sections": sorted(wanted),
+        }
 
         self.log(f"database {db}: (re)creating and migrating")
         try:
@@ -71,48 +106,43 @@ class Command(BaseCommand):
         services = list(Service.objects.filter(team__isnull=False).order_by("pk"))
         results["seed"] = seeding.seed_incidents(v["incidents"], v["due"], self.log)
 
-        self.log("incident list endpoint and queue page")
-        results["incidents"] = sections.incident_list(admin, v["runs"], self.log, services[0].support_team_id)
-
-        self.log(f"dashboards over the latest {v['dashboard_incidents']:,} incidents")
-        results["dashboards"] = sections.dashboards(admin, v["dashboard_incidents"], v["runs"], self.log)
-
-        self.log("SLA sweep")
-        results["sla"] = sections.sla_sweep(v["catch_up"], v["catch_up_batch"], v["sweepers"], self.log)
-
-        results["boards"] = {}
-        for i, n in enumerate(v["boards"]):
-            last = i == len(v["boards"]) - 1
-            bench, user, board = seeding.seed_board(n, self.log)
-            if last:
-                sprints = seeding.seed_sprints(board, v["sprints"], self.log)
-            results["boards"][str(n)] = sections.board(bench, user, board, v["board_runs"], self.log)
-            if last:
-                client = sections.session_client(admin)
-                url = f"/sprints/{sprints['active'].pk}/"
-                results["sprint_page"] = {"url": url, **sections.time_get(client, url, v["board_runs"])}
-                self.log(f"  sprint page p50 {results['sprint_page']['p50_ms']} ms")
-            else:
-                seeding.drop_board(board)
-
-        self.log("escalation to development")
-        dev_service = next(s for s in services if s.team.boards.exists())
-        users = {"admin": admin}
-        results["escalation"] = sections.escalation(users, dev_service, v["escalations"], self.log)
-
-        self.log("incident creation through the API")
-        results["creation"] = sections.creation_rate(admin, services, v["creations"], self.log)
-
-        self.log(f"customer channel: {v['mail_ingest']:,} mails in, {v['mail_outbound']:,} replies out")
-        try:
-            results["mail"] = mail_section.mail_channel(
-                admin, services[0], v["mail_ingest"], v["mail_outbound"], self.log
+        if "incidents" in wanted:
+            self.log("incident list endpoint and queue page")
+            results["incidents"] = sections.incident_list(
+                admin, v["runs"], self.log, services[0].support_team_id
             )
-        except RuntimeError as exc:
-            self.log(f"  mail section skipped: {exc}")
-            results["mail_error"] = str(exc)
 
-        if not no_server:
+        if "dashboards" in wanted:
+            self.log(f"dashboards over the latest {v['dashboard_incidents']:,} incidents")
+            results["dashboards"] = sections.dashboards(admin, v["dashboard_incidents"], v["runs"], self.log)
+
+        if "sla" in wanted:
+            self.log("SLA sweep")
+            results["sla"] = sections.sla_sweep(v["catch_up"], v["catch_up_batch"], v["sweepers"], self.log)
+
+        if "boards" in wanted:
+            self._boards(results, v, admin)
+        if "escalation" in wanted:
+            self.log("escalation to development")
+            dev_service = next(s for s in services if s.team.boards.exists())
+            users = {"admin": admin}
+            results["escalation"] = sections.escalation(users, dev_service, v["escalations"], self.log)
+
+        if "creation" in wanted:
+            self.log("incident creation through the API")
+            results["creation"] = sections.creation_rate(admin, services, v["creations"], self.log)
+
+        if "mail" in wanted:
+            self.log(f"customer channel: {v['mail_ingest']:,} mails in, {v['mail_outbound']:,} replies out")
+            try:
+                results["mail"] = mail_section.mail_channel(
+                    admin, services[0], v["mail_ingest"], v["mail_outbound"], self.log
+                )
+            except RuntimeError as exc:
+                self.log(f"  mail section skipped: {exc}")
+                results["mail_error"] = str(exc)
+
+        if "throughput" in wanted:
             self.log("throughput under gunicorn + wrk")
             token, _ = Token.objects.get_or_create(user=admin)
             redis_url = getattr(settings, "REDIS_URL", None) or settings.CELERY_BROKER_URL
@@ -130,6 +160,22 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(report.table(results))
         self.stdout.write(f"JSON: {json}")
+
+    def _boards(self, results, v, admin):
+        results["boards"] = {}
+        for i, n in enumerate(v["boards"]):
+            last = i == len(v["boards"]) - 1
+            bench, user, board = seeding.seed_board(n, self.log)
+            if last:
+                sprints = seeding.seed_sprints(board, v["sprints"], self.log)
+            results["boards"][str(n)] = sections.board(bench, user, board, v["board_runs"], self.log)
+            if last:
+                client = sections.session_client(admin)
+                url = f"/sprints/{sprints['active'].pk}/"
+                results["sprint_page"] = {"url": url, **sections.time_get(client, url, v["board_runs"])}
+                self.log(f"  sprint page p50 {results['sprint_page']['p50_ms']} ms")
+            else:
+                seeding.drop_board(board)
 
     def _purge_queue(self):
         """Tasks the benchmark queued (webhooks, SLA actions) have no worker here."""
