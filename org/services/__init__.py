@@ -14,7 +14,7 @@ from django.db.models import ProtectedError
 
 from audit.services import audit_created, audit_deleted, audit_snapshot, audit_updated
 
-from .models import (
+from ..models import (
     CapacityUnit,
     Contact,
     Customer,
@@ -81,7 +81,9 @@ def _duplicate(customer: Customer, email: str) -> ValidationError:
 
 
 @transaction.atomic
-def contact_create(*, customer: Customer, name: str, email: str, phone: str = "") -> Contact:
+def contact_create(
+    *, customer: Customer, name: str, email: str, phone: str = "", is_customer_admin: bool = False
+) -> Contact:
     if customer is None:
         raise ValidationError({"customer": ["Choose the customer the contact works for."]})
     values = _clean_contact(name=name, email=email, phone=phone)
@@ -89,14 +91,16 @@ def contact_create(*, customer: Customer, name: str, email: str, phone: str = ""
         raise _duplicate(customer, values["email"])
     try:
         with transaction.atomic():
-            return Contact.objects.create(customer=customer, **values)
+            return Contact.objects.create(
+                customer=customer, is_customer_admin=bool(is_customer_admin), **values
+            )
     except IntegrityError:  # a concurrent create of the same address
         raise _duplicate(customer, values["email"]) from None
 
 
 @transaction.atomic
 def contact_update(*, contact: Contact, data: dict[str, Any]) -> Contact:
-    unknown = set(data) - set(CONTACT_FIELDS) - {"customer"}
+    unknown = set(data) - set(CONTACT_FIELDS) - {"customer", "is_customer_admin"}
     if unknown:
         raise ValidationError({f: ["This field cannot be edited here."] for f in sorted(unknown)})
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
@@ -108,10 +112,18 @@ def contact_update(*, contact: Contact, data: dict[str, Any]) -> Contact:
     )
     if Contact.objects.filter(customer=customer, email=values["email"]).exclude(pk=contact.pk).exists():
         raise _duplicate(customer, values["email"])
+    if customer != contact.customer and contact.user_id:
+        # A portal account sees its customer's incidents: moving it would show it another's.
+        raise ValidationError({"customer": ["This contact has a portal account; it stays with its customer."]})
+    email_changed = values["email"] != contact.email
     for field, value in values.items():
         setattr(contact, field, value)
     contact.customer = customer
+    if "is_customer_admin" in data:
+        contact.is_customer_admin = bool(data["is_customer_admin"])
     contact.save()
+    if email_changed:
+        contact_sync_account(contact=contact)
     return contact
 
 
@@ -155,7 +167,7 @@ def contacts_for_incident(
     """What the log form names, as contacts: a chosen requester, or a new one by name and
     address (at the chosen customer, else the customer of the address's domain), and copies
     by address (created at the incident's customer when unknown)."""
-    from .selectors import customer_for_domain
+    from ..selectors import customer_for_domain
 
     new_contact_email = normalise_email(new_contact_email)
     if requester is not None and new_contact_email:
@@ -456,3 +468,17 @@ def service_delete(*, service: Service, actor: Actor) -> None:
 @transaction.atomic
 def customer_delete(*, customer: Customer, actor: Actor) -> None:
     _delete(customer, actor=actor, what="Customer")
+
+
+# Contacts' portal access; at the end, since it builds on the helpers above.
+from .access import (  # noqa: E402
+    InvitationInvalid,
+    contact_activate,
+    contact_invite,
+    contact_portal_disable,
+    contact_sync_account,
+    invitation_for_token,
+    invitation_send,
+    invitation_token,
+    portal_state,
+)
