@@ -128,6 +128,20 @@ class Contact(models.Model):
     email = models.EmailField(max_length=254)
     phone = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The customer portal (SPEC §15): a customer admin sees every incident of their company
+    # there, other contacts their own. `user` is their portal account (username = e-mail),
+    # made when they accept an invitation (org.services.access); it never holds a staff role.
+    is_customer_admin = models.BooleanField(
+        default=False, help_text="Sees every incident of their company in the portal."
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="portal_contact",
+        help_text="The contact's portal account, once they accepted an invitation.",
+    )
 
     class Meta:
         ordering = ["name", "id"]
@@ -138,3 +152,33 @@ class Contact(models.Model):
 
     def __str__(self):
         return f"{self.name} <{self.email}>"
+
+
+class PortalInvitation(models.Model):
+    """An e-mailed, one-time, expiring link to the portal's activation page.
+
+    The link's token is `<id>:<nonce>:<signature>` (Django's signing with SECRET_KEY), so it
+    is not guessable and the mail task can build it again from the row; it works once
+    (`used_at`), until `expires_at`, and a newer invitation revokes the older ones."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="invitations")
+    nonce = models.CharField(max_length=64)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    send_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["contact", "-created_at"])]
+
+    def __str__(self):
+        return f"Invitation of {self.contact} ({self.created_at:%Y-%m-%d})"
+
+    def is_open_at(self, at) -> bool:
+        return self.used_at is None and self.revoked_at is None and at < self.expires_at

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from org.models import Contact, Customer, Service, Team
-from org.services import clean_email_domains
+from org.services import clean_email_domains, portal_state
 
 
 @extend_schema_field({"anyOf": [{"type": "string", "format": "email"}, {"type": "string", "maxLength": 0}]})
@@ -59,11 +59,27 @@ class ContactSerializer(serializers.ModelSerializer):
     """Read shape; writes go through org.services (see ContactViewSet)."""
 
     customer_name = serializers.CharField(source="customer.name", read_only=True)
+    portal = serializers.SerializerMethodField(
+        help_text='Portal access: "active", "disabled", "invited", "expired" or "" (never invited).'
+    )
 
     class Meta:
         model = Contact
-        fields = ["id", "customer", "customer_name", "name", "email", "phone", "created_at"]
-        read_only_fields = ["id", "customer_name", "created_at"]
+        fields = [
+            "id", "customer", "customer_name", "name", "email", "phone", "is_customer_admin", "portal",
+            "created_at",
+        ]  # fmt: skip
+        read_only_fields = ["id", "customer_name", "portal", "created_at"]
+
+    def get_portal(self, contact) -> str:
+        return portal_state(contact)
+
+
+class InvitationSerializer(serializers.Serializer):
+    contact = serializers.IntegerField(source="contact_id")
+    state = serializers.CharField(default="invited")
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
 
 
 class ContactInSerializer(serializers.Serializer):
@@ -71,6 +87,7 @@ class ContactInSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=150)
     email = serializers.EmailField(max_length=254)
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    is_customer_admin = serializers.BooleanField(required=False, default=False)
 
 
 class ContactPatchSerializer(serializers.Serializer):
@@ -78,3 +95,4 @@ class ContactPatchSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=150, required=False)
     email = serializers.EmailField(max_length=254, required=False)
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    is_customer_admin = serializers.BooleanField(required=False)

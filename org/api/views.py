@@ -5,6 +5,7 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.roles import is_staff_member
@@ -18,6 +19,7 @@ from .serializers import (
     ContactPatchSerializer,
     ContactSerializer,
     CustomerSerializer,
+    InvitationSerializer,
     ServiceSerializer,
     TeamSerializer,
 )
@@ -115,13 +117,18 @@ class ContactViewSet(
     filterset_fields = ["customer"]
 
     def get_queryset(self):
-        return contact_list()
+        return contact_list().select_related("user").prefetch_related("invitations")
 
     def filter_queryset(self, queryset):
         qs = super().filter_queryset(queryset)
         search = self.request.query_params.get("search", "")
         if self.action == "list" and search:
-            qs = contact_list(search=search).filter(pk__in=qs.values("pk"))
+            qs = (
+                contact_list(search=search)
+                .select_related("user")
+                .prefetch_related("invitations")
+                .filter(pk__in=qs.values("pk"))
+            )
         return qs
 
     @extend_schema(request=ContactInSerializer, responses={201: ContactSerializer})
@@ -138,3 +145,11 @@ class ContactViewSet(
         data.is_valid(raise_exception=True)
         contact = services.contact_update(contact=contact, data=dict(data.validated_data))
         return Response(ContactSerializer(contact).data)
+
+    @extend_schema(request=None, responses={201: InvitationSerializer})
+    @action(detail=True, methods=["post"])
+    def invite(self, request, pk=None):
+        """E-mail the contact a one-time link to the portal's activation page (a newer
+        invitation replaces an open one); 409 when they already have an account."""
+        invitation = services.contact_invite(contact=self.get_object(), actor=request.user)
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)

@@ -114,7 +114,9 @@ def contact_update(*, contact: Contact, data: dict[str, Any]) -> Contact:
         raise _duplicate(customer, values["email"])
     if customer != contact.customer and contact.user_id:
         # A portal account sees its customer's incidents: moving it would show it another's.
-        raise ValidationError({"customer": ["This contact has a portal account; it stays with its customer."]})
+        raise ValidationError(
+            {"customer": ["This contact has a portal account; it stays with its customer."]}
+        )
     email_changed = values["email"] != contact.email
     for field, value in values.items():
         setattr(contact, field, value)
@@ -471,14 +473,14 @@ def customer_delete(*, customer: Customer, actor: Actor) -> None:
 
 
 # Contacts' portal access; at the end, since it builds on the helpers above.
-from .access import (  # noqa: E402
-    InvitationInvalid,
-    contact_activate,
-    contact_invite,
-    contact_portal_disable,
-    contact_sync_account,
-    invitation_for_token,
-    invitation_send,
-    invitation_token,
-    portal_state,
+from .access import (  # noqa: E402, I001
+    InvitationInvalid as InvitationInvalid,
+    contact_activate as contact_activate,
+    contact_invite as contact_invite,
+    contact_portal_disable as contact_portal_disable,
+    contact_sync_account as contact_sync_account,
+    invitation_for_token as invitation_for_token,
+    invitation_send as invitation_send,
+    invitation_token as invitation_token,
+    portal_state as portal_state,
 )

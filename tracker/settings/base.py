@@ -317,3 +317,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+# The customer portal (SPEC §15): how long an invitation link and a rating link work (seconds),
+# and a password-reset link (Django's PASSWORD_RESET_TIMEOUT, one day).
+PORTAL_INVITE_MAX_AGE = int(env("PORTAL_INVITE_MAX_AGE", str(7 * 24 * 3600)))
+PORTAL_RATING_MAX_AGE = int(env("PORTAL_RATING_MAX_AGE", str(30 * 24 * 3600)))
+PASSWORD_RESET_TIMEOUT = int(env("PASSWORD_RESET_TIMEOUT", str(24 * 3600)))
