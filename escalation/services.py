@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from boards.models import Board, Card, CardType, ClassOfService, ColumnCategory, LaneKind, Release
-from boards.selectors import board_for_team
+from boards.forecasting import FixForecast
+from boards.selectors import board_for_team, card_fix_forecast
 from boards.services import card_create, card_link_incident
 from incidents.history import history_record
 from incidents.models import Comment, HoldReason, Incident, Priority, ResolutionCode, Status
@@ -55,6 +56,8 @@ class EscalationResult:
     card: Card
     sprint: Sprint | None
     sprint_impact: dict[str, Any] | None
+    # The card's fix forecast (boards.forecasting.FixForecast), read by the preview only.
+    fix_forecast: FixForecast | None = None
 
     @property
     def sla_due(self) -> datetime | None:
@@ -197,6 +200,37 @@ def _system_note(incident: Incident, body: str, at: datetime) -> None:
     )
 
 
+def production_defect_create(
+    *,
+    board: Board,
+    title: str,
+    description: str,
+    urgent: bool,
+    estimate: Decimal | None,
+    actor: Actor,
+    at: datetime,
+) -> Card:
+    """The defect card of an escalation, placed by urgency: urgent (P1/P2) at the top of Ready
+    in the expedite lane, otherwise at the top of the backlog in the standard lane. Shared by
+    an incident's escalation and a problem's (problems.services)."""
+    backlog = board.columns.filter(category=ColumnCategory.BACKLOG).order_by("position", "id").first()
+    standard_lane = board.lanes.filter(kind=LaneKind.STANDARD).order_by("position", "id").first()
+    card = card_create(
+        board=board,
+        title=title[:200],
+        actor=actor,
+        type=CardType.PRODUCTION_DEFECT,
+        class_of_service=ClassOfService.EXPEDITE if urgent else ClassOfService.STANDARD,
+        estimate=estimate,
+        description=description,
+        column=None if urgent or backlog is None else backlog,
+        lane=None if urgent else standard_lane,
+        at=at,
+    )
+    card_rank_board_edge(card=card, top=urgent)
+    return card
+
+
 # ---------------------------------------------------------------- escalate
 @transaction.atomic
 def incident_escalate_to_development(
@@ -248,24 +282,18 @@ def incident_escalate_to_development(
 
     if card is None:
         urgent = incident.priority in URGENT
-        backlog = board.columns.filter(category=ColumnCategory.BACKLOG).order_by("position", "id").first()
-        standard_lane = board.lanes.filter(kind=LaneKind.STANDARD).order_by("position", "id").first()
-        card = card_create(
+        card = production_defect_create(
             board=board,
-            title=f"{incident.key}: {incident.title}"[:200],
-            actor=actor,
-            type=CardType.PRODUCTION_DEFECT,
-            class_of_service=ClassOfService.EXPEDITE if urgent else ClassOfService.STANDARD,
-            estimate=estimate_value,
+            title=f"{incident.key}: {incident.title}",
             description=(
                 f"Escalated from {incident.key} ({incident.priority}, {incident.service}).\n\n"
                 f"{incident.description}\n\n{note}".strip()
             ),
-            column=None if urgent or backlog is None else backlog,
-            lane=None if urgent else standard_lane,
+            urgent=urgent,
+            estimate=estimate_value,
+            actor=actor,
             at=now,
         )
-        card_rank_board_edge(card=card, top=urgent)
         placement = Placement.EXPEDITE if urgent else (Placement.SPRINT if sprint else Placement.BACKLOG)
     else:
         placement = Placement.LINKED
@@ -331,6 +359,8 @@ def escalation_preview(**kwargs: Any) -> EscalationResult:
         with transaction.atomic():
             result = incident_escalate_to_development(**kwargs)
             result.card = Card.objects.select_related("column", "lane").get(pk=result.card.pk)
+            # Read while the card exists: where it would stand, and so when it is likely done.
+            result.fix_forecast = card_fix_forecast(result.card)
             raise _Preview(result)
     except _Preview as done:
         return done.result

@@ -8,3 +8,13 @@ class ProblemsConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "problems"
+
+    def ready(self) -> None:
+        # Boards name the moments; the problem's history and its owner hear of its card.
+        from boards import hooks
+
+        from . import services
+
+        hooks.card_done.append(services.problems_on_card_done)
+        hooks.card_cancelled.append(services.problems_on_card_cancelled)
+        hooks.release_deployed.append(services.problems_on_release_deployed)
