@@ -107,3 +107,26 @@ def clock_reads() -> ClockReads:
     if _clock_reads is None:
         raise ImproperlyConfigured("No app registered the clock reads (the sla app does, in ready()).")
     return _clock_reads
+
+
+# ------------------------------------------------------------------ the reply box's tools
+class ReplyTools(Protocol):
+    """A higher app's control inside the incident page's reply form (the knowledge base's
+    "Insert an article"): a template and its context, rendered under the message box as
+    `tool`; None when it has nothing to offer this user on this incident. `request` is the
+    page's HttpRequest."""
+
+    def __call__(self, *, request: Any, incident: Incident) -> tuple[str, dict[str, Any]] | None: ...
+
+
+reply_tools: list[ReplyTools] = []
+
+
+def collect_reply_tools(*, request: Any, incident: Incident) -> list[dict[str, Any]]:
+    """Each registered tool as {"template", "context"} for the reply form."""
+    found = []
+    for provider in reply_tools:
+        tool = provider(request=request, incident=incident)
+        if tool is not None:
+            found.append({"template": tool[0], "context": tool[1]})
+    return found

@@ -21,8 +21,8 @@ from tracker.exceptions import DomainError
 from tracker.forms import add_service_error
 
 from . import forms as f
+from . import hooks, services
 from . import permissions as perms
-from . import services
 from .filters import IncidentFilter
 from .models import Incident, IncidentType, Status
 from .selectors import (
@@ -279,6 +279,10 @@ def _render_detail(request, incident, *, bound=None, status=200):
         "noun": services.record_noun(incident.type),
         "action_list": action_list,
         "comment_form": forms.get("comment"),
+        # Higher apps' controls in the reply form (hooks.reply_tools): the article picker.
+        "reply_tools": (
+            hooks.collect_reply_tools(request=request, incident=incident) if "comment" in forms else []
+        ),
         "timeline": incident_timeline(incident),
         "timers": timers,
         "forms": forms,

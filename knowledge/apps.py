@@ -6,3 +6,10 @@ class KnowledgeConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "knowledge"
+
+    def ready(self):
+        from incidents import hooks
+
+        from .reply import article_picker_tool
+
+        hooks.reply_tools.append(article_picker_tool)

@@ -22,6 +22,7 @@ from accounts.roles import Role
 from boards.models import ColumnCategory, ReasonCode, ReasonKind, Release
 from changes.services import change_request_create
 from incidents import services as incident_services
+from knowledge.services import article_archive, article_create
 from mail.inbound import inbound_process
 from mail.models import Mailbox
 from org.models import Customer
@@ -113,6 +114,12 @@ POLICY = {
     # change requests
     ("POST", "/api/v1/change-requests/"): STAFF,
     ("POST", "/api/v1/change-requests/{id}/triage/"): PLANNERS,
+    # the knowledge base (knowledge.permissions): staff read; support roles and managers
+    # write; an article's author (the desk wrote the matrix's articles) or a manager archives
+    ("POST", "/api/v1/articles/"): SUPPORT,
+    ("PATCH", "/api/v1/articles/{id}/"): SUPPORT,
+    ("POST", "/api/v1/articles/{id}/archive/"): MANAGERS | {"desk"},
+    ("POST", "/api/v1/articles/{id}/restore/"): MANAGERS | {"desk"},
 }
 # Organisation, SLA settings: staff read, managers write. Webhooks: managers only.
 for _collection in ("teams", "services", "customers", "sla/calendars", "sla/policies"):
@@ -284,6 +291,11 @@ def fresh_record(w, path):
         if path.endswith("/close/"):
             sprint_start(sprint=sprint, actor=w.users["po"], confirm=True)
         return {"id": sprint.pk}
+    if collection == "articles":
+        article = article_create(actor=w.users["desk"], title=f"Article {n}", body="Steps", service=w.service)
+        if path.endswith("/restore/"):
+            article_archive(article=article, actor=w.users["desk"])
+        return {"id": article.pk}
     if collection == "change-requests":
         return {"id": change_request_create(title=f"Change {n}", actor=w.users["po"], team=w.dev).pk}
     if collection == "webhooks/deliveries":
@@ -358,6 +370,8 @@ def body_for(w, method, path, params):
         ("POST", "/api/v1/sprints/{id}/start/"): {"confirm": True},
         ("POST", "/api/v1/sprints/{id}/close/"): {"confirm": True},
         ("PATCH", "/api/v1/sprints/{sprint_pk}/members/{id}/"): {"days_off": "1.0"},
+        ("POST", "/api/v1/articles/"): {"title": f"Article {n}", "body": "Try again", "visibility": "public"},
+        ("PATCH", "/api/v1/articles/{id}/"): {"title": f"Article renamed {n}"},
         ("POST", "/api/v1/change-requests/"): {"title": f"Change {n}", "team": w.dev.pk},
         ("POST", "/api/v1/change-requests/{id}/triage/"): {"decision": "defer", "reason": "Later"},
         ("POST", "/api/v1/teams/"): {"name": f"Team {n}"},
