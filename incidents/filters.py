@@ -35,7 +35,11 @@ class IncidentFilter(django_filters.FilterSet):
     type = django_filters.ChoiceFilter(empty_label="Any", choices=IncidentType.choices, label="Type")
     tier = django_filters.TypedChoiceFilter(choices=[(1, "1"), (2, "2"), (3, "3")], coerce=int, label="Tier")
     is_major = django_filters.BooleanFilter(label="Major incident")
-    search = django_filters.CharFilter(method="filter_text", label="Text")
+    search = django_filters.CharFilter(
+        method="filter_text",
+        label="Text",
+        help_text="Words, a key, or a customer's, requester's or assignee's name; every term must match.",
+    )
 
     class Meta:
         model = Incident

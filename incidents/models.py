@@ -3,6 +3,7 @@
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
 
@@ -54,6 +55,15 @@ class ResolutionCode(models.TextChoices):
     USER_ERROR = "user_error", "User error"
     KNOWN_ERROR = "known_error", "Known error, documented fix"
     SERVICE_REQUEST_FULFILLED = "fulfilled", "Request fulfilled"
+
+
+class IncidentManager(models.Manager["Incident"]):
+    """Incidents without their search vector: the vector is written by SQL only
+    (incidents.search), so a save() of a loaded incident never writes a stale one back, and
+    lists do not carry it."""
+
+    def get_queryset(self) -> models.QuerySet["Incident"]:
+        return super().get_queryset().defer("search_vector")
 
 
 class Incident(models.Model):
@@ -125,9 +135,19 @@ class Incident(models.Model):
     # Earliest due instant of the incident's still-counting SLA timers, kept by the SLA
     # service: the queue's default sort, served from an index at any size.
     sla_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The words search finds the incident by (key and title weighted A, description and
+    # contact B, comments C), kept by the incident services through incidents.search. On
+    # PostgreSQL only: its GIN index and the key's trigram index are made by the migration,
+    # not declared here (SQLite, the embedded default, cannot build them); NULL on SQLite,
+    # which searches with a simpler match.
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    objects = IncidentManager()
 
     class Meta:
         ordering = ["-created_at"]
+        # Related access (comment.incident) defers the vector too.
+        base_manager_name = "objects"
         indexes = [
             models.Index(fields=["status", "priority"]),
             models.Index(fields=["team", "status"]),

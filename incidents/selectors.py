@@ -11,6 +11,7 @@ from accounts.models import User
 
 from .hooks import clock_reads
 from .models import OPEN_STATUSES, Comment, Incident, IncidentEvent
+from .search import incident_search, relevance, search_terms
 
 SLA_STATES = ("running", "paused", "met", "breached", "at_risk")
 QUEUE_SORTS = {
@@ -20,6 +21,7 @@ QUEUE_SORTS = {
     "oldest": "Oldest first",
     "updated": "Recently updated",
 }
+    "relevance": "Best match (with a search)",
 
 
 def related_objects(relation: str) -> Manager[Any]:
@@ -54,16 +56,24 @@ def filter_sla_state(qs: QuerySet[Incident], state: str, now: datetime | None = 
     return clock_reads().filter_by_clock_state(qs, state, now)
 
 
-def filter_search(qs: QuerySet[Incident], text: str) -> QuerySet[Incident]:
-    text = (text or "").strip()
-    if not text:
-        return qs
-    return qs.filter(Q(key__iexact=text) | Q(title__icontains=text) | Q(description__icontains=text))
+def filter_search(qs: QuerySet[Incident], text: str, *, by_relevance: bool = False) -> QuerySet[Incident]:
+    """Incidents matching every term of `text` by words, key or the customer's, requester's
+    or assignee's name (incidents.search). With `by_relevance`, best match first instead of
+    the list's own order."""
+    qs = incident_search(qs, text)
+    if by_relevance and search_terms(text):
+        qs = qs.annotate(search_rank=relevance(text)).order_by(
+            F("search_rank").desc(), F("created_at").desc(), F("id").desc()
+        )
+    return qs
 
 
 def incident_sort(qs: QuerySet[Incident], sort: str) -> QuerySet[Incident]:
     """`sla` (default): earliest due instant of any active timer first (Incident.sla_due_at,
-    kept by the SLA service), none last."""
+    kept by the SLA service), none last. `relevance` keeps a search's best-match order
+    (filter_search with by_relevance); without a search it is the default."""
+    if sort == "relevance" and "search_rank" in qs.query.annotations:
+        return qs.order_by(F("search_rank").desc(), F("created_at").desc(), F("id").desc())
     due = F("sla_due_at").asc(nulls_last=True)
     orderings: dict[str, tuple[Any, ...]] = {
         "priority": ("priority", due, "created_at", "id"),

@@ -15,7 +15,7 @@ from accounts.models import User
 from notifications.services import notify_reply
 from org.models import Contact
 
-from .. import hooks
+from .. import hooks, search
 from ..attachments import attachment_create
 from ..models import Comment, CommentVia, Delivery, Incident, TimeEntry
 from .base import Actor, incident_lock, record_event
@@ -50,6 +50,7 @@ def incident_comment(
         via=via,
         contact=contact,
     )
+    search.vector_add_comment(comment)
     record_event(incident, actor=actor, at=at, event="replied" if public else "noted")
     for upload in attachments:
         attachment_create(

@@ -15,7 +15,7 @@ from webhooks.models import Event
 from webhooks.payloads import incident_payload
 from webhooks.services import webhook_emit
 
-from .. import hooks
+from .. import hooks, search
 from ..models import KEY_PREFIX, Incident, IncidentType, Level, Status
 from .base import Actor, Errors, is_team_member, record_event, record_noun, require_value
 from .fields import priority_for
@@ -110,6 +110,8 @@ def incident_create(
     )
     if copies:
         incident.cc.set([c for c in copies if c != requester])
+    search.vector_refresh([incident.pk])
+    search.forget_loaded_vector(incident)
     record_event(incident, actor=actor, at=at, event="created", new=f"{incident.priority} · {team.name}")
     hooks.fire_incident_created(incident=incident, at=at)
     webhook_emit(Event.INCIDENT_CREATED, incident_payload(incident), at=at)

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from .. import search
 from ..models import Incident, IncidentType, Level, Priority
 from .base import Actor, Errors, apply_changes, incident_lock, require_value
 
@@ -26,6 +27,9 @@ PRIORITY_MATRIX = {
     (Level.LOW, Level.LOW): Priority.P5,
 }
 
+
+# Fields whose words are in the incident's search vector (incidents.search).
+SEARCHED_FIELDS = {"title", "description", "contact"}
 
 # Fields a worker may edit directly.
 EDITABLE_FIELDS = ("title", "description", "contact", "impact", "urgency", "service", "customer", "type")
@@ -68,7 +72,9 @@ def incident_update(
     urgency = values.get("urgency", incident.urgency)
     if not incident.priority_override_reason:
         values["priority"] = priority_for(impact, urgency)
-    apply_changes(incident, actor=actor, at=at, values=values)
+    changes = apply_changes(incident, actor=actor, at=at, values=values)
+    if changes.keys() & SEARCHED_FIELDS:
+        search.vector_refresh([incident.pk])
     return incident
 
 
