@@ -72,4 +72,4 @@ class IncidentFilter(django_filters.FilterSet):
         return filter_sla_state(qs, value)
 
     def filter_text(self, qs, name, value):
-        return filter_search(qs, value)
+        return filter_search(qs, value, by_relevance=self.data.get("sort") == "relevance")
