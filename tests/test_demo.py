@@ -9,6 +9,7 @@ from boards.models import Card
 from changes.models import ChangeRequest
 from escalation.models import Escalation
 from incidents.models import Incident
+from knowledge.models import Article
 from sprints.models import Sprint
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +17,8 @@ pytestmark = pytest.mark.django_db
 
 def _counts():
     return {
-        model.__name__: model.objects.count() for model in (Incident, Card, Sprint, ChangeRequest, Escalation)
+        model.__name__: model.objects.count()
+        for model in (Incident, Card, Sprint, ChangeRequest, Escalation, Article)
     }
 
 
@@ -29,6 +31,9 @@ def test_seed_demo_builds_every_area_and_runs_twice_without_changes():
     assert ChangeRequest.objects.filter(status="submitted", incidents__isnull=False).exists()
     assert Escalation.objects.filter(returned_at__isnull=True).exists()  # some still with development
     assert Escalation.objects.filter(returned_at__isnull=False).exists()  # some fixed and back
+    assert Article.objects.filter(visibility="public").count() >= 3  # the portal suggests them
+    assert Article.objects.filter(visibility="internal").exists()
+    assert Article.objects.filter(version__gt=1).exists()  # a history to read
     assert "demo data ready" in out.getvalue()
     call_command("seed_demo", stdout=StringIO())
     assert _counts() == first
