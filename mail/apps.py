@@ -13,9 +13,12 @@ class MailConfig(AppConfig):
 
     def ready(self):
         from incidents import hooks
+        from tracker import metrics
 
         from . import outbound
+        from .metrics import mail_gauges
 
         hooks.comment_added.append(outbound.mail_on_comment_added)
         hooks.incident_created.append(outbound.mail_on_incident_created)
         hooks.incident_changed.append(outbound.mail_on_incident_changed)
+        metrics.gauge_sources.append(mail_gauges)  # /metrics: mail failures

@@ -101,6 +101,8 @@ class OutboundMail(models.Model):
             models.Index(fields=["incident", "created_at"]),
             models.Index(fields=["state", "created_at"], name="outbound_pending",
                          condition=models.Q(state="pending")),
+            # /metrics counts the mails that gave up on every scrape.
+            models.Index(fields=["created_at"], name="outbound_failed", condition=models.Q(state="failed")),
         ]  # fmt: skip
 
     def __str__(self):

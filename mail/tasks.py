@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from tracker.services import MAIL_POLL, heartbeat_record
 from tracker.tasks import enqueue
 
 from .imap import mailbox_poll
@@ -40,4 +41,5 @@ def mail_poll():
             polled += 1
         except Exception:  # noqa: BLE001, S112 - recorded on the mailbox by mailbox_poll
             continue
+    heartbeat_record(MAIL_POLL)  # the round is over (a failed mailbox shows on its page)
     return polled

@@ -7,6 +7,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from tracker.services import SLA_SWEEP, heartbeat_record
 from tracker.tasks import enqueue
 
 from . import services
@@ -20,6 +21,8 @@ def sla_sweep():
     # Each run stays within one period; after downtime, a backlog left over is shared out
     # to another worker at once (SKIP LOCKED keeps concurrent sweepers apart).
     counts = services.sla_sweep_tick(max_seconds=settings.SLA_SWEEP_SECONDS)
+    # Finished: /healthz turns 503 when this grows stale (beat or every worker gone).
+    heartbeat_record(SLA_SWEEP)
     for policy_id in services.policies_awaiting_retarget(now=timezone.now()):
         enqueue(sla_policy_retarget, policy_id)
     if counts["warnings"] or counts["breaches"]:

@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_healthz_needs_no_login_and_reports_database_and_broker(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "broker": "ok"}
+    body = response.json()
+    assert (body["database"], body["broker"]) == ("ok", "ok")
 
 
 @pytest.mark.django_db
@@ -28,7 +29,8 @@ def test_healthz_reports_broker_down(client, settings):
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "broker": "down"}
+    body = response.json()
+    assert (body["database"], body["broker"], body["queue_depth"]) == ("ok", "down", None)
 
 
 @pytest.mark.django_db
@@ -164,6 +166,7 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://tandem:tandem@127.0.0.1:5432/tandem",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "ALLOWED_HOSTS": "tandem.example.com",
+    "METRICS_TOKEN": "metrics-token-for-the-deploy-check",
 }
 
 
@@ -180,6 +183,13 @@ def test_production_settings_pass_check_deploy_without_warnings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_metrics_are_open():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "METRICS_TOKEN"}
+    result = _run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
+    assert result.returncode != 0
+    assert "tandem.W001" in result.stdout + result.stderr
 
 
 @pytest.mark.skipif(

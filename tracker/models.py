@@ -43,3 +43,15 @@ class IdempotentRequest(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.key}"
+
+
+class Heartbeat(models.Model):
+    """When a periodic job last finished (the SLA sweep, the mail poll), written by the job
+    itself so /healthz and /metrics can tell a stalled beat or worker from a quiet system.
+    One row per job, upserted in one statement."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"

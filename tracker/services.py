@@ -7,7 +7,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from .models import IdempotentRequest
+from .models import Heartbeat, IdempotentRequest
+
+# The jobs whose last run /healthz and /metrics report (names of Heartbeat rows).
+SLA_SWEEP = "sla_sweep"
+MAIL_POLL = "mail_poll"
 
 
 def idempotency_keys_expire(*, now: datetime | None = None) -> int:
@@ -16,3 +20,13 @@ def idempotency_keys_expire(*, now: datetime | None = None) -> int:
     cutoff = now - timedelta(hours=settings.IDEMPOTENCY_KEEP_HOURS)
     deleted, _ = IdempotentRequest.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+def heartbeat_record(name: str, *, at: datetime | None = None) -> None:
+    """Note that the job `name` just finished: one INSERT ... ON CONFLICT DO UPDATE."""
+    Heartbeat.objects.bulk_create(
+        [Heartbeat(name=name, at=at or timezone.now())],
+        update_conflicts=True,
+        unique_fields=["name"],
+        update_fields=["at"],
+    )

@@ -1,47 +1,57 @@
+import hmac
+import os
 import sys
 
+import prometheus_client
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect
 from django.template import loader
 from django.views import defaults
 from django.views.decorators.cache import cache_control, never_cache
-from kombu import Connection
+from prometheus_client import multiprocess
 
+from .health import health_report
+from .metrics import TandemCollector
 from .navigation import nav_for
-
-
-def _database_state():
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except DatabaseError:
-        return "down"
-    return "ok"
-
-
-def _broker_state():
-    try:
-        with Connection(
-            settings.CELERY_BROKER_URL,
-            transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
-            connect_timeout=2,
-        ) as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
-    except Exception:  # noqa: BLE001 - any failure to reach the broker means "down"
-        return "down"
-    return "ok"
 
 
 @login_not_required
 @never_cache
 def healthz(request):
-    database = _database_state()
-    body = {"database": database, "broker": _broker_state()}
-    return JsonResponse(body, status=200 if database == "ok" else 503)
+    """Database, broker, the age of the last SLA sweep and mail poll, the queue depth; 503
+    when the database is down or the sweep is stale (see tracker.health)."""
+    body, healthy = health_report()
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+@login_not_required
+@never_cache
+def metrics(request):
+    """Prometheus text format: django-prometheus's request metrics of this process (of
+    every gunicorn worker when PROMETHEUS_MULTIPROC_DIR is set) and Tandem's gauges. With
+    METRICS_TOKEN set, only `Authorization: Bearer <token>` may read it (401 otherwise)."""
+    token = settings.METRICS_TOKEN
+    if token:
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+            response = JsonResponse(
+                {"code": "not_authenticated", "detail": "Send the metrics token as a Bearer token."},
+                status=401,
+            )
+            response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+            return response
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        process_metrics = prometheus_client.CollectorRegistry()
+        multiprocess.MultiProcessCollector(process_metrics)
+    else:
+        process_metrics = prometheus_client.REGISTRY
+    tandem = prometheus_client.CollectorRegistry(auto_describe=False)
+    tandem.register(TandemCollector())
+    body = prometheus_client.generate_latest(process_metrics) + prometheus_client.generate_latest(tandem)
+    return HttpResponse(body, content_type=prometheus_client.CONTENT_TYPE_LATEST)
 
 
 @login_not_required

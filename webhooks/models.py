@@ -105,6 +105,10 @@ class Delivery(models.Model):
             models.Index(
                 fields=["next_attempt_at"], name="webhook_delivery_due", condition=models.Q(status="pending")
             ),
+            # /metrics counts the given-up deliveries on every scrape.
+            models.Index(
+                fields=["created_at"], name="webhook_delivery_failed", condition=models.Q(status="failed")
+            ),
             models.Index(fields=["subscription", "created_at"]),
         ]
 

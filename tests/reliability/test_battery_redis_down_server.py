@@ -73,7 +73,7 @@ def test_api_and_login_work_with_redis_stopped_under_gunicorn(_groups, spare_red
         spare_redis.stop()
         health = requests.get(f"{base}/healthz", timeout=10)
         calls["GET /healthz"] = health.status_code
-        broker_reported_down = health.json() == {"database": "ok", "broker": "down"}
+        broker_reported_down = (health.json()["database"], health.json()["broker"]) == ("ok", "down")
         calls["browser sign-in"] = _login(base, desk.username).status_code
         for n in range(10):
             body = {

@@ -4,11 +4,14 @@ Everything that differs between a laptop and production comes from the environme
 `local`, `production` and `test` only choose safe defaults for their situation.
 """
 
+import logging
 import os
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import timedelta
+
+from tracker.logs import configure_structlog, logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("TANDEM_VAR_DIR", BASE_DIR / "var"))
@@ -42,6 +45,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_prometheus",
+    "django_structlog",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -70,18 +75,23 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and last: django-prometheus times the whole stack (requests, latency, status).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication, so each line carries the user id with the request id.
+    "django_structlog.middlewares.RequestMiddleware",
     "tracker.middleware.BrowserLoginRequiredMiddleware",
     "tracker.middleware.ViewerTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ROOT_URLCONF = "tracker.urls"
 WSGI_APPLICATION = "tracker.wsgi.application"
 
@@ -256,8 +266,18 @@ MAIL_POLL_SECONDS = float(env("MAIL_POLL_SECONDS", "60"))
 # Breach escalation / major declaration act only this soon after the breach (see sla.services).
 SLA_BREACH_ACTION_FRESH_MINUTES = float(env("SLA_BREACH_ACTION_FRESH_MINUTES", "15"))
 CELERY_BEAT_SCHEDULE: dict = {
+# Beat must run once. Production's scheduler (tracker.beat.SingleBeatScheduler) sends only
+# while it holds a lock in Redis renewed every tick; a second beat waits as a hot standby and
+# takes over this long after the first one dies.
+BEAT_LOCK_SECONDS = float(env("BEAT_LOCK_SECONDS", "30"))
     "tracker-heartbeat": {"task": "tracker.tasks.heartbeat", "schedule": timedelta(minutes=5)},
     "sla-sweep": {"task": "sla.tasks.sla_sweep", "schedule": timedelta(seconds=SLA_SWEEP_SECONDS)},
+# GET /metrics (Prometheus) asks for `Authorization: Bearer <METRICS_TOKEN>` when this is set;
+# unset, it is open to whoever reaches it (production warns: see tracker.checks).
+METRICS_TOKEN = env("METRICS_TOKEN", "")
+# /healthz answers 503 when no SLA sweep finished for this long (default: 10 sweep periods,
+# at least 2 minutes; see tracker.health).
+HEALTHZ_SWEEP_STALE_SECONDS = float(env("HEALTHZ_SWEEP_STALE_SECONDS", "0")) or None
     "notifications-email-pending": {
         "task": "notifications.tasks.notifications_email_pending",
         "schedule": timedelta(minutes=2),
@@ -308,17 +328,19 @@ MAIL_SEND_MAX_ATTEMPTS = int(env("MAIL_SEND_MAX_ATTEMPTS", "6"))
 MAIL_INBOUND_MAX_BYTES = int(env("MAIL_INBOUND_MAX_BYTES", str(50 * 1024 * 1024)))
 # Where Tandem lives, for absolute links in e-mails (e.g. https://tandem.example.com).
 TANDEM_BASE_URL = env("TANDEM_BASE_URL", "")
-
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
 # The customer portal (SPEC §15): how long an invitation link and a rating link work (seconds),
 # and a password-reset link (Django's PASSWORD_RESET_TIMEOUT, one day).
 PORTAL_INVITE_MAX_AGE = int(env("PORTAL_INVITE_MAX_AGE", str(7 * 24 * 3600)))
 PORTAL_RATING_MAX_AGE = int(env("PORTAL_RATING_MAX_AGE", str(30 * 24 * 3600)))
 PASSWORD_RESET_TIMEOUT = int(env("PASSWORD_RESET_TIMEOUT", str(24 * 3600)))
+
+# Logs: structlog over the standard library's logging (tracker/logs.py). LOG_FORMAT=json
+# writes one JSON object per line (production's default); "plain" readable lines.
+LOG_FORMAT = env("LOG_FORMAT", "plain")
+LOGGING = logging_config(json=LOG_FORMAT == "json", level=env("LOG_LEVEL", "INFO"))
+configure_structlog()
+# django-structlog: a request id per request (the caller's X-Request-ID when sent: set it at
+# the proxy), bound into every line and carried into the Celery tasks the request queues.
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG  # request_finished says it all

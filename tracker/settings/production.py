@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import CELERY_BROKER_URL, DATABASES, env, env_bool, env_list
+from .base import CELERY_BROKER_URL, DATABASES, env, env_bool, env_list, logging_config
 
 DEBUG = False
 
@@ -18,10 +18,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and not env_bo
 if CELERY_BROKER_URL.startswith("filesystem://") and not env_bool("ALLOW_FILESYSTEM_BROKER", False):
     raise ImproperlyConfigured("Set CELERY_BROKER_URL or REDIS_URL to Redis in production.")
 
+# A second `celery beat` by mistake (or as a standby) sends nothing while the first runs.
+CELERY_BEAT_SCHEDULER = "tracker.beat.SingleBeatScheduler"
+
+# One JSON object per line, for the log shipper (LOG_FORMAT=plain for readable lines).
+LOG_FORMAT = env("LOG_FORMAT", "json")
+LOGGING = logging_config(json=LOG_FORMAT == "json", level=env("LOG_LEVEL", "INFO"))
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]  # probes and scrapers inside the network
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000"))
