@@ -46,6 +46,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import Combinable
+from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 
 from accounts.models import User
@@ -285,4 +286,5 @@ def relevance(text: str | None) -> Combinable:
             names |= arm
     name_bonus = Case(When(names, then=Value(0.5)), default=Value(0.0), output_field=FloatField())
     # normalization 32: rank / (rank + 1), so a rank stays below the key's bonus
-    return exact_key + SearchRank(F("search_vector"), query, normalization=Value(32)) + name_bonus
+    rank = Coalesce(SearchRank(F("search_vector"), query, normalization=Value(32)), Value(0.0))
+    return exact_key + rank + name_bonus

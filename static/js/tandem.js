@@ -27,4 +27,13 @@
   document.addEventListener("DOMContentLoaded", tick);
   document.addEventListener("htmx:afterSwap", tick);
   setInterval(tick, 30000);
+
+  // "/" anywhere but in a field jumps to the top bar's search box.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) { return; }
+    var target = event.target;
+    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) { return; }
+    var box = document.getElementById("topsearch-q");
+    if (box) { event.preventDefault(); box.focus(); box.select(); }
+  });
 })();

@@ -1,0 +1,92 @@
+"""Search on SQLite, the embedded default (`./scripts/run`): no full-text index and no
+pg_trgm there, so every term must be contained in the key, title, description, contact, a
+comment, or the customer's, requester's or assignee's name. The suite runs on PostgreSQL;
+the first test starts pytest again on this module with the local settings and an SQLite
+file, which runs the `*_on_sqlite` tests (they skip elsewhere), as tests/sla does for the
+sweep. The migrations' PostgreSQL-only steps are skipped there, which this run proves too."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from incidents import services
+from incidents.models import Incident
+from incidents.selectors import filter_search
+from search.selectors import global_search
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def found(text):
+    return list(filter_search(Incident.objects.order_by("id"), text).values_list("key", flat=True))
+
+
+@pytest.mark.django_db
+def test_the_sqlite_search_tests_pass_on_a_real_sqlite_database(tmp_path):
+    if connection.vendor == "sqlite":
+        pytest.skip("this is the SQLite run itself")
+    var = tmp_path / "var"
+    for sub in ("broker/queue", "broker/processed"):
+        (var / sub).mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if k not in {"CELERY_BROKER_URL", "REDIS_URL"}}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "tracker.settings.local",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'tandem.sqlite3'}",
+            "TANDEM_VAR_DIR": str(var),
+        }
+    )
+    run = subprocess.run(  # noqa: S603 - our own interpreter running our own tests
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+         "--ds=tracker.settings.local", "-k", "on_sqlite", "-rs", str(Path(__file__).relative_to(ROOT))],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    out = run.stdout + run.stderr
+    assert run.returncode == 0, out[-6000:]
+    cases = sum(1 for name in globals() if name.startswith("test_") and name.endswith("_on_sqlite"))
+    assert re.search(rf"\b{cases} passed\b", out), out[-3000:]
+    assert "skipped" not in out, out[-3000:]
+
+
+@pytest.fixture
+def on_sqlite():
+    if connection.vendor != "sqlite":
+        pytest.skip("runs in the SQLite subprocess started by the test above")
+
+
+@pytest.mark.django_db
+def test_words_names_keys_and_comments_match_on_sqlite(on_sqlite, desk):
+    assert found("safari loops") == [desk.safari.key]
+    assert found("Safari loop") == [desk.safari.key]  # a substring, not a stem
+    assert found("contoso") == [desk.safari.key]
+    assert found("Tariq") == [desk.refunds.key]
+    assert found("priya@contoso") == [desk.safari.key]
+    assert found(desk.refunds.key.lower()) == [desk.refunds.key]
+    assert found("northwind timeout") == [desk.payouts.key]
+    assert found("safari refund") == []
+    services.incident_comment(incident=desk.payouts, actor=desk.sam, body="Certificate rotation broke it")
+    assert found("rotation") == [desk.payouts.key]
+    assert Incident.objects.filter(search_vector__isnull=False).count() == 0  # no vector kept here
+
+
+@pytest.mark.django_db
+def test_global_search_page_and_api_work_on_sqlite(on_sqlite, desk, client):
+    results = [(r.type, r.key or r.title) for r in global_search(user=desk.sam, text="contoso")]
+    assert ("customer", "Contoso Retail") in results
+    assert ("incident", desk.safari.key) in results
+    assert ("contact", "Priya Raman") in results
+    top = global_search(user=desk.sam, text=desk.refunds.key)
+    assert (top[0].type, top[0].key) == ("incident", desk.refunds.key)
+    client.force_login(desk.sam)
+    r = client.get("/api/v1/search/", {"q": "safari loops"})
+    assert r.status_code == 200
+    assert [x["key"] for x in r.json()["results"]] == [desk.safari.key]
+    page = client.get("/search/", {"q": "Tariq"})
+    assert page.status_code == 200 and desk.refunds.key in page.content.decode()
+    queue = client.get("/incidents/", {"tab": "all", "search": "contoso", "sort": "relevance"})
+    assert queue.status_code == 200 and desk.safari.key in queue.content.decode()
