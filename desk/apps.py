@@ -8,3 +8,12 @@ class DeskConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "desk"
+
+    def ready(self) -> None:
+        from incidents import hooks
+
+        from . import views
+
+        # The queue page shows the saved views, "Save this view" and the bulk bar.
+        if views.queue_extras not in hooks.queue_extras:
+            hooks.queue_extras.append(views.queue_extras)

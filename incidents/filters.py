@@ -5,6 +5,7 @@ from django.core.validators import RegexValidator
 
 from org.models import Customer, Service, Team
 
+from .filter_fields import DateBoundFilter, IncidentFilterForm
 from .models import OPEN_STATUSES, Incident, IncidentType, Priority, Status
 from .selectors import SLA_STATES, filter_search, filter_sla_state
 
@@ -24,6 +25,11 @@ class IncidentFilter(django_filters.FilterSet):
     customer = django_filters.ModelChoiceFilter(
         empty_label="Any", queryset=Customer.objects.all(), label="Customer"
     )
+    # Date ranges, both ends inclusive; a date-only bound is a whole day in the viewer's zone.
+    created_from = DateBoundFilter(field_name="created_at", end=False, label="Created from")
+    created_to = DateBoundFilter(field_name="created_at", end=True, label="Created to")
+    updated_from = DateBoundFilter(field_name="updated_at", end=False, label="Updated from")
+    updated_to = DateBoundFilter(field_name="updated_at", end=True, label="Updated to")
     assignee = django_filters.CharFilter(
         method="filter_assignee",
         label="Assignee",
@@ -43,6 +49,7 @@ class IncidentFilter(django_filters.FilterSet):
 
     class Meta:
         model = Incident
+        form = IncidentFilterForm
         fields = [
             "status",
             "priority",

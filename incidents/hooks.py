@@ -11,11 +11,14 @@ The SLA app subscribes to all three (it starts, stops, pauses and retargets the 
 `clock_reads` is a port the other way round: the incident reads (the queue, its SLA
 filter, the API's `sla` field) show the SLA clocks, which the SLA app owns, so the SLA
 app registers how to read them (`register_clock_reads`, in its `AppConfig.ready()`).
+`queue_extras` is a port for the queue page: the desk app registers its saved views and
+bulk actions there (incidents/views.queue renders what each provider returns).
 See docs/architecture.md for the pattern.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -24,6 +27,7 @@ from django.core.exceptions import ImproperlyConfigured
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
     from django.db.models import Prefetch, QuerySet
+    from django.http import HttpRequest, QueryDict
     from rest_framework.fields import Field
 
     from .models import Comment, Incident
@@ -107,6 +111,38 @@ def clock_reads() -> ClockReads:
     if _clock_reads is None:
         raise ImproperlyConfigured("No app registered the clock reads (the sla app does, in ready()).")
     return _clock_reads
+
+
+# ------------------------------------------------------------------ the queue page's extras
+@dataclass(frozen=True)
+class QueueExtra:
+    """A higher app's part of the queue page (the desk's saved views and bulk bar).
+
+    `template` is rendered at the top of the queue's results with `context` as `extra`, so
+    it follows the filters when htmx refreshes the results. `select_form`, when set, gives
+    every row a checkbox (and the header a select-all) belonging to the form with that id.
+    `keep_params` are query parameters of the higher app the filter form carries along
+    (hidden inputs), e.g. which saved view is open.
+    """
+
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    select_form: str = ""
+    keep_params: dict[str, str] = field(default_factory=dict)
+
+
+class QueueExtras(Protocol):
+    """`query` is the queue's filters as the page applies them (the default status
+    included, no page number)."""
+
+    def __call__(self, *, request: HttpRequest, query: QueryDict) -> QueueExtra | None: ...
+
+
+queue_extras: list[QueueExtras] = []
+
+
+def collect_queue_extras(*, request: HttpRequest, query: QueryDict) -> list[QueueExtra]:
+    return [extra for provider in queue_extras if (extra := provider(request=request, query=query))]
 
 
 # ------------------------------------------------------------------ the reply box's tools

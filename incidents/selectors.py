@@ -14,6 +14,7 @@ from .models import OPEN_STATUSES, Comment, Incident, IncidentEvent
 from .search import incident_search, relevance, search_terms
 
 SLA_STATES = ("running", "paused", "met", "breached", "at_risk")
+QUEUE_TABS = {"mine": "My incidents", "unassigned": "My teams' unassigned", "all": "All"}
 QUEUE_SORTS = {
     "sla": "SLA urgency",
     "priority": "Priority",

@@ -24,9 +24,11 @@ from . import forms as f
 from . import hooks, services
 from . import permissions as perms
 from .filters import IncidentFilter
+from .hooks import collect_queue_extras
 from .models import Incident, IncidentType, Status
 from .selectors import (
     QUEUE_SORTS,
+    QUEUE_TABS,
     headline_timer,
     incident_get,
     incident_queue,
@@ -35,7 +37,6 @@ from .selectors import (
 )
 from .selectors import timer_state as display_state
 
-QUEUE_TABS = {"mine": "My incidents", "unassigned": "My teams' unassigned", "all": "All"}
 PAGE_SIZE = 50
 
 
@@ -67,6 +68,8 @@ def queue(request):
         )
     params = data.copy()
     params.pop("page", None)
+    # Higher apps' parts of the page (hooks.queue_extras): the desk's saved views, bulk bar.
+    extras = collect_queue_extras(request=request, query=params)
     context = {
         "tabs": QUEUE_TABS,
         "tab": tab,
@@ -80,6 +83,9 @@ def queue(request):
         .order_by("first_name"),
         "querystring": params.urlencode(),
         "can_create": perms.can_create_incident(request.user),
+        "queue_extras": extras,
+        "select_form": next((e.select_form for e in extras if e.select_form), ""),
+        "kept_params": {k: v for e in extras for k, v in e.keep_params.items()},
     }
     template = (
         "incidents/_queue_results.html" if request.headers.get("HX-Request") else "incidents/queue.html"
