@@ -27,7 +27,7 @@ from django.contrib.postgres.search import (
     SearchVector,
     TrigramWordSimilarity,
 )
-from django.db.models import Case, F, FloatField, Q, Subquery, Value, When
+from django.db.models import Case, F, FloatField, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils.html import escape
@@ -45,8 +45,12 @@ from incidents.search import (
     relevance,
     search_terms,
 )
+from knowledge.models import Article
+from knowledge.permissions import can_view_articles
 from org.models import Contact, Customer
 from org.permissions import can_view_contacts
+from problems.models import Problem
+from problems.permissions import can_view_problems
 
 # Results of one kind in the mixed list, and when the search asks for one kind only.
 PER_KIND = 8
@@ -185,43 +189,99 @@ def _comment_headlines(incident_ids: list[int], query: SearchQuery) -> dict[int,
     return found
 
 
-# ------------------------------------------------------------------ cards
-def _cards(terms: list[str], limit: int) -> list[SearchResult]:
+# ------------------------------------------------------------------ cards, problems, articles
+def _by_words(
+    qs: QuerySet[Any], *, vector: Any, terms: list[str], limit: int, snippet_field: str, fields: Sequence[str]
+) -> list[Any]:
+    """Rows whose vector (a stored field's name or a query-time SearchVector) matches every
+    term, or whose key is a term; scored by rank, an exact key first, with a headline."""
     keys = _key_terms(terms)
-    qs = Card.objects.order_by()
-    rows: list[Any]
-    if is_postgresql():
-        vector = SearchVector("key", "title", weight="A", config=CONFIG) + SearchVector(
-            "description", weight="B", config=CONFIG
-        )
-        qs = qs.annotate(vector=vector)
-        condition = Q()
-        for term in terms:
-            condition &= Q(vector=SearchQuery(term, config=CONFIG)) | Q(key__iexact=term)
-        query = _query(terms)
-        rows = list(
-            qs.filter(condition)
-            .annotate(
-                score=SearchRank(F("vector"), query, normalization=Value(32))
-                + Case(When(key__in=keys, then=Value(10.0)), default=Value(0.0), output_field=FloatField()),
-                headline=_headline("description", query),
-            )
-            .only("id", "key", "title", "description")
-            .order_by("-score", "-id")[:limit]
-        )
-    else:
-        rows = list(qs.filter(_every_term(terms, ("key", "title", "description"))).order_by("-id")[:limit])
+    if not is_postgresql():
+        rows = qs.filter(_every_term(terms, ("key", *fields))).order_by("-id")[:limit]
+        return [_with(r, score=(10.0 if r.key in keys else 0.3)) for r in rows]
+    if not isinstance(vector, str):
+        qs = qs.annotate(search_words=vector)
+        vector = "search_words"
+    condition = Q()
+    for term in terms:
+        condition &= Q(**{vector: SearchQuery(term, config=CONFIG)}) | Q(key__iexact=term)
+    query = _query(terms)
+    exact_key = Case(When(key__in=keys, then=Value(10.0)), default=Value(0.0), output_field=FloatField())
+    rank = Coalesce(SearchRank(F(vector), query, normalization=Value(32)), Value(0.0))
+    return list(
+        qs.filter(condition)
+        .annotate(score=rank + exact_key, headline=_headline(snippet_field, query))
+        .order_by("-score", "-id")[:limit]
+    )
+
+
+def _with(row: Any, **values: Any) -> Any:
+    vars(row).update(values)
+    return row
+
+
+def _snippet(row: Any, field: str) -> SafeString:
+    headline = getattr(row, "headline", None)
+    return highlighted(headline) if headline else plain_snippet(getattr(row, field))
+
+
+def _cards(terms: list[str], limit: int) -> list[SearchResult]:
+    vector = SearchVector("key", "title", weight="A", config=CONFIG) + SearchVector(
+        "description", weight="B", config=CONFIG
+    )
+    qs = Card.objects.order_by().only("id", "key", "title", "description")
+    rows = _by_words(qs, vector=vector, terms=terms, limit=limit, snippet_field="description",
+                     fields=("title", "description"))  # fmt: skip
     return [
         SearchResult(
             type="card",
             id=r.pk,
             key=r.key,
             title=r.title,
-            snippet=highlighted(
-                getattr(r, "headline", None) or Truncator(r.description).words(SNIPPET_WORDS)
-            ),
+            snippet=_snippet(r, "description"),
             url=reverse("boards:card", args=[r.pk]),
-            score=float(getattr(r, "score", 0.3)),
+            score=float(r.score),
+        )
+        for r in rows
+    ]
+
+
+def _problems(terms: list[str], limit: int) -> list[SearchResult]:
+    vector = (
+        SearchVector("key", "title", weight="A", config=CONFIG)
+        + SearchVector("description", weight="B", config=CONFIG)
+        + SearchVector("root_cause", "workaround", weight="C", config=CONFIG)
+    )
+    qs = Problem.objects.order_by().only("id", "key", "title", "description", "workaround", "status")
+    rows = _by_words(qs, vector=vector, terms=terms, limit=limit, snippet_field="description",
+                     fields=("title", "description", "root_cause", "workaround"))  # fmt: skip
+    return [
+        SearchResult(
+            type="problem",
+            id=r.pk,
+            key=r.key,
+            title=r.title,
+            snippet=_snippet(r, "description"),
+            url=reverse("problems:detail", args=[r.key]),
+            score=float(r.score),
+        )
+        for r in rows
+    ]
+
+
+def _articles(terms: list[str], limit: int) -> list[SearchResult]:
+    qs = Article.objects.filter(archived_at__isnull=True).order_by().only("id", "key", "title", "body")
+    rows = _by_words(qs, vector="search_vector", terms=terms, limit=limit, snippet_field="body",
+                     fields=("title", "body"))  # fmt: skip
+    return [
+        SearchResult(
+            type="article",
+            id=r.pk,
+            key=r.key,
+            title=r.title,
+            snippet=_snippet(r, "body"),
+            url=reverse("knowledge:detail", args=[r.key]),
+            score=float(r.score),
         )
         for r in rows
     ]
@@ -290,6 +350,8 @@ def _contacts(terms: list[str], limit: int) -> list[SearchResult]:
 
 KINDS: tuple[Kind, ...] = (
     Kind("incident", "Incidents", can_view_incidents, _incidents),
+    Kind("problem", "Problems", can_view_problems, _problems),
+    Kind("article", "Articles", can_view_articles, _articles),
     Kind("card", "Cards", can_read_boards, _cards),
     Kind("customer", "Customers", can_view_contacts, _customers),
     Kind("contact", "Contacts", can_view_contacts, _contacts),

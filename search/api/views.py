@@ -22,7 +22,7 @@ _RESULT_FIELDS: dict[str, serializers.Field] = {
 
 
 class SearchApi(APIView):
-    """Incidents, cards, problems, articles, customers and contacts matching `q`, best first.
+    """Incidents, problems, articles, cards, customers and contacts matching `q`, best first.
 
     Every term of `q` must match (words with stemming, keys, names with typos within
     trigram reach); each kind is listed only to those who may read it."""

@@ -144,3 +144,32 @@ def test_a_match_in_a_comment_shows_that_comment(desk):
     [result] = global_search(user=desk.sam, text="ledger", kind="incident")
     assert result.snippet.startswith("Comment:")
     assert "<mark>ledger</mark>" in result.snippet
+
+
+def test_problems_and_articles_are_found_by_their_words_and_keys(desk):
+    from knowledge.services import article_archive, article_create
+    from problems.services import problem_create
+
+    problem = problem_create(
+        actor=desk.tariq,
+        title="Issuer ACS redirects loop",
+        description="Several banks' access control servers send shoppers back.",
+        workaround="Ask the shopper to switch off content blockers.",
+        incidents=[desk.safari],
+    )
+    article = article_create(
+        actor=desk.tariq,
+        title="What to do when the 3-D Secure page loops",
+        body="Ask the shopper to **disable content blockers**, then retry.",
+        visibility="public",
+    )
+    results = best_first(desk.sam, "loops")
+    assert ("problem", problem.key) in results and ("article", article.key) in results
+    assert best_first(desk.sam, "content blockers", kind="problem") == [("problem", problem.key)]
+    assert best_first(desk.sam, "content blockers", kind="article") == [("article", article.key)]
+    assert best_first(desk.sam, problem.key)[0] == ("problem", problem.key)
+    [hit] = global_search(user=desk.sam, text="disable blockers", kind="article")
+    assert "<mark>disable</mark>" in hit.snippet and hit.url == f"/knowledge/{article.key}/"
+    # an archived article is not offered
+    article_archive(article=article, actor=desk.tariq)
+    assert best_first(desk.sam, "content blockers", kind="article") == []
