@@ -37,10 +37,9 @@ class ArticleAdmin(ServiceModelAdmin):
     search_fields = ("key", "title")
     fields = ("title", "body", "visibility", "service")
     inlines = [RevisionInline]
-    actions = [
-        service_action("Archive the selected articles", _archive, verb="archived"),
-        service_action("Restore the selected articles", _restore, verb="restored"),
-    ]
+    actions = ["archive_articles", "restore_articles"]
+    archive_articles = service_action("Archive the selected articles", _archive, verb="archived")
+    restore_articles = service_action("Restore the selected articles", _restore, verb="restored")
 
     def service_save(self, request, obj, form, change):
         values = {f: form.cleaned_data[f] for f in services.EDITABLE_FIELDS if f in form.cleaned_data}

@@ -38,6 +38,19 @@
     picker.querySelector("details").open = false;
   });
 
+  // The reply's "Visible to" decides what may be offered: ask again when it changes. (Not
+  // on every change in the form: the search box's own change, on leaving it for a result,
+  // would replace the result being chosen.)
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (!target.name || !window.htmx) { return; }
+    document.querySelectorAll("[data-article-picker]").forEach(function (picker) {
+      if (picker.getAttribute("data-visibility-name") === target.name) {
+        window.htmx.trigger(picker.querySelector("input[type=search]"), "kb-refresh");
+      }
+    });
+  });
+
   document.addEventListener("keydown", function (event) {
     var picker = event.target.closest && event.target.closest("[data-article-picker]");
     if (!picker) { return; }

@@ -61,6 +61,19 @@ def test_write_an_article_then_insert_it_into_a_reply(page, live_server, login, 
     assert page.locator(".kb-body ol li").count() == 3
     screenshot(page, "knowledge-detail")
 
+    # Edit it (the form holds version 1), then look at the history.
+    page.get_by_role("link", name="Edit").click()
+    page.get_by_label("Article").fill(
+        BODY.replace("3. Sign in again", "3. Close every tab\n4. Sign in again")
+    )
+    page.get_by_label("What changed").fill("Close the tabs first")
+    page.get_by_role("button", name="Save changes").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".kb-body ol li").count() == 4
+    page.get_by_role("link", name="History (2 revisions)").click()
+    assert page.locator(".kb-diff .d-add", has_text="Close every tab").is_visible()
+    screenshot(page, "knowledge-history")
+
     # The list finds it by a stem of a word in the text.
     page.goto(f"{live_server.url}/knowledge/?q=tracking")
     assert page.locator("table.list tbody tr").count() == 1
