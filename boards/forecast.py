@@ -142,9 +142,9 @@ class _Trials:
             draws = rng.choices(self.samples, k=k)
             cum.extend(islice(accumulate(draws, initial=cum[-1] if cum else 0), 1, None))
 
-    def days(self, works: Sequence[float]) -> list[tuple[int, int]]:
-        """Per work, the (p50, p85) day index by which the trials cover it; `horizon` when
-        not within the horizon.
+    def curves(self, top: float) -> Curves:
+        """The p50 and p85 curves, day by day until the p85 curve reaches `top` (or the
+        horizon).
 
         A trial covers work w by day d exactly when its cumulative throughput on day d is at
         least w, so the nearest-rank p-th percentile of the days is the first day whose k-th
@@ -154,18 +154,50 @@ class _Trials:
         trials = len(self.rngs)
         ks = [max(1, math.ceil(p * trials / 100)) for p in PERCENTILES]
         curves: list[list[int]] = [[] for _ in PERCENTILES]
-        top = max(works, default=0.0)
         day = 0
         while day < self.horizon:
             if day >= len(self.cumulative[0]):
                 self._extend()
-            column = sorted(cum[day] for cum in self.cumulative)
+            column = sorted([cum[day] for cum in self.cumulative])
             for curve, k in zip(curves, ks, strict=True):
                 curve.append(column[trials - k])
             day += 1
             if curves[-1][-1] >= top:
                 break
-        return [(bisect_left(curves[0], w), bisect_left(curves[1], w)) for w in works]
+        return Curves(p50=tuple(curves[0]), p85=tuple(curves[1]), horizon=self.horizon)
+
+
+@dataclass(frozen=True)
+class Curves:
+    """Per day from the start (index 0), the cumulative throughput reached by 50 % and by
+    85 % of the simulated futures: a card whose work is w is done by the first day its
+    curve reaches w. A deterministic function of the history, the settings and the seed,
+    so a caller may keep them while those are unchanged (boards.forecasting does) and only
+    the cards' places change; extending them for more work keeps every earlier day."""
+
+    p50: tuple[int, ...]
+    p85: tuple[int, ...]
+    horizon: int
+
+    def covers(self, work: float) -> bool:
+        return len(self.p85) >= self.horizon or (bool(self.p85) and self.p85[-1] >= work)
+
+    def days(self, work: float) -> tuple[int, int]:
+        """The (p50, p85) day index by which `work` is done; `horizon` when not within it."""
+        return bisect_left(self.p50, work), bisect_left(self.p85, work)
+
+
+def percentile_curves(
+    history: History, *, settings: Settings, top: float, cached: Curves | None = None
+) -> Curves:
+    """The curves covering `top` cards of work: `cached` when it already does (the caller
+    vouches it was computed from the same history and settings), else simulated."""
+    if cached is not None and cached.horizon == settings.horizon_days and cached.covers(top):
+        return cached
+    sim = _Trials(
+        history.daily_done, trials=settings.trials, seed=settings.seed, horizon_days=settings.horizon_days
+    )
+    return sim.curves(top)
 
 
 def _forecast(
@@ -199,27 +231,44 @@ def _insufficient(history: History, *, cards_ahead: int, work: float) -> Forecas
 
 
 def forecast_queue(
-    cards: Iterable[QueueCard], history: History, *, start: date, settings: Settings | None = None
+    cards: Iterable[QueueCard],
+    history: History,
+    *,
+    start: date,
+    settings: Settings | None = None,
+    curves: Curves | None = None,
 ) -> dict[int, Forecast]:
     """The forecast of every card of one lane class's queue, by card id, from one set of
-    simulated futures (so a card never forecasts earlier than one ahead of it)."""
+    simulated futures (so a card never forecasts earlier than one ahead of it). `curves`:
+    percentile curves of this history and settings kept from an earlier run, if any."""
+    return forecast_queue_curves(cards, history, start=start, settings=settings, curves=curves)[0]
+
+
+def forecast_queue_curves(
+    cards: Iterable[QueueCard],
+    history: History,
+    *,
+    start: date,
+    settings: Settings | None = None,
+    curves: Curves | None = None,
+) -> tuple[dict[int, Forecast], Curves | None]:
+    """forecast_queue, and the curves it used (None when the history is too short)."""
     settings = settings or Settings()
     ordered = queue_order(cards)
     works = list(accumulate(card_weight(c, settings.in_progress_remaining) for c in ordered))
     if not history_sufficient(history, min_done=settings.min_done, min_days=settings.min_days):
-        return {
+        insufficient = {
             c.card_id: _insufficient(history, cards_ahead=i, work=works[i]) for i, c in enumerate(ordered)
         }
-    sim = _Trials(
-        history.daily_done, trials=settings.trials, seed=settings.seed, horizon_days=settings.horizon_days
-    )
-    per_card = sim.days(works)
-    return {
+        return insufficient, None
+    used = percentile_curves(history, settings=settings, top=works[-1] if works else 0.0, cached=curves)
+    result = {
         c.card_id: _forecast(
-            per_card[i], start=start, settings=settings, history=history, cards_ahead=i, work=works[i]
+            used.days(works[i]), start=start, settings=settings, history=history, cards_ahead=i, work=works[i]
         )
         for i, c in enumerate(ordered)
     }
+    return result, used
 
 
 def forecast_work(
@@ -229,12 +278,9 @@ def forecast_work(
     settings = settings or Settings()
     if not history_sufficient(history, min_done=settings.min_done, min_days=settings.min_days):
         return _insufficient(history, cards_ahead=cards_ahead, work=work)
-    sim = _Trials(
-        history.daily_done, trials=settings.trials, seed=settings.seed, horizon_days=settings.horizon_days
-    )
-    (days,) = sim.days([work])
+    curves = percentile_curves(history, settings=settings, top=work)
     return _forecast(
-        days, start=start, settings=settings, history=history, cards_ahead=cards_ahead, work=work
+        curves.days(work), start=start, settings=settings, history=history, cards_ahead=cards_ahead, work=work
     )
 
 

@@ -261,6 +261,9 @@ class BoardForecastRun(models.Model):
     computed_at = models.DateTimeField()
     duration_ms = models.PositiveIntegerField(default=0)
     cards = models.PositiveIntegerField(default=0)
+    # Per lane class, the simulation's percentile curves and the history and settings they
+    # came from: reused while those are unchanged, so a move only re-places the cards.
+    curves = models.JSONField(default=dict, blank=True)
 
     def __str__(self):
         return f"{self.board_id} @ {self.version}"

@@ -351,14 +351,17 @@ def card_detail(request, pk):
     sla_due = (
         selectors.cards_with_sla(Card.objects.filter(pk=card.pk)).values_list("sla_due_at", flat=True).get()
     )
+    incidents = selectors.card_incidents(card)
     context = {
         "card": card,
         "form": form,
         "block_form": CardBlockForm(),
         "history": selectors.card_history(card),
-        "incidents": selectors.card_incidents(card),
+        "incidents": incidents,
+        "waiting": selectors.card_waiting(incidents),
         "caused_incidents": selectors.card_caused_incidents(card),
         "sla_due": sla_due,
+        "forecast": selectors.card_fix_forecast(card),
         "blocked_for": selectors.format_age(selectors.blocked_for(card.blocked_since)),
         "can_edit": permissions.can_edit_card(request.user, card),
         "can_pull": permissions.can_pull_card(request.user, card) and card.column.category == "ready",

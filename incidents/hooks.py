@@ -83,6 +83,32 @@ def fire_public_reply(*, incident: Incident, at: datetime) -> None:
         hook(incident=incident, at=at)
 
 
+class FixForecasts(Protocol):
+    """What incident reads need from the boards app (boards.incident_reads): the fix
+    forecasts of many incidents at once ({incident id: forecast or None}; a list reads them
+    in one go, never per row) and the incident API's `fix_forecast` field, which takes a
+    page's forecasts from the serializer context under FIX_FORECASTS_CONTEXT."""
+
+    def for_incidents(self, incident_ids: list[int]) -> dict[int, Any]: ...
+
+    def incident_api_field(self) -> Field[Any, Any, Any, Any]: ...
+
+
+FIX_FORECASTS_CONTEXT = "fix_forecasts"
+_fix_forecasts: FixForecasts | None = None
+
+
+def register_fix_forecasts(reads: FixForecasts) -> None:
+    global _fix_forecasts
+    _fix_forecasts = reads
+
+
+def fix_forecasts() -> FixForecasts:
+    if _fix_forecasts is None:
+        raise ImproperlyConfigured("No app registered the fix forecasts (the boards app does, in ready()).")
+    return _fix_forecasts
+
+
 class ClockReads(Protocol):
     """What incident reads need from the SLA app (sla.incident_reads): the clocks to
     prefetch on a list (`incident.sla_timers`), the queue's filter by clock state, a

@@ -5,7 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from boards.models import CardType, ClassOfService, ColumnCategory, LaneKind, ReasonKind
+from boards.models import CardType, ClassOfService, ColumnCategory, ForecastStatus, LaneKind, ReasonKind
 
 
 class ColumnInSerializer(serializers.Serializer):
@@ -183,6 +183,54 @@ def _day(**kwargs: Any) -> serializers.DateField:
     return serializers.DateField(format=None, **kwargs)
 
 
+# ------------------------------------------------------------------ the fix forecast
+class ForecastReleaseOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    planned_for = _day(allow_null=True)
+    deployed = serializers.BooleanField()
+
+
+class FixForecastOutSerializer(serializers.Serializer):
+    """The `fix_forecast` object (boards.forecasting.FixForecast.as_dict): when the card
+    the fix waits for is likely done (SPEC §15)."""
+
+    p50 = _day(allow_null=True, help_text="Done by then with 50 % likelihood (null unless ok).")
+    p85 = _day(allow_null=True, help_text="Done by then with 85 % likelihood (null unless ok).")
+    card = serializers.IntegerField(help_text="The card the fix waits for (of several, the latest).")
+    card_key = serializers.CharField()
+    board = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=ForecastStatus.choices)
+    insufficient_history = serializers.BooleanField(
+        help_text="Too few cards of the lane class done lately to forecast: no dates, on purpose."
+    )
+    computed_on = _day(help_text="The day the forecast starts from.")
+    lane_class = serializers.ChoiceField(choices=LaneKind.choices)
+    cards_ahead = serializers.IntegerField(help_text="Open cards of the lane class expected to finish first.")
+    history_weeks = serializers.IntegerField()
+    history_done = serializers.IntegerField(help_text="Cards of the lane class done in those weeks.")
+    open_cards = serializers.IntegerField(help_text="The incident's open cards (1 on a card).")
+    release = ForecastReleaseOutSerializer(allow_null=True, help_text="The card's release, if it has one.")
+
+
+@extend_schema_field(FixForecastOutSerializer(allow_null=True))
+class FixForecastField(serializers.Field):
+    """A read-only `fix_forecast`: a boards.forecasting.FixForecast (or None) as its JSON
+    object. On a card, read from the card's `fix_forecast` (boards.selectors.card_api_list
+    sets it for the whole list)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> Any:
+        return None if value is None else value.as_dict()
+
+    def get_attribute(self, instance: Any) -> Any:
+        # A card not read by card_api_list(with_forecast=True) has no forecast attribute.
+        return getattr(instance, str(self.source), None)
+
+
 # Every field of the card shapes but `incidents` and `sla_due_at` is a column of the card,
 # so that the database can build the board's JSON (boards.selectors.board_cards_json).
 class BoardCardOutSerializer(serializers.Serializer):
@@ -229,6 +277,9 @@ class CardOutSerializer(BoardCardOutSerializer):
     created_at = _when()
     incidents = IdListField(source="incident_links", attr="incident_id", help_text="Linked incident ids.")
     sla_due_at = _when(allow_null=True, help_text="Earliest resolution due time of the linked incidents.")
+    fix_forecast = FixForecastField(
+        help_text="When the card is likely done; null when it is done or cancelled."
+    )
 
 
 class BoardSummarySerializer(serializers.Serializer):

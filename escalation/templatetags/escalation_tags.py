@@ -1,5 +1,7 @@
 from django import template
 
+from boards.selectors import incident_fix_forecast
+
 from ..permissions import can_escalate_to_development
 from ..selectors import escalations_for_incident, open_escalation_for
 
@@ -20,6 +22,8 @@ def development_panel(context, incident):
         and open_escalation is None
         and can_escalate_to_development(user, incident),
         "request": context["request"],
+        # The panel refreshes every 15 s: the forecast follows the card as it moves.
+        "fix_forecast": incident_fix_forecast(incident.pk),
     }
 
 

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from accounts.models import User
 from org.models import Contact, Customer, Service, Team
 
-from ..hooks import clock_reads
+from ..hooks import FIX_FORECASTS_CONTEXT, clock_reads, fix_forecasts
 from ..models import (
     Comment,
     HoldReason,
@@ -47,12 +47,26 @@ def _user(user):
     return None if user is None else user.pk
 
 
+class IncidentListSerializer(serializers.ListSerializer):
+    """A page of incidents: their fix forecasts (the boards app's, through the port) read for
+    the whole page at once and shared with the rows through the context, never per row."""
+
+    def to_representation(self, data):
+        rows = list(data.all() if hasattr(data, "all") else data)
+        if FIX_FORECASTS_CONTEXT not in self.context:
+            self.context[FIX_FORECASTS_CONTEXT] = fix_forecasts().for_incidents([r.pk for r in rows])
+        return super().to_representation(rows)
+
+
 class IncidentSerializer(serializers.ModelSerializer):
     # The clocks are the SLA app's: it gives the field (get_fields, incidents.hooks.clock_reads).
     sla = serializers.ReadOnlyField()
+    # The fix forecast is the boards app's: it gives the field (incidents.hooks.fix_forecasts).
+    fix_forecast = serializers.ReadOnlyField()
     cards = LinkedCardSerializer(source="card_links", many=True, read_only=True)
     participants = serializers.SerializerMethodField()
     cc = serializers.SerializerMethodField(help_text="Contacts copied on the incident's mail.")
+    problem = serializers.SerializerMethodField()
     service_name = serializers.CharField(source="service.name", read_only=True)
     team_name = serializers.CharField(source="team.name", read_only=True)
     assignee_name = serializers.SerializerMethodField()
@@ -72,9 +86,16 @@ class IncidentSerializer(serializers.ModelSerializer):
             "resolution_code", "resolution_note", "cancel_reason", "tier", "team", "team_name", "assignee",
             "assignee_name", "participants", "is_major", "major_declared_at", "parent", "caused_by_card",
             "caused_by_release", "created_at", "updated_at", "responded_at", "resolved_at", "closed_at",
-            "version", "sla_due_at", "sla", "cards", "requester", "cc",
+            "version", "sla_due_at", "sla", "cards", "requester", "cc", "fix_forecast", "problem",
         ]  # fmt: skip
         read_only_fields = fields
+        list_serializer_class = IncidentListSerializer
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True, help_text="The problem (id) it belongs to."))
+    def get_problem(self, incident):
+        # The problems app's link row, joined by incident_list (incidents never import it).
+        link = getattr(incident, "problem_link", None)
+        return link.problem_id if link is not None else None
 
     def get_cc(self, incident) -> list[int]:
         return [c.pk for c in incident.cc.all()]
@@ -84,6 +105,7 @@ class IncidentSerializer(serializers.ModelSerializer):
         # One timer serializer for the whole list (a ModelSerializer per row costs more than
         # the rows themselves), sharing the context's "now".
         fields["sla"] = clock_reads().incident_api_field()
+        fields["fix_forecast"] = fix_forecasts().incident_api_field()
         return fields
 
     def get_participants(self, incident) -> list[int]:

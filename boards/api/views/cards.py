@@ -87,7 +87,9 @@ class CardListCreateApi(BoardsApiView):
         only = {"id", "board_id", "rank", *(f.lstrip("-") for f in fields)}
         page = paginator.paginate_queryset(fs.qs.only(*only), request, view=self)
         ids = [card.pk for card in page]
-        cards = {c.pk: c for c in selectors.card_api_list(Card.objects.filter(pk__in=ids))}
+        cards = {
+            c.pk: c for c in selectors.card_api_list(Card.objects.filter(pk__in=ids), with_forecast=True)
+        }
         rows = s.CardOutSerializer([cards[pk] for pk in ids if pk in cards], many=True).data
         return paginator.get_paginated_response(rows)
 
