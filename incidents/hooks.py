@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from django.contrib.auth.models import AbstractBaseUser
     from django.db.models import Prefetch, QuerySet
     from django.http import HttpRequest, QueryDict
@@ -76,6 +78,26 @@ def fire_incident_changed(
 def fire_comment_added(*, comment: Comment) -> None:
     for hook in comment_added:
         hook(comment=comment)
+
+
+class IncidentLogged(Protocol):
+    def __call__(
+        self, *, incident: Incident, form_data: Mapping[str, Any], actor: AbstractBaseUser | None
+    ) -> Any: ...
+
+
+# The browser's "Log incident" form was submitted and the incident written: a higher app acts
+# on its own fields of the form (problems links the incident to the known error the agent chose
+# among the form's suggestions), inside the creation's transaction; a ValidationError it raises
+# is shown on the form and nothing is logged.
+incident_logged: list[IncidentLogged] = []
+
+
+def fire_incident_logged(
+    *, incident: Incident, form_data: Mapping[str, Any], actor: AbstractBaseUser | None
+) -> None:
+    for hook in incident_logged:
+        hook(incident=incident, form_data=form_data, actor=actor)
 
 
 def fire_public_reply(*, incident: Incident, at: datetime) -> None:

@@ -47,6 +47,8 @@ def incident_list(*, for_detail: bool = False) -> QuerySet[Incident]:
         ),
         "participants",
     )
+    # The problem it belongs to (the problems app's one-to-one link row), joined, not queried.
+    qs = qs.select_related("problem_link")
     if for_detail:
         qs = qs.select_related("caused_by_card", "caused_by_release", "team__lead")
     return qs

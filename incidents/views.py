@@ -93,8 +93,9 @@ def queue(request):
     return render(request, template, context)
 
 
-def _create_with_contacts(actor, cleaned: dict) -> Incident:
-    """The log form's requester and copies become contacts in the incident's transaction."""
+def _create_with_contacts(actor, cleaned: dict, form_data=None) -> Incident:
+    """The log form's requester and copies become contacts in the incident's transaction, and
+    higher apps act on their fields of the form there too (hooks.incident_logged)."""
     data = dict(cleaned)
     data.pop("requester_search", None)
     named = {k: data.pop(k, "") for k in ("new_contact_name", "new_contact_email")}
@@ -106,7 +107,9 @@ def _create_with_contacts(actor, cleaned: dict) -> Incident:
             **named,
         )
         data.update(customer=customer, requester=requester, cc=cc)
-        return services.incident_create(actor=actor, **data)
+        incident = services.incident_create(actor=actor, **data)
+        hooks.fire_incident_logged(incident=incident, form_data=form_data or {}, actor=actor)
+        return incident
 
 
 def create(request):
@@ -119,7 +122,7 @@ def create(request):
     status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         try:
-            incident = _create_with_contacts(request.user, form.cleaned_data)
+            incident = _create_with_contacts(request.user, form.cleaned_data, request.POST)
         except (ValidationError, DomainError) as exc:
             status = add_service_error(form, exc)
         else:

@@ -138,7 +138,7 @@ class LinkToProblemForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         field = self.fields["problem"]
-        field.queryset = problem_choices()[:200]  # type: ignore[attr-defined]
+        field.queryset = problem_choices()  # type: ignore[attr-defined]
         field.label_from_instance = lambda p: f"{p.key} {p.title}"  # type: ignore[attr-defined]
 
 

@@ -7,8 +7,11 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import reduce
+from operator import or_
 from typing import Any
 
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db.models import (
     Case,
     Count,
@@ -26,9 +29,13 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from incidents.models import OPEN_STATUSES, Incident, TimeEntry
+from incidents.search import CONFIG as SEARCH_CONFIG
+from incidents.search import is_postgresql
+from knowledge.hooks import ProblemRef
 
 from .models import OPEN_PROBLEM_STATUSES, Problem, ProblemEvent, ProblemIncident, ProblemStatus
 
@@ -202,11 +209,12 @@ def similar_to(
     limit: int = 5,
 ) -> dict[str, list[Suggestion]]:
     """Known errors and open incidents that look like a new incident: the same service and
-    similar words (word overlap on title and description; the title weighs double). Known
-    errors are looked for on every service when none is chosen yet.
+    similar words. Known errors are looked for on every service when none is chosen yet.
 
-    A word-overlap ranking over at most CANDIDATES rows per kind, pre-filtered in SQL by
-    the words (a case-insensitive contains on their first five letters)."""
+    Candidates: open incidents of the service matching any of the words in the search app's
+    full-text vector (PostgreSQL; on SQLite a case-insensitive contains of each word's first
+    five letters), known errors by that contains. They are then ranked by word overlap (a
+    word in the title counts double) and kept above MIN_SCORE."""
     query = words_of(f"{title} {title} {description}")
     if not query:
         return {"known_errors": [], "incidents": []}
@@ -226,14 +234,20 @@ def similar_to(
     ]
     incidents: list[Suggestion] = []
     if service_id:
-        qs = Incident.objects.filter(service_id=service_id, status__in=OPEN_STATUSES).filter(
-            _word_filter(("title", "description"), query)
-        )
+        qs = Incident.objects.filter(service_id=service_id, status__in=OPEN_STATUSES)
         if exclude_incident:
             qs = qs.exclude(pk=exclude_incident)
-        rows = list(
-            qs.select_related("customer", "problem_link__problem").order_by("-created_at")[:CANDIDATES]
-        )
+        qs = qs.select_related("customer", "problem_link__problem")
+        if is_postgresql():
+            # The search app's stored vector (incidents.search): any of the words, stemmed, best
+            # ranked first, from the GIN index; the overlap score below then decides.
+            words = reduce(or_, (SearchQuery(w, config=SEARCH_CONFIG) for w in query[:12]))
+            rank = SearchRank(F("search_vector"), words)
+            ranked = qs.filter(search_vector=words).annotate(rank=rank).order_by("-rank", "-created_at")
+            rows: list[Incident] = list(ranked[:50])
+        else:
+            words_q = _word_filter(("title", "description"), query)
+            rows = list(qs.filter(words_q).order_by("-created_at")[:CANDIDATES])
         incidents = [
             Suggestion(kind="incident", score=_score(query, i.title, i.description), incident=i) for i in rows
         ]
@@ -311,3 +325,11 @@ def problem_report(
             age_days=(now - row.created_at).days,
         )
     return rows
+
+
+def problem_refs(problem_ids: Iterable[int]) -> dict[int, ProblemRef]:
+    """knowledge.hooks.problem_refs: how an article made from a known error names its problem."""
+    return {
+        p.pk: ProblemRef(key=p.key, title=p.title, url=reverse("problems:detail", args=[p.key]))
+        for p in Problem.objects.filter(pk__in=list(problem_ids)).only("id", "key", "title")
+    }

@@ -17,6 +17,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from incidents.models import Incident
 from incidents.permissions import can_create_incident
+from knowledge.permissions import can_create_article
+from knowledge.services import article_create
 from org.models import Service
 from tracker.exceptions import DomainError
 from tracker.forms import add_service_error, service_error_text
@@ -416,38 +418,22 @@ def problem_resolve(request, key):
 
 
 # ------------------------------------------------------------------ known error -> article
-def _knowledge():
-    """The knowledge base's article service and predicate, when that app provides them. It is
-    being built alongside this one, so it is looked up rather than imported at the top."""
-    try:
-        from knowledge import permissions as knowledge_permissions
-        from knowledge import services as knowledge_services
-    except ImportError:
-        return None
-    create = getattr(knowledge_services, "article_create", None)
-    allowed = getattr(knowledge_permissions, "can_create_article", None)
-    return (create, allowed) if create and allowed else None
-
-
 def _can_write_article(user, problem) -> bool:
-    knowledge = _knowledge()
-    return bool(problem.workaround) and knowledge is not None and knowledge[1](user)
+    return bool(problem.workaround) and can_create_article(user)
 
 
 @require_POST
 def problem_article(request, key):
     """A known error's workaround becomes an internal article of the problem's service, in one step."""
     problem = _problem(key)
-    knowledge = _knowledge()
-    if knowledge is None or not problem.workaround:
-        raise Http404("No workaround to publish, or no knowledge base.")
-    create, allowed = knowledge
-    _require(allowed(request.user), "Your role cannot write knowledge articles.")
+    if not problem.workaround:
+        raise Http404("No workaround to publish.")
+    _require(can_create_article(request.user), "Your role cannot write knowledge articles.")
     body = f"{problem.workaround}\n\n---\n\nKnown error {problem.key}: {problem.title}."
     if problem.root_cause:
         body += f"\n\nRoot cause: {problem.root_cause}"
     try:
-        article = create(
+        article = article_create(
             actor=request.user,
             title=f"Workaround: {problem.title}"[:200],
             body=body,
@@ -457,9 +443,9 @@ def problem_article(request, key):
     except (ValidationError, DomainError) as exc:
         messages.error(request, service_error_text(exc))
         return redirect("problems:detail", key=problem.key)
-    services.problem_note_article(problem=problem, actor=request.user, article=str(article))
-    messages.success(request, f"The workaround is now the internal article “{article}”.")
-    return redirect("problems:detail", key=problem.key)
+    services.problem_note_article(problem=problem, actor=request.user, article=article.key)
+    messages.success(request, f"The workaround is now the internal article {article.key}; publish it there.")
+    return redirect("knowledge:detail", key=article.key)
 
 
 # ------------------------------------------------------------------ from an incident's page
@@ -467,7 +453,7 @@ def problem_article(request, key):
 def incident_link(request, incident_key):
     """The incident page's "Link to a problem" form."""
     incident = get_object_or_404(Incident, key=incident_key)
-    form = f.LinkToProblemForm(request.POST)
+    form = f.LinkToProblemForm(request.POST, prefix="problem")
     back = reverse("incidents:detail", kwargs={"key": incident.key})
     if not form.is_valid():
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))

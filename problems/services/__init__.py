@@ -30,7 +30,7 @@ from .lifecycle import (
     problem_transition,
     problem_update,
 )
-from .links import LinkResult, problem_link_incidents, problem_unlink_incident
+from .links import LinkResult, link_logged_incident, problem_link_incidents, problem_unlink_incident
 from .resolution import RESOLUTION_CODES, ResolveOutcome, problem_resolve_incidents
 
 create_problem = problem_create
@@ -48,6 +48,7 @@ __all__ = [
     "create_problem",
     "lead_priority",
     "link_incidents",
+    "link_logged_incident",
     "open_incidents_of",
     "problem_create",
     "problem_escalate_to_development",

@@ -8,14 +8,17 @@ refused. When the problem is with development, a newly linked open incident join
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import User
 from boards.models import Card, ColumnCategory
 from boards.services import card_link_incident
 from escalation.models import Escalation
@@ -27,6 +30,8 @@ from org.models import Team
 from tracker.exceptions import DomainError, TransitionNotAllowed
 
 from ..models import Problem, ProblemIncident
+from ..permissions import can_create_problem
+from ..permissions import can_link as can_link_problem
 from .common import Actor, problem_lock, record, refusal_text
 
 
@@ -180,3 +185,55 @@ def problem_unlink_incident(
     )
     record(problem, actor=actor, at=now, event="incident_unlinked", old=incident.key, note=note)
     return problem
+
+
+def link_logged_incident(
+    *, incident: Incident, form_data: Mapping[str, Any], actor: AbstractBaseUser | None
+) -> None:
+    """incidents.hooks.incident_logged: the agent logged the incident from one of the form's
+    suggestions, in one click —
+
+    - `problem=PRB-n` ("Log it linked to this known error"): the new incident joins that
+      problem (and its card, when development works it);
+    - `same_as=INC-n` ("Same as this open incident"): it joins INC-n's problem, or, when INC-n
+      has none, a new problem groups the two (two reports of one symptom are a problem).
+
+    Runs in the creation's transaction: a refusal is a ValidationError on the form and the
+    incident is not logged either, so the agent sees why and chooses again."""
+    user = actor if isinstance(actor, User) else None
+    key = str(form_data.get("problem") or "").strip()
+    same_as = str(form_data.get("same_as") or "").strip()
+    if key:
+        problem = Problem.objects.filter(key__iexact=key).first()
+        if problem is None:
+            raise ValidationError({"problem": [f"No problem {key}."]})
+        if not can_link_problem(actor or AnonymousUser(), problem):
+            raise ValidationError({"problem": ["Your role cannot link incidents to problems."]})
+        _link_or_refuse(problem, incident, user)
+    elif same_as:
+        other = Incident.objects.filter(key__iexact=same_as).first()
+        if other is None:
+            raise ValidationError({"same_as": [f"No incident {same_as}."]})
+        link = ProblemIncident.objects.filter(incident=other).select_related("problem").first()
+        if link is not None and link.problem.is_open:
+            _link_or_refuse(link.problem, incident, user)
+            return
+        if not can_create_problem(actor or AnonymousUser()):
+            raise ValidationError({"same_as": ["Your role cannot open problems."]})
+        from .lifecycle import problem_create  # lifecycle imports this module
+
+        problem_create(
+            actor=user,
+            title=other.title,
+            description=f"{other.key} and {incident.key} report the same symptom.",
+            incidents=[other, incident] if link is None else [incident],
+        )
+
+
+def _link_or_refuse(problem: Problem, incident: Incident, actor: Actor) -> None:
+    try:
+        result = problem_link_incidents(problem=problem, incidents=[incident], actor=actor)
+    except TransitionNotAllowed as exc:
+        raise ValidationError({"problem": [exc.detail]}) from None
+    if result.refused:
+        raise ValidationError({"problem": list(result.refused.values())})

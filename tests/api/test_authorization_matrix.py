@@ -26,6 +26,8 @@ from knowledge.services import article_archive, article_create
 from mail.inbound import inbound_process
 from mail.models import Mailbox
 from org.models import Customer
+from problems.models import ProblemIncident
+from problems.services import problem_create
 from sla.models import BusinessCalendar, SLAPolicy
 from sprints.services import sprint_create, sprint_start
 from tests.boards.factories import BoardFactory, CardFactory, column_of
@@ -44,6 +46,8 @@ CARD_WORKERS = {"developer", "po", "manager", "admin"}
 # Escalating to development: the rights of escalating the incident (INCIDENT_WORK), held by
 # tier 2/3 or a manager; a developer or engineer outside the incident's group may not.
 DEV_ESCALATORS = INCIDENT_WORK
+# Problem work: support engineers (of any group), developers, managers.
+PROBLEM_WORK = {"engineer", "other_team", "developer", "manager", "admin"}
 EVERYONE = set(CALLERS)
 SIGNED_IN = EVERYONE - {"anonymous"}
 
@@ -116,6 +120,16 @@ POLICY = {
     ("POST", "/api/v1/change-requests/{id}/triage/"): PLANNERS,
     # the knowledge base (knowledge.permissions): staff read; support roles and managers
     # write; an article's author (the desk wrote the matrix's articles) or a manager archives
+    # problems (problems.permissions): support opens and links, problem work edits, tier 2/3
+    # and managers escalate to development
+    ("POST", "/api/v1/problems/"): SUPPORT,
+    ("PATCH", "/api/v1/problems/{id}/"): PROBLEM_WORK,
+    ("POST", "/api/v1/problems/{id}/transition/"): PROBLEM_WORK,
+    ("POST", "/api/v1/problems/{id}/link/"): SUPPORT,
+    ("POST", "/api/v1/problems/{id}/unlink/"): SUPPORT,
+    ("POST", "/api/v1/problems/{id}/resolve-incidents/"): PROBLEM_WORK,
+    ("GET", "/api/v1/problems/{id}/escalate-to-development/"): PROBLEM_WORK,
+    ("POST", "/api/v1/problems/{id}/escalate-to-development/"): PROBLEM_WORK,
     ("POST", "/api/v1/articles/"): SUPPORT,
     ("PATCH", "/api/v1/articles/{id}/"): SUPPORT,
     ("POST", "/api/v1/articles/{id}/archive/"): MANAGERS | {"desk"},
@@ -291,6 +305,9 @@ def fresh_record(w, path):
         if path.endswith("/close/"):
             sprint_start(sprint=sprint, actor=w.users["po"], confirm=True)
         return {"id": sprint.pk}
+    if collection == "problems":
+        problem = problem_create(actor=w.users["engineer"], title=f"Problem {n}", incidents=[_incident(w)])
+        return {"id": problem.pk}
     if collection == "articles":
         article = article_create(actor=w.users["desk"], title=f"Article {n}", body="Steps", service=w.service)
         if path.endswith("/restore/"):
@@ -315,6 +332,11 @@ def body_for(w, method, path, params):
     """A valid body for the operation (the same for every caller)."""
     n = next(w.n)
     u = w.users
+    linked = None  # the incident of a fresh problem, for unlinking
+    if path == "/api/v1/problems/{id}/unlink/":
+        linked = ProblemIncident.objects.filter(problem_id=params["id"]).values_list(
+            "incident_id", flat=True
+        )[0]
     in_progress = column_of(w.board, ColumnCategory.IN_PROGRESS)
     bodies = {
         ("POST", "/api/v1/auth/token/"): {"username": "desk", "password": PASSWORD},
@@ -370,6 +392,13 @@ def body_for(w, method, path, params):
         ("POST", "/api/v1/sprints/{id}/start/"): {"confirm": True},
         ("POST", "/api/v1/sprints/{id}/close/"): {"confirm": True},
         ("PATCH", "/api/v1/sprints/{sprint_pk}/members/{id}/"): {"days_off": "1.0"},
+        ("POST", "/api/v1/problems/"): {"title": f"Problem {n}", "incidents": [_incident(w).pk]},
+        ("PATCH", "/api/v1/problems/{id}/"): {"root_cause": f"Cause {n}"},
+        ("POST", "/api/v1/problems/{id}/transition/"): {"status": "investigating"},
+        ("POST", "/api/v1/problems/{id}/link/"): {"incidents": [_incident(w).pk]},
+        ("POST", "/api/v1/problems/{id}/unlink/"): {"incident": linked},
+        ("POST", "/api/v1/problems/{id}/resolve-incidents/"): {"note": "Fixed"},
+        ("POST", "/api/v1/problems/{id}/escalate-to-development/"): {"team": w.dev.pk, "note": "Bug"},
         ("POST", "/api/v1/articles/"): {"title": f"Article {n}", "body": "Try again", "visibility": "public"},
         ("PATCH", "/api/v1/articles/{id}/"): {"title": f"Article renamed {n}"},
         ("POST", "/api/v1/change-requests/"): {"title": f"Change {n}", "team": w.dev.pk},
