@@ -291,8 +291,10 @@ SCENARIOS = [
 # Quieter incidents to fill the queue: (title, service, impact, urgency, hours ago)
 FILLERS = [
     ("Slow search in transactions list", "Merchant Portal", "low", "medium", 36),
+    # second: it goes to the second customer, Contoso Retail (search finds it by "contoso"
+    # and by "safari loops")
+    ("3-D Secure challenge loops on Safari", "Payments API", "medium", "high", 2),
     ("Currency shown as EUR for GBP merchant", "Merchant Portal", "medium", "low", 60),
-    ("3-D Secure challenge loops on mobile", "Payments API", "medium", "high", 2),
     ("Payout e-mail has a broken link", "Payouts", "low", "low", 100),
     ("Refund reason missing in CSV export", "Reporting", "low", "medium", 18),
     ("API key rotation fails with 403", "Payments API", "medium", "medium", 6),

@@ -74,6 +74,12 @@ class SearchResult:
     snippet: SafeString
     url: str
     score: float
+    # The title with its matched words in <mark> (the page); the API gives the plain title.
+    title_html: SafeString = mark_safe("")  # noqa: S308 - empty
+
+    @property
+    def display_title(self) -> SafeString:
+        return self.title_html or highlighted(self.title)
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,15 @@ def highlighted(text: str | None) -> SafeString:
     """A snippet as HTML: everything escaped, the headline's marks made <mark>."""
     html = str(escape(text or ""))
     return mark_safe(html.replace(START, "<mark>").replace(STOP, "</mark>"))  # noqa: S308 - escaped above
+
+
+def marked_title(row: Any) -> SafeString:
+    """The title with its matched words marked, when the headline kept the title's text
+    (ts_headline drops what its parser reads as markup; then the plain title is shown)."""
+    headline = getattr(row, "title_headline", None) or ""
+    if headline.replace(START, "").replace(STOP, "") == row.title:
+        return highlighted(headline)
+    return highlighted(row.title)
 
 
 def plain_snippet(text: str | None, words: int = SNIPPET_WORDS) -> SafeString:
@@ -117,6 +132,11 @@ def _headline(expression: Any, query: SearchQuery) -> SearchHeadline:
     )
 
 
+def _title_headline(query: SearchQuery) -> SearchHeadline:
+    """The whole title, its matched words marked."""
+    return SearchHeadline("title", query, config=CONFIG, start_sel=START, stop_sel=STOP, highlight_all=True)
+
+
 def _every_term(terms: Sequence[str], fields: Sequence[str]) -> Q:
     """SQLite: every term is contained in one of the fields."""
     condition = Q()
@@ -142,7 +162,11 @@ def _incidents(terms: list[str], limit: int) -> list[SearchResult]:
         query = _query(terms)
         rows = list(
             Incident.objects.filter(pk__in=Subquery(candidates))
-            .annotate(score=relevance(text), headline=_headline("description", query))
+            .annotate(
+                score=relevance(text),
+                headline=_headline("description", query),
+                title_headline=_title_headline(query),
+            )
             .only("id", "key", "title", "description", "created_at")
             .order_by("-score", "-created_at", "-id")[:limit]
         )
@@ -165,6 +189,7 @@ def _incidents(terms: list[str], limit: int) -> list[SearchResult]:
             id=r.pk,
             key=r.key,
             title=r.title,
+            title_html=marked_title(r),
             snippet=highlighted(snippets[r.pk]),
             url=reverse("incidents:detail", args=[r.key]),
             score=float(getattr(r, "score", 0.4)),
@@ -210,7 +235,11 @@ def _by_words(
     rank = Coalesce(SearchRank(F(vector), query, normalization=Value(32)), Value(0.0))
     return list(
         qs.filter(condition)
-        .annotate(score=rank + exact_key, headline=_headline(snippet_field, query))
+        .annotate(
+            score=rank + exact_key,
+            headline=_headline(snippet_field, query),
+            title_headline=_title_headline(query),
+        )
         .order_by("-score", "-id")[:limit]
     )
 
@@ -238,6 +267,7 @@ def _cards(terms: list[str], limit: int) -> list[SearchResult]:
             id=r.pk,
             key=r.key,
             title=r.title,
+            title_html=marked_title(r),
             snippet=_snippet(r, "description"),
             url=reverse("boards:card", args=[r.pk]),
             score=float(r.score),
@@ -261,6 +291,7 @@ def _problems(terms: list[str], limit: int) -> list[SearchResult]:
             id=r.pk,
             key=r.key,
             title=r.title,
+            title_html=marked_title(r),
             snippet=_snippet(r, "description"),
             url=reverse("problems:detail", args=[r.key]),
             score=float(r.score),
@@ -279,6 +310,7 @@ def _articles(terms: list[str], limit: int) -> list[SearchResult]:
             id=r.pk,
             key=r.key,
             title=r.title,
+            title_html=marked_title(r),
             snippet=_snippet(r, "body"),
             url=reverse("knowledge:detail", args=[r.key]),
             score=float(r.score),

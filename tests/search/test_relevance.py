@@ -173,3 +173,15 @@ def test_problems_and_articles_are_found_by_their_words_and_keys(desk):
     # an archived article is not offered
     article_archive(article=article, actor=desk.tariq)
     assert best_first(desk.sam, "content blockers", kind="article") == []
+
+
+def test_titles_are_marked_where_their_words_match_and_kept_whole_otherwise(desk):
+    tagged = desk.log("Checkout <b>loops</b> for Safari", description="Loops.")
+    results = {r.key: r for r in global_search(user=desk.sam, text="safari loops", kind="incident")}
+    assert results[desk.safari.key].display_title == (
+        "3-D Secure challenge <mark>loops</mark> on <mark>Safari</mark>"
+    )
+    # markup in a title is text: escaped around the marks
+    assert results[tagged.key].display_title == (
+        "Checkout &lt;b&gt;<mark>loops</mark>&lt;/b&gt; for <mark>Safari</mark>"
+    )
