@@ -1,4 +1,4 @@
-"""Demo board: "Payments & Portal", shared by the two development teams, with five weeks of
+"""Demo board: "Payments & Portal", shared by the two development teams, with eight weeks of
 simulated flow (replenishment, pulls, reviews, blocks, expedited production defects, WIP
 overrides) replayed through the real services with backdated instants, so that the flow
 metrics tell a story. Idempotent: a board that already has its cards is left alone."""
@@ -15,8 +15,10 @@ from . import services
 from .models import Board, Card, CardType, ColumnCategory, LaneKind, ReasonKind
 
 BOARD_NAME = "Payments & Portal"
-TARGET_CARDS = 66
-DAYS = 35
+# Eight weeks: the fix forecast learns from the last eight (FORECAST_HISTORY_WEEKS), and its
+# backtest (manage.py forecast_backtest) needs cards committed after a steady flow began.
+TARGET_CARDS = 95
+DAYS = 56
 
 BLOCK_REASONS = [
     ("waiting-on-vendor", "Waiting on vendor"),
@@ -95,6 +97,14 @@ PROD_DEFECT_TITLES = [
     "Portal 500 on invoice list for large accounts",
     "Webhook deliveries stuck in retry",
     "Refunds not reaching acquirer",
+    "Payout file rejected by bank (bad BIC)",
+    "Portal session expires every minute",
+    "3-D Secure redirect loops on iOS",
+    "Settlement report missing yesterday's batch",
+    "Invoice e-mails sent twice to some customers",
+    "Chargeback import stops on malformed line",
+    "Password reset links expired on arrival",
+    "Duplicate refunds after acquirer timeout",
 ]
 
 
@@ -129,7 +139,7 @@ def _board(ctx, log):
 
 
 class _Simulation:
-    """Replays five weeks of work day by day through the services (all instants backdated)."""
+    """Replays eight weeks of work day by day through the services (all instants backdated)."""
 
     def __init__(self, board, ctx, reasons):
         self.board = board
@@ -273,7 +283,7 @@ class _Simulation:
                     for i in range(self.rng.choice([1, 1, 2, 2, 2, 3])):
                         if self.created < TARGET_CARDS - 1:
                             self.new_card(_at(day, 9, i * 5))
-                if self.prod_defects and day.toordinal() % 8 == 0 and day < today:
+                if self.prod_defects and day.toordinal() % 5 == 0 and day < today:
                     self.production_defect(_at(day, 9, 40))
                 self.pull_expedite(_at(day, 9, 41))
                 if day < today:
