@@ -17,6 +17,16 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 REDIS_PORTS = range(6390, 6400)  # reserved for this battery's own redis-servers
 
 
+def _ports_of_this_xdist_worker(ports: range) -> range:
+    """Each pytest-xdist worker takes every Nth port of the range, so two workers never pick
+    the same port (a test stops its redis-server and starts it again on the same port)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return ports
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    return ports[int(worker[2:]) % count :: count]
+
+
 def free_port(candidates) -> int:
     for port in candidates:
         with socket.socket() as s:
@@ -31,7 +41,7 @@ class RedisServer:
     def __init__(self, port=None):
         if not shutil.which("redis-server"):
             raise RuntimeError("redis-server is not installed")
-        self.port = port or free_port(REDIS_PORTS)
+        self.port = port or free_port(_ports_of_this_xdist_worker(REDIS_PORTS))
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.proc = None
 
