@@ -19,6 +19,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
+# Under pytest-xdist ("gw0", "gw1", …; empty in a serial run): files each worker writes get
+# its name, so two workers never share a log or a beat schedule.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -29,6 +32,93 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+
+# ------------------------------------------------------------------ parallel runs (xdist)
+def _template_db_name() -> str:
+    from django.conf import settings
+
+    return f"test_{settings.DATABASES['default']['NAME']}_template"
+
+
+def _postgres() -> bool:
+    from django.conf import settings
+
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+@pytest.fixture(scope="session")
+def _xdist_db_from_template(request, django_db_blocker, django_db_modify_db_settings):
+    """Under pytest-xdist, migrate once and copy: the first worker builds test_<name>_template
+    with the migrations (under a file lock; the others wait), then every worker creates its
+    own test_<name>_gwN from it with `CREATE DATABASE … TEMPLATE` (a file copy, about a
+    second) instead of running the migrations again. pytest-django then finds the database
+    in place (keepdb) and its migrate has nothing left to do. Serial runs, --reuse-db and
+    --create-db keep pytest-django's own set-up."""
+    import fcntl
+    import tempfile
+
+    from django.conf import settings
+    from django.db import connections
+
+    worker = getattr(request.config, "workerinput", {}).get("workerid")
+    if not worker or not _postgres() or request.config.getvalue("reuse_db"):
+        yield False
+        return
+    conn = connections["default"]
+    name, target, template = (
+        conn.settings_dict["NAME"],
+        conn.settings_dict["TEST"]["NAME"],
+        _template_db_name(),
+    )
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")
+    quote = conn.ops.quote_name
+    with django_db_blocker.unblock():
+        with open(Path(tempfile.gettempdir()) / f"tandem-{template}.lock", "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            lock.seek(0)
+            if lock.read().strip() != run:  # the first worker of this run: build the template
+                conn.settings_dict["TEST"]["NAME"] = template
+                try:
+                    conn.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+                finally:
+                    conn.close()
+                    conn.settings_dict["TEST"]["NAME"] = target
+                    conn.settings_dict["NAME"] = settings.DATABASES["default"]["NAME"] = name
+                lock.seek(0)
+                lock.truncate()
+                lock.write(run)
+                lock.flush()
+            fcntl.flock(lock, fcntl.LOCK_UN)
+        with conn._nodb_cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {quote(target)}")
+            cursor.execute(f"CREATE DATABASE {quote(target)} WITH TEMPLATE {quote(template)}")
+    yield True
+    with django_db_blocker.unblock():
+        connections.close_all()
+        conn.settings_dict["NAME"] = settings.DATABASES["default"]["NAME"] = name
+        with conn._nodb_cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {quote(target)}")
+
+
+@pytest.fixture(scope="session")
+def django_db_keepdb(request, _xdist_db_from_template):
+    """pytest-django's own fixture (--reuse-db), and True when the worker's database was just
+    copied from the template (see above), which then also drops it at the end."""
+    return _xdist_db_from_template or request.config.getvalue("reuse_db")
+
+
+def pytest_sessionfinish(session):
+    """The xdist controller drops the template its workers copied (nothing in serial runs)."""
+    if not getattr(session.config.option, "numprocesses", None) or hasattr(session.config, "workerinput"):
+        return
+    if session.config.getvalue("reuse_db") or not _postgres():
+        return
+    from django.db import connection
+    from pytest_django.plugin import blocking_manager_key
+
+    with session.config.stash[blocking_manager_key].unblock(), connection._nodb_cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(_template_db_name())}")
 
 
 @pytest.fixture(autouse=True)
@@ -127,7 +217,9 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     with app.connection_for_write() as conn:
         conn.default_channel.queue_purge("celery")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = open(ARTIFACTS / "celery-worker.log", "w")  # noqa: SIM115
+    suffix = f"-{XDIST_WORKER}" if XDIST_WORKER else ""
+    log_path = ARTIFACTS / f"celery-worker{suffix}.log"
+    log = open(log_path, "w")  # noqa: SIM115
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -142,7 +234,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
             "-n",
             f"test-{os.getpid()}@%h",
             "--schedule",
-            str(ARTIFACTS / "beat-schedule"),
+            str(ARTIFACTS / f"beat-schedule{suffix}"),
         ],
         cwd=ROOT,
         env=env,
@@ -152,8 +244,8 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"celery worker exited early; see {ARTIFACTS / 'celery-worker.log'}")
-        if "ready." in (ARTIFACTS / "celery-worker.log").read_text():
+            raise RuntimeError(f"celery worker exited early; see {log_path}")
+        if "ready." in log_path.read_text():
             break
         time.sleep(0.3)
     else:
