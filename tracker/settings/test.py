@@ -48,7 +48,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 MAIL_POLL_SECONDS = float(env("MAIL_POLL_SECONDS", "60"))
 CELERY_BROKER_URL = _redis_db_of_this_xdist_worker(
-    env("CELERY_BROKER_URL") or env("REDIS_URL") or "redis://127.0.0.1:6379/15"
+    env("CELERY_BROKER_URL") or env("REDIS_URL") or "redis://127.0.0.1:6379/12"
 )
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 STORAGES = {
