@@ -3,15 +3,17 @@ contact) and the contact search the log form asks as you type."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from incidents.models import Incident
 from org import services
-from org.models import Customer
+from org.models import Contact, Customer, PortalInvitation
 from org.permissions import can_manage_contacts, can_view_contacts
 from org.selectors import contact_list
-from tracker.forms import add_service_error
+from tracker.exceptions import DomainError
+from tracker.forms import add_service_error, message_service_error
 
 from .forms import ContactForm
 
@@ -54,9 +56,19 @@ def customer_detail(request, pk):
         .select_related("requester", "team", "assignee")
         .order_by("-created_at", "-id")[:INCIDENT_LIMIT]
     )
+    contacts = list(
+        contact_list(customer=customer)
+        .select_related("user")
+        .prefetch_related(
+            Prefetch("invitations", queryset=PortalInvitation.objects.order_by("-created_at", "-id"))
+        )
+    )
+    for contact in contacts:
+        contact.portal = services.portal_state(contact)
+        contact.latest_invitation = next(iter(contact.invitations.all()), None)
     context = {
         "customer": customer,
-        "contacts": contact_list(customer=customer),
+        "contacts": contacts,
         "incidents": incidents,
         "incident_limit": INCIDENT_LIMIT,
         "form": form,
@@ -79,3 +91,39 @@ def contact_search(request):
             ]
         )
     return render(request, "customers/_contact_results.html", {"contacts": contacts, "text": text})
+
+
+@require_POST
+def contact_portal(request, pk):
+    """The contact's portal access from their customer's page: invite (again), remove access,
+    or make them a customer admin (sees all of the company's incidents) or not."""
+    _require_reader(request.user)
+    contact = get_object_or_404(Contact.objects.select_related("customer"), pk=pk)
+    if not can_manage_contacts(request.user):
+        raise PermissionDenied("Your role cannot change contacts.")
+    action = request.POST.get("action")
+    try:
+        if action == "invite":
+            invitation = services.contact_invite(contact=contact, actor=request.user)
+            messages.success(
+                request,
+                f"Invitation e-mailed to {contact.email}; the link works once, until "
+                f"{invitation.expires_at:%d %b %Y %H:%M} UTC.",
+            )
+        elif action == "disable":
+            services.contact_portal_disable(contact=contact, actor=request.user)
+            messages.success(request, f"{contact.name} can no longer sign in to the portal.")
+        elif action in ("admin_on", "admin_off"):
+            services.contact_update(contact=contact, data={"is_customer_admin": action == "admin_on"})
+            messages.success(
+                request,
+                f"{contact.name} now sees "
+                + (
+                    "all of the company's incidents." if action == "admin_on" else "only their own incidents."
+                ),
+            )
+        else:
+            messages.error(request, "Unknown action.")
+    except (ValidationError, DomainError) as exc:
+        message_service_error(request, exc)
+    return redirect("customers:detail", pk=contact.customer_id)

@@ -22,6 +22,7 @@ from .filters import scope_for
 from .forms import DeliveryFilterForm
 from .leadtime import SEGMENTS, lead_time_list, lead_time_summary
 from .permissions import can_read_delivery_reports, can_read_sla_reports
+from .satisfaction import satisfaction_summary
 
 PAGE_SIZE = 50
 
@@ -69,6 +70,12 @@ def sla_dashboard(request):
             ("team", "Team", data["by"]["team"]),
             ("service", "Service", data["by"]["service"]),
             ("customer", "Customer", data["by"]["customer"]),
+        ]
+        context["satisfaction"] = satisfaction = satisfaction_summary(scope)
+        context["satisfaction_dimensions"] = [
+            ("Team", satisfaction["by"]["team"]),
+            ("Service", satisfaction["by"]["service"]),
+            ("Customer", satisfaction["by"]["customer"]),
         ]
         context["charts"] = {
             "trend": data["trend"],

@@ -23,6 +23,7 @@ from incidents.services import comment_set_delivery
 from tracker.exceptions import DomainError
 from tracker.tasks import enqueue
 
+from .hooks import extra_context
 from .models import InboundMessage, Mailbox, MailKind, OutboundMail, Outcome, SendState
 
 logger = logging.getLogger(__name__)
@@ -162,6 +163,8 @@ def _context(mail: OutboundMail) -> dict:
         "reply_window": f"{settings.INCIDENT_AUTO_CLOSE_DAYS} days",
         "support_address": mail.from_address,
         "url": f"{base}/incidents/{incident.key}/" if base else "",
+        # The portal's link and, on resolution, the rating link (mail.hooks.mail_context).
+        **extra_context(incident, mail.kind),
     }
 
 

@@ -8,3 +8,10 @@ class PortalConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "portal"
+
+    def ready(self):
+        from mail import hooks as mail_hooks
+
+        from . import links
+
+        mail_hooks.mail_context.append(links.mail_links)

@@ -61,7 +61,8 @@ def invitation_token(invitation: PortalInvitation) -> str:
 
 def invitation_url(invitation: PortalInvitation) -> str:
     path = reverse("portal:activate", kwargs={"token": invitation_token(invitation)})
-    return settings.TANDEM_BASE_URL.rstrip("/") + path
+    base: str = settings.TANDEM_BASE_URL
+    return base.rstrip("/") + path
 
 
 def _username_taken(email: str, contact: Contact) -> bool:
@@ -99,7 +100,9 @@ def portal_state(contact: Contact, *, at: datetime | None = None) -> str:
 def contact_invite(*, contact: Contact, actor: Actor, at: datetime | None = None) -> PortalInvitation:
     """A new invitation (the older open ones revoked), e-mailed after commit."""
     at = at or timezone.now()
-    contact = Contact.objects.select_for_update().select_related("user", "customer").get(pk=contact.pk)
+    contact = (
+        Contact.objects.select_for_update(of=("self",)).select_related("user", "customer").get(pk=contact.pk)
+    )
     if contact.user_id and contact.user is not None and contact.user.is_active:
         raise DomainError(
             f"{contact.name} already has a portal account; they can reset their password from the "
@@ -164,7 +167,11 @@ def contact_activate(
     found = invitation_for_token(token, at=at)
     invitation = PortalInvitation.objects.select_for_update().get(pk=found.pk)
     invitation_for_token(token, at=at)  # again, under the lock: a second use waits and fails here
-    contact = Contact.objects.select_for_update().select_related("customer").get(pk=invitation.contact_id)
+    contact = (
+        Contact.objects.select_for_update(of=("self",))
+        .select_related("customer")
+        .get(pk=invitation.contact_id)
+    )
     errors: dict[str, list[str]] = {}
     if password_again is not None and password != password_again:
         errors["password_again"] = ["The two passwords differ."]
@@ -209,7 +216,7 @@ def contact_activate(
 def contact_portal_disable(*, contact: Contact, actor: Actor, at: datetime | None = None) -> Contact:
     """Remove a contact's portal access: the account is deactivated, open invitations revoked."""
     at = at or timezone.now()
-    contact = Contact.objects.select_for_update().select_related("user").get(pk=contact.pk)
+    contact = Contact.objects.select_for_update(of=("self",)).select_related("user").get(pk=contact.pk)
     before = portal_state(contact, at=at)
     if not before or before in ("disabled",):
         raise DomainError(f"{contact.name} has no portal access to remove.", code="no_portal_access")

@@ -26,6 +26,7 @@ from knowledge.services import article_archive, article_create
 from mail.inbound import inbound_process
 from mail.models import Mailbox
 from org.models import Customer
+from org.services import contact_activate, contact_create, contact_invite, invitation_token
 from problems.models import ProblemIncident
 from problems.services import problem_create
 from sla.models import BusinessCalendar, SLAPolicy
@@ -34,7 +35,12 @@ from tests.boards.factories import BoardFactory, CardFactory, column_of
 from tests.factories import PASSWORD, DevTeamFactory, ServiceFactory, TeamFactory, UserFactory
 from webhooks.models import Delivery, Subscription
 
-CALLERS = ["anonymous", "norole", "desk", "developer", "po", "other_team", "engineer", "manager", "admin"]
+# The portal's three kinds of account (SPEC §15): a contact of customer A (the requester of
+# the records below), a customer admin of A, a contact of customer B.
+CONTACTS = ["contact_a", "admin_a", "contact_b"]
+CALLERS = [
+    "anonymous", "norole", "desk", "developer", "po", "other_team", "engineer", "manager", "admin", *CONTACTS,
+]  # fmt: skip
 
 STAFF = {"desk", "engineer", "developer", "po", "manager", "admin", "other_team"}
 SUPPORT = {"desk", "engineer", "developer", "manager", "admin", "other_team"}
@@ -49,7 +55,12 @@ DEV_ESCALATORS = INCIDENT_WORK
 # Problem work: support engineers (of any group), developers, managers.
 PROBLEM_WORK = {"engineer", "other_team", "developer", "manager", "admin"}
 EVERYONE = set(CALLERS)
-SIGNED_IN = EVERYONE - {"anonymous"}
+# Signed-in staff accounts (a portal account is fenced into the portal: portal.middleware).
+SIGNED_IN = EVERYONE - {"anonymous"} - set(CONTACTS)
+# The portal API: its own records for the contact and their customer admin; another
+# customer's contact gets 404 for them (the record does not exist for them).
+PORTAL = {"contact_a", "admin_a"}
+PORTAL_USERS = set(CONTACTS)
 
 # (method, path) -> who may get a 2xx. GET is open to STAFF unless listed.
 POLICY = {
@@ -107,6 +118,15 @@ POLICY = {
     # contacts at customers: whoever logs incidents keeps them (org.permissions)
     ("POST", "/api/v1/contacts/"): SUPPORT,
     ("PATCH", "/api/v1/contacts/{id}/"): SUPPORT,
+    ("POST", "/api/v1/contacts/{id}/invite/"): SUPPORT,
+    # the customer portal: portal accounts only (staff get 403, another customer's contact 404)
+    ("GET", "/api/v1/portal/incidents/"): PORTAL_USERS,
+    ("POST", "/api/v1/portal/incidents/"): PORTAL_USERS,
+    ("GET", "/api/v1/portal/incidents/{id}/"): PORTAL,
+    ("POST", "/api/v1/portal/incidents/{id}/comments/"): PORTAL,
+    # the requester rates (the customer admin's attempt is refused with 409, not 403)
+    ("POST", "/api/v1/portal/incidents/{id}/rating/"): PORTAL,
+    ("GET", "/api/v1/portal/attachments/{id}/download/"): PORTAL,
     # the customer channel's mail: managers
     ("GET", "/api/v1/mailboxes/"): MANAGERS,
     ("GET", "/api/v1/mailboxes/{id}/"): MANAGERS,
@@ -141,6 +161,15 @@ for _collection in ("teams", "services", "customers", "sla/calendars", "sla/poli
         POLICY[(_method, f"/api/v1/{_collection}/")] = MANAGERS
     for _method in ("PUT", "PATCH", "DELETE"):
         POLICY[(_method, f"/api/v1/{_collection}/{{id}}/")] = MANAGERS
+# The desk: bulk actions for the roles that work incidents (each incident is then checked by
+# its own predicate: refusals are in the 200's body); saved views for all staff. The record
+# is a view the engineer shared with their team: its members and managers read and change
+# it; to anyone else it does not exist (404, in HIDDEN_FROM_OTHERS).
+SAVED_VIEW = "/api/v1/saved-views/{id}/"
+VIEW_READERS = {"engineer", "manager", "admin"}
+POLICY.update({(method, SAVED_VIEW): VIEW_READERS for method in ("GET", "PATCH", "DELETE")})
+POLICY[("POST", "/api/v1/saved-views/")] = STAFF
+POLICY[("POST", "/api/v1/incidents/bulk/")] = SUPPORT
 
 
 def allowed(method, path):
@@ -163,7 +192,19 @@ STATE_DEPENDENT = {
     ("POST", "/api/v1/incidents/{id}/attachments/"),
 }
 # A file's existence is not disclosed to those who may not see its incident: 404, not 403.
-HIDDEN_FROM_OTHERS = {"/api/v1/attachments/{id}/download/", "/api/v1/attachments/{id}/preview/"}
+HIDDEN_FROM_OTHERS = {"/api/v1/attachments/{id}/download/", "/api/v1/attachments/{id}/preview/", SAVED_VIEW}
+
+
+def expected_refusal(caller, path):
+    """The status a caller outside the allowed set gets."""
+    if caller == "anonymous":
+        return 401
+    if path.startswith("/api/v1/portal/"):
+        # staff are not portal users (403); a portal record of another customer is a 404
+        return 404 if caller in PORTAL_USERS and "{id}" in path else 403
+    if caller in PORTAL_USERS:
+        return 403  # the fence: staff endpoints refuse portal accounts, whatever the record
+    return 404 if path in HIDDEN_FROM_OTHERS else 403
 
 
 # ------------------------------------------------------------------ the world
@@ -193,7 +234,20 @@ def world(db, django_capture_on_commit_callbacks):
     board.teams.add(dev)
     ReasonCode.objects.get_or_create(kind=ReasonKind.BLOCK, code="waiting", defaults={"label": "Waiting"})
     calendar = BusinessCalendar.objects.create(name="24x7", timezone="UTC", always_open=True)
+    customer_a = Customer.objects.create(name="Portal customer A")
+    customer_b = Customer.objects.create(name="Portal customer B")
+    contacts = {
+        "contact_a": contact_create(customer=customer_a, name="Ana A", email="ana@a.example"),
+        "admin_a": contact_create(
+            customer=customer_a, name="Carl A", email="carl@a.example", is_customer_admin=True
+        ),
+        "contact_b": contact_create(customer=customer_b, name="Bea B", email="bea@b.example"),
+    }
+    for name, contact in contacts.items():
+        token = invitation_token(contact_invite(contact=contact, actor=users["desk"]))
+        users[name] = contact_activate(token=token, password=PASSWORD)
     return SimpleNamespace(
+        contacts=contacts,
         users=users,
         desk_team=desk_team,
         support=support,
@@ -229,10 +283,44 @@ def _sprint(w):
     )
 
 
+def _portal_incident(w, *, resolved=False):
+    """An incident contact_a logged in the portal (customer A's)."""
+    from portal.services import portal_incident_create
+
+    incident = portal_incident_create(
+        user=w.users["contact_a"], title=f"Portal {next(w.n)}", description="Blank page", service=w.service
+    )
+    if resolved:
+        incident_services.incident_transition(
+            incident=incident,
+            actor=w.users["manager"],
+            status="resolved",
+            resolution_code="fixed",
+            note="Done",
+        )
+    return incident
+
+
 def fresh_record(w, path):
     """A new record of the kind `path` names, and any other path parameters."""
     collection = path.removeprefix("/api/v1/").split("/{", 1)[0]
     n = next(w.n)
+    if collection == "portal/incidents":
+        return {"id": _portal_incident(w, resolved=path.endswith("/rating/")).pk}
+    if collection == "portal/attachments":
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        png = SimpleUploadedFile(f"p{n}.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 32, content_type="image/png")
+        from portal.services import portal_incident_create
+
+        incident = portal_incident_create(
+            user=w.users["contact_a"],
+            title=f"Shot {n}",
+            description="See",
+            service=w.service,
+            attachments=[png],
+        )
+        return {"id": incident.attachments.get().pk}
     if collection == "attachments":
         from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -241,6 +329,11 @@ def fresh_record(w, path):
         png = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
         upload = SimpleUploadedFile(f"shot{n}.png", png, content_type="image/png")
         return {"id": attachment_create(incident=_incident(w), upload=upload).pk}
+    if collection == "saved-views":
+        from desk.services import saved_view_create
+
+        view = saved_view_create(actor=w.users["engineer"], name=f"Matrix view {n}", query={}, team=w.support)
+        return {"id": view.pk}
     if collection == "incidents" and "/swarm/" in path:
         return {"id": _incident(w, service=w.swarm).pk}
     if collection == "incidents":
@@ -347,12 +440,26 @@ def body_for(w, method, path, params):
             "urgency": "low",
         },
         ("PATCH", "/api/v1/incidents/{id}/"): {"title": f"Renamed {n}"},
+        ("POST", "/api/v1/incidents/bulk/"): {
+            "incidents": [_incident(w).pk],
+            "action": "note",
+            "note": "From the matrix",
+        },
+        ("POST", "/api/v1/saved-views/"): {"name": f"View {n}", "query": {"priority": "P1"}},
+        ("PATCH", "/api/v1/saved-views/{id}/"): {"name": f"View renamed {n}"},
         ("POST", "/api/v1/incidents/{id}/transition/"): {"status": "in_progress"},
         ("POST", "/api/v1/incidents/{id}/assign/"): {"assignee": u["engineer"].pk},
         ("POST", "/api/v1/incidents/{id}/escalate/"): {"team": w.other.pk, "note": "Needs the other team"},
         ("POST", "/api/v1/incidents/{id}/merge/"): {"parent": _incident(w).pk},
         ("POST", "/api/v1/incidents/{id}/link-cause/"): {"card": CardFactory(board=w.board).pk},
         ("POST", "/api/v1/incidents/{id}/comments/"): {"body": "Looking", "public": False},
+        ("POST", "/api/v1/portal/incidents/"): {
+            "title": "Cannot log in",
+            "description": "Since today",
+            "service": w.service.pk,
+        },
+        ("POST", "/api/v1/portal/incidents/{id}/comments/"): {"body": "Any news?"},
+        ("POST", "/api/v1/portal/incidents/{id}/rating/"): {"score": 4, "comment": "Thanks"},
         ("POST", "/api/v1/incidents/{id}/time/"): {"minutes": 5},
         ("POST", "/api/v1/incidents/{id}/priority/"): {"priority": "P2", "reason": "Board call"},
         ("POST", "/api/v1/incidents/{id}/declare-major/"): {"note": "Everyone"},
@@ -546,7 +653,7 @@ def test_authorization_matrix(world, method, path, django_capture_on_commit_call
         assert not refused, f"{method} {path}: allowed callers refused {refused} (all: {outcome})"
         for caller in CALLERS:
             if caller not in who:
-                expected = 401 if caller == "anonymous" else 404 if path in HIDDEN_FROM_OTHERS else 403
+                expected = expected_refusal(caller, path)
                 assert outcome[caller] == expected, (
                     f"{method} {path}: {caller} got {outcome[caller]}: {outcome}"
                 )

@@ -85,13 +85,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication, so each line carries the user id with the request id.
     "django_structlog.middlewares.RequestMiddleware",
+    # Customers' portal accounts reach only /portal/ and /api/v1/portal/ (portal.middleware).
+    "portal.middleware.PortalFenceMiddleware",
     "tracker.middleware.BrowserLoginRequiredMiddleware",
     "tracker.middleware.ViewerTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ROOT_URLCONF = "tracker.urls"
 WSGI_APPLICATION = "tracker.wsgi.application"
 
@@ -106,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tracker.context_processors.navigation",
+                "portal.context_processors.portal",
                 "notifications.context_processors.bell",
             ],
         },
@@ -146,6 +149,8 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
+# ModelBackend, loading a user with their portal contact in the same query (portal.backends).
+AUTHENTICATION_BACKENDS = ["portal.backends.TandemBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -182,7 +187,7 @@ CACHES: dict[str, dict[str, object]] = {
 # ---------------------------------------------------------------- REST framework
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "portal.authentication.FencedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -261,23 +266,23 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Publishing must never hang a web request when the broker is away: fail fast and let the
 # caller decide (see tracker.tasks.enqueue).
 CELERY_TASK_PUBLISH_RETRY = False
-SLA_SWEEP_SECONDS = float(env("SLA_SWEEP_SECONDS", "30"))
-MAIL_POLL_SECONDS = float(env("MAIL_POLL_SECONDS", "60"))
-# Breach escalation / major declaration act only this soon after the breach (see sla.services).
-SLA_BREACH_ACTION_FRESH_MINUTES = float(env("SLA_BREACH_ACTION_FRESH_MINUTES", "15"))
-CELERY_BEAT_SCHEDULE: dict = {
 # Beat must run once. Production's scheduler (tracker.beat.SingleBeatScheduler) sends only
 # while it holds a lock in Redis renewed every tick; a second beat waits as a hot standby and
 # takes over this long after the first one dies.
 BEAT_LOCK_SECONDS = float(env("BEAT_LOCK_SECONDS", "30"))
-    "tracker-heartbeat": {"task": "tracker.tasks.heartbeat", "schedule": timedelta(minutes=5)},
-    "sla-sweep": {"task": "sla.tasks.sla_sweep", "schedule": timedelta(seconds=SLA_SWEEP_SECONDS)},
+SLA_SWEEP_SECONDS = float(env("SLA_SWEEP_SECONDS", "30"))
+MAIL_POLL_SECONDS = float(env("MAIL_POLL_SECONDS", "60"))
 # GET /metrics (Prometheus) asks for `Authorization: Bearer <METRICS_TOKEN>` when this is set;
 # unset, it is open to whoever reaches it (production warns: see tracker.checks).
 METRICS_TOKEN = env("METRICS_TOKEN", "")
 # /healthz answers 503 when no SLA sweep finished for this long (default: 10 sweep periods,
 # at least 2 minutes; see tracker.health).
 HEALTHZ_SWEEP_STALE_SECONDS = float(env("HEALTHZ_SWEEP_STALE_SECONDS", "0")) or None
+# Breach escalation / major declaration act only this soon after the breach (see sla.services).
+SLA_BREACH_ACTION_FRESH_MINUTES = float(env("SLA_BREACH_ACTION_FRESH_MINUTES", "15"))
+CELERY_BEAT_SCHEDULE: dict = {
+    "tracker-heartbeat": {"task": "tracker.tasks.heartbeat", "schedule": timedelta(minutes=5)},
+    "sla-sweep": {"task": "sla.tasks.sla_sweep", "schedule": timedelta(seconds=SLA_SWEEP_SECONDS)},
     "notifications-email-pending": {
         "task": "notifications.tasks.notifications_email_pending",
         "schedule": timedelta(minutes=2),
