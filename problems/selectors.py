@@ -18,6 +18,7 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
+    Field,
     IntegerField,
     Min,
     OuterRef,
@@ -119,6 +120,28 @@ def problem_incidents(problem: Problem) -> list[Incident]:
 
 def problem_timeline(problem: Problem) -> QuerySet[ProblemEvent]:
     return ProblemEvent.objects.filter(problem=problem).select_related("actor").order_by("at", "id")
+
+
+_PROBLEM_FIELDS: dict[str, Field[Any, Any]] = {
+    f.name: f for f in Problem._meta.get_fields() if isinstance(f, Field)
+}
+
+
+def problem_timeline_labelled(problem: Problem) -> list[ProblemEvent]:
+    """The timeline for the page: each row also carries `field_label`, `old_label` and
+    `new_label` (a status by its name, a field by its verbose name)."""
+    statuses = {str(k): str(v) for k, v in ProblemStatus.choices}
+    rows = list(problem_timeline(problem))
+    for event in rows:
+        field = _PROBLEM_FIELDS.get(event.field)
+        label = str(field.verbose_name) if field is not None else event.field.replace("_", " ")
+        named = event.field == "status"
+        vars(event).update(
+            field_label=label.capitalize(),
+            old_label=statuses.get(event.old, event.old) if named else event.old,
+            new_label=statuses.get(event.new, event.new) if named else event.new,
+        )
+    return rows
 
 
 def problem_for_incident(incident: Incident) -> Problem | None:

@@ -35,7 +35,7 @@ from .selectors import (
     problem_list,
     problem_report,
     problem_sort,
-    problem_timeline,
+    problem_timeline_labelled,
     similar_to,
 )
 
@@ -155,7 +155,8 @@ def _render_detail(request, problem, *, bound=None, status=200):
         "incidents": incidents,
         "open_count": len(open_incidents),
         "customer_count": len({i.customer_id for i in incidents if i.customer_id}),
-        "timeline": problem_timeline(problem),
+        "waiting_customers": len({i.customer_id for i in open_incidents if i.customer_id}),
+        "timeline": problem_timeline_labelled(problem),
         "forms": forms_,
         "open_action": bound[0] if bound else "",
         "card_open": services.links.card_is_open(card) if card else False,
@@ -168,7 +169,7 @@ def _render_detail(request, problem, *, bound=None, status=200):
         "can_resolve_incidents": problem.status == ProblemStatus.RESOLVED
         and open_incidents
         and perms.can_resolve_incidents(user, problem),
-        "can_unlink": perms.can_link(user, problem) and problem.status != ProblemStatus.CLOSED,
+        "can_unlink": perms.can_link(user, problem) and problem.is_open,
         "can_article": _can_write_article(user, problem),
     }
     return render(request, "problems/detail.html", context, status=status)
