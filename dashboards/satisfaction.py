@@ -30,7 +30,7 @@ def _row(values: dict) -> dict:
         "count": count,
         "average": round(values["average"], 2) if values["average"] is not None else None,
         # CSAT: the share of 4s and 5s, the usual headline of a helpdesk's satisfaction.
-        "csat": (values["satisfied"] / count) if count else None,
+        "csat": round(100 * values["satisfied"] / count, 1) if count else None,
     }
 
 

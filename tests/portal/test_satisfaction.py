@@ -153,6 +153,7 @@ def test_sla_dashboard_shows_satisfaction_by_team_service_customer(people, log_i
     assert "Northwind" in section and "Contoso" in section and people.org.service.name in section
     assert "Lovely support from Desk" in section and "Slow answer" in section
     assert 'data-testid="csat-average">3.17<' in section  # (5 + 3×2 + 2×4) / 6
+    assert "<strong>50 %</strong> rated 4 or 5" in section  # 3 of 6
     assert len(large) == len(small)
     client.force_login(people.org.desk)
     assert client.get(url).status_code == 403
