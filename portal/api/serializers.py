@@ -95,6 +95,8 @@ class PortalIncidentSerializer(PortalIncidentListSerializer):
         fields = [
             *PortalIncidentListSerializer.Meta.fields,
             "description",
+            "resolution_code",
+            "resolution_note",
             "comments",
             "attachments",
             "rating",

@@ -70,7 +70,9 @@ def test_rating_api(people, portal_incident, api):
     assert created.status_code == 201 and created.json()["score"] == 5
     again = api.post(url, {"score": 1}, format="json")
     assert again.status_code == 409 and again.json()["code"] == "rating_refused"
-    assert api.get(f"/api/v1/portal/incidents/{incident.pk}/").json()["rating"]["score"] == 5
+    detail = api.get(f"/api/v1/portal/incidents/{incident.pk}/").json()
+    assert detail["rating"]["score"] == 5
+    assert (detail["resolution_code"], detail["resolution_note"]) == ("fixed", "Done")
 
 
 def test_the_resolution_mail_carries_a_rating_link_that_works_without_signing_in(
