@@ -12,6 +12,7 @@ from django.http import QueryDict
 from accounts.models import User
 from incidents.models import HoldReason, ResolutionCode, Status
 from org.models import Team
+from problems.models import Problem
 
 from .models import SavedView
 from .services import ACTION_LABELS, MAX_INCIDENTS, BulkAction
@@ -102,11 +103,19 @@ class BulkForm(forms.Form):
             attrs={"rows": 2, "placeholder": "Optional with assign; the resolution note when resolving"}
         ),
     )
+    problem = forms.ChoiceField(label="Problem", required=False)
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, assignees: list[User] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        assignees: list[User] | None = None,
+        problems: list[Problem] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         choice = cast("dict[str, forms.ChoiceField]", self.fields)
+        choice["problem"].choices = [("", "—"), *((str(p.pk), f"{p.key} {p.title}") for p in problems or [])]
         choice["action"].choices = [("", "Choose an action…"), *ACTION_LABELS.items()]
         people = [(str(u.pk), u.display_name) for u in assignees or []]
         choice["assignee"].choices = [("", "—"), ("me", "Me"), ("none", "Nobody (unassign)"), *people]
@@ -134,6 +143,8 @@ class BulkForm(forms.Form):
         data = super().clean() or {}
         if data.get("action") == BulkAction.ASSIGN and not data.get("assignee"):
             self.add_error("assignee", "Choose whom to assign them to.")
+        if data.get("action") == BulkAction.LINK_PROBLEM and not data.get("problem"):
+            self.add_error("problem", "Choose the problem to link them to.")
         return data
 
     def service_error_field(self, field: str, message: str) -> str:

@@ -21,6 +21,8 @@ from accounts.models import User
 from accounts.roles import Role, has_role
 from incidents.hooks import QueueExtra
 from incidents.models import Incident
+from problems import permissions as problem_perms
+from problems.models import OPEN_PROBLEM_STATUSES, Problem
 from tracker.forms import add_service_error, message_service_error
 
 from . import permissions as perms
@@ -44,6 +46,13 @@ def _queue_url(next_url: str | None, request: HttpRequest) -> str:
 
 def _saved_query(query: QueryDict) -> dict[str, str]:
     return {k: str(v) for k, v in query.items() if k not in NOT_SAVED and v}
+
+
+def _open_problems() -> list[Problem]:
+    """The problems the bulk bar offers to link to: those still being worked, newest first."""
+    return list(
+        Problem.objects.filter(status__in=OPEN_PROBLEM_STATUSES).only("key", "title").order_by("-pk")[:200]
+    )
 
 
 def _assignees() -> list[User]:
@@ -87,8 +96,10 @@ def queue_extras(*, request: HttpRequest, query: QueryDict) -> QueueExtra | None
         context["bulk_form"] = BulkForm(
             initial={"next": here},
             assignees=_assignees(),
+            problems=_open_problems(),
             auto_id="bulk_%s",
         )
+        context["can_create_problem"] = problem_perms.can_create_problem(user)
         context["bulk_form_id"] = BULK_FORM_ID
     return QueueExtra(
         template="desk/_queue_extras.html",
@@ -243,7 +254,9 @@ def bulk(request: HttpRequest) -> HttpResponse:
     if not perms.can_act_in_bulk(user):
         raise PermissionDenied("Your role cannot act on incidents.")
     assert isinstance(user, User)
-    form = BulkForm(request.POST, assignees=_assignees())
+    if "create_problem" in request.POST:
+        return _create_problem_from(request)
+    form = BulkForm(request.POST, assignees=_assignees(), problems=_open_problems())
     status = 400
     if form.is_valid():
         data = form.cleaned_data
@@ -280,8 +293,22 @@ def _bulk_input(user: User, data: dict[str, Any]) -> services.BulkInput:
         reason=reason or "",
         resolution_code=data.get("resolution_code") or "",
         note=data.get("note") or "",
-        extra={k: v for k, v in data.items() if k.startswith("extra_")},
+        problem=Problem.objects.filter(pk=int(data["problem"])).first()
+        if (data.get("problem") or "").isdigit()
+        else None,
     )
+
+
+def _create_problem_from(request: HttpRequest) -> HttpResponse:
+    """ "Create a problem from selected": the problems app's form, the selection preselected."""
+    if not problem_perms.can_create_problem(request.user):
+        raise PermissionDenied("Your role cannot open problems.")
+    ids = [v.partition(":")[0] for v in request.POST.getlist("incidents")]
+    ids = [i for i in ids if i.isdigit()][: services.MAX_INCIDENTS]
+    if not ids:
+        messages.error(request, "Select the incidents the problem groups first.")
+        return redirect(_queue_url(request.POST.get("next"), request))
+    return redirect(reverse("problems:create") + "?incidents=" + ",".join(ids))
 
 
 def _selected_incidents(form: BulkForm) -> list[dict[str, Any]]:

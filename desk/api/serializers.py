@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from org.models import Team
+from problems.models import Problem
 
 from ..models import SavedView
 from ..permissions import can_edit_saved_view
@@ -112,8 +113,8 @@ class BulkInSerializer(serializers.Serializer):
         max_length=10_000,
         help_text="An internal note (assign, link), the transition's note, or the note to add.",
     )
-    problem = serializers.IntegerField(
-        required=False, min_value=1, help_text="For link_problem: the problem's id."
+    problem = serializers.PrimaryKeyRelatedField(
+        queryset=Problem.objects.all(), required=False, help_text="For link_problem: the problem's id."
     )
     versions = serializers.DictField(
         child=serializers.IntegerField(min_value=1),
@@ -127,6 +128,8 @@ class BulkInSerializer(serializers.Serializer):
         self.fields["action"].choices = list(ACTIONS)  # type: ignore[attr-defined]  # registered at start-up
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["action"] == "link_problem" and "problem" not in attrs:
+            raise serializers.ValidationError({"problem": ["Give the id of the problem to link them to."]})
         if attrs["action"] == "assign" and "assignee" not in attrs:
             raise serializers.ValidationError({"assignee": ["Give a user id, “me”, or null to unassign."]})
         versions = {}

@@ -26,10 +26,13 @@ from . import serializers as s
 
 
 class CanUseSavedViews(BasePermission):
+    """Staff only; on one view, whoever may not see it gets 404 (it does not exist for them),
+    as for someone else's personal view."""
+
     message = "Saved views are for Tandem staff."
 
     def has_permission(self, request: Any, view: Any) -> bool:
-        return perms.can_use_saved_views(request.user)
+        return bool(view.kwargs.get("pk")) or perms.can_use_saved_views(request.user)
 
 
 class SavedViewViewSet(
@@ -110,7 +113,6 @@ class IncidentBulkApi(APIView):
         user = request.user
         assert isinstance(user, User)
         assignee = user if v.get("assignee") == "me" else v.get("assignee")
-        extra = {"problem": v["problem"]} if "problem" in v else {}
         result = services.incidents_bulk_act(
             actor=user,
             action=v["action"],
@@ -121,7 +123,7 @@ class IncidentBulkApi(APIView):
                 reason=v["reason"],
                 resolution_code=v["resolution_code"],
                 note=v["note"],
-                extra=extra,
+                problem=v.get("problem"),
             ),
             versions=v["versions"],
         )

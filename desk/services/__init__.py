@@ -13,7 +13,6 @@ from .bulk import (
     Refused,
     check_bulk_input,
     incidents_bulk_act,
-    register_action,
 )
 from .saved_views import (
     QUERY_KEYS,
@@ -38,7 +37,6 @@ __all__ = [
     "Refused",
     "check_bulk_input",
     "incidents_bulk_act",
-    "register_action",
     "saved_view_create",
     "saved_view_delete",
     "saved_view_query",

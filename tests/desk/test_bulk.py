@@ -216,7 +216,9 @@ def _queries(call):
 
 
 def test_bulk_queries_grow_by_a_constant_per_incident(org, log_incident, django_capture_on_commit_callbacks):
-    """The per-incident work is the services' (see desk/services/bulk.py); nothing else grows."""
+    """The per-incident work is the services' (see desk/services/bulk.py); nothing else grows.
+    Measured: 3 queries for the selection, then per incident assign 10 (+7 with its note:
+    the comment, its history row, the lock), a note 9, a transition 13."""
 
     def run(n):
         ids = [log_incident(title=f"Q{n}-{i}").pk for i in range(n)]
@@ -255,3 +257,59 @@ def test_queue_page_with_views_and_checkboxes_has_a_fixed_query_count(client, or
         )
     large = _queries(page)
     assert large == small, (small, large)
+
+
+# ------------------------------------------------------------------ link to a problem
+def test_link_to_a_problem_through_the_problems_service(api, org, three):
+    from problems.services import problem_create, problem_transition
+
+    a, b, c = three
+    other = problem_create(actor=org.engineer, title="Another cause", incidents=[b])
+    problem = problem_create(actor=org.engineer, title="Payments gateway flaps")
+    r = api.as_user(org.engineer).post(
+        "/api/v1/incidents/bulk/",
+        {
+            "incidents": [a.pk, b.pk, c.pk],
+            "action": "link_problem",
+            "problem": problem.pk,
+            "note": "Same cause",
+        },
+        format="json",
+    )
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert [d["key"] for d in body["done"]] == [a.key, c.key]
+    assert body["done"][0]["detail"] == f"linked to {problem.key}; note added"
+    assert [(x["key"], x["code"]) for x in body["refused"]] == [(b.key, "link_refused")]
+    assert other.key in body["refused"][0]["detail"]
+    assert set(problem.incident_links.values_list("incident__key", flat=True)) == {a.key, c.key}
+    # again: already linked is done, not refused
+    r = api.as_user(org.engineer).post(
+        "/api/v1/incidents/bulk/",
+        {"incidents": [a.pk], "action": "link_problem", "problem": problem.pk},
+        format="json",
+    )
+    assert r.json()["done"][0]["detail"] == f"already linked to {problem.key}"
+    # a closed problem takes no incidents: refused as a whole
+    problem_transition(problem=other, actor=org.engineer, status="closed", note="Gone")
+    r = api.as_user(org.engineer).post(
+        "/api/v1/incidents/bulk/",
+        {"incidents": [a.pk], "action": "link_problem", "problem": other.pk},
+        format="json",
+    )
+    assert r.status_code == 400 and "takes no more incidents" in r.json()["problem"][0]
+    r = api.as_user(org.engineer).post(
+        "/api/v1/incidents/bulk/", {"incidents": [a.pk], "action": "link_problem"}, format="json"
+    )
+    assert r.status_code == 400 and "problem" in r.json()
+
+
+def test_create_a_problem_from_the_selection(client, org, three):
+    a, b, _ = three
+    client.force_login(org.desk)
+    html = client.get(reverse("incidents:queue")).content.decode()
+    assert "Create a problem from selected" in html and "Link to a problem" in html
+    r = client.post(reverse("desk:bulk"), {"incidents": [f"{a.pk}:1", f"{b.pk}:1"], "create_problem": "1"})
+    assert r.status_code == 302 and r["Location"] == reverse("problems:create") + f"?incidents={a.pk},{b.pk}"
+    r = client.post(reverse("desk:bulk"), {"create_problem": "1", "next": "/incidents/?priority=P1"})
+    assert r.status_code == 302 and r["Location"] == "/incidents/?priority=P1"

@@ -114,6 +114,7 @@ def test_who_sees_which_view(api, org, desk2, views):
     ]:
         assert api.as_user(user).get(f"/api/v1/saved-views/{views[name].pk}/").status_code == status
     assert api.as_user(org.norole).get("/api/v1/saved-views/").status_code == 403
+    assert api.as_user(org.norole).get(f"/api/v1/saved-views/{views['shared'].pk}/").status_code == 404
 
 
 def test_who_changes_which_view(api, org, desk2, views):
