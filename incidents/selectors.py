@@ -11,7 +11,7 @@ from accounts.models import User
 
 from .hooks import clock_reads
 from .models import OPEN_STATUSES, Comment, Incident, IncidentEvent
-from .search import incident_search, relevance, search_terms
+from .search import incident_search, prepare, relevance
 
 SLA_STATES = ("running", "paused", "met", "breached", "at_risk")
 QUEUE_TABS = {"mine": "My incidents", "unassigned": "My teams' unassigned", "all": "All"}
@@ -21,8 +21,8 @@ QUEUE_SORTS = {
     "newest": "Newest first",
     "oldest": "Oldest first",
     "updated": "Recently updated",
-}
     "relevance": "Best match (with a search)",
+}
 
 
 def related_objects(relation: str) -> Manager[Any]:
@@ -63,9 +63,10 @@ def filter_search(qs: QuerySet[Incident], text: str, *, by_relevance: bool = Fal
     """Incidents matching every term of `text` by words, key or the customer's, requester's
     or assignee's name (incidents.search). With `by_relevance`, best match first instead of
     the list's own order."""
-    qs = incident_search(qs, text)
-    if by_relevance and search_terms(text):
-        qs = qs.annotate(search_rank=relevance(text)).order_by(
+    search = prepare(text)
+    qs = incident_search(qs, search)
+    if by_relevance and search:
+        qs = qs.annotate(search_rank=relevance(search)).order_by(
             F("search_rank").desc(), F("created_at").desc(), F("id").desc()
         )
     return qs
