@@ -12,8 +12,10 @@ terms (words, or "quoted phrases"); every term must match one of
 - the name of its customer, the name or address of its requester, or the name of its
   assignee, by trigram word similarity (pg_trgm), so "Contosso" still finds Contoso Retail.
 
-Each alternative is an indexed predicate (the names are looked up first in their small
-tables, `= ANY(ARRAY(subquery))`), so PostgreSQL answers from the indexes at a million rows.
+Each alternative is an indexed predicate: the names are looked up first, in one query over
+their small tables' trigram indexes, and go into the incident query as constant id lists
+(`prepare`), so PostgreSQL estimates every predicate from its statistics and answers a rare
+word from the GIN index and a common one by walking the list's sort order, at a million rows.
 A term that is only stop words ("on", "the") is ignored.
 
 SQLite (the embedded default, `./scripts/run`) has neither: every term must be contained
@@ -25,13 +27,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.postgres.lookups import TrigramWordSimilar
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import (
-    BooleanField,
     Case,
     Exists,
     F,
@@ -41,7 +43,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
@@ -58,6 +59,8 @@ CONFIG = "english"
 MAX_TERMS = 8
 # Per term and kind, the names considered (a term like "a" must not pull in every row).
 MAX_NAME_MATCHES = 50
+# A search matching at most this many incidents is read by their ids (incident_search).
+PROBE_LIMIT = 1000
 # What of a long text goes into the vector (a tsvector holds at most 1 MB).
 MAX_TEXT = 100_000
 
@@ -150,46 +153,74 @@ def _query(term: str) -> SearchQuery:
     return SearchQuery(text, config=CONFIG, search_type=search_type)
 
 
-class InArray(Func):
-    """`<column> = ANY(ARRAY(<subquery>))`: the subquery runs once (an InitPlan) and the
-    column's index answers the array, even inside an OR with other indexed predicates
-    (a plain `IN (subquery)` there becomes a per-row filter)."""
-
-    output_field = BooleanField()
-    arity = 2
-
-    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
-        column, subquery = self.get_source_expressions()
-        column_sql, column_params = compiler.compile(column)
-        subquery_sql, subquery_params = compiler.compile(subquery)
-        return f"{column_sql} = ANY(ARRAY{subquery_sql})", [*column_params, *subquery_params]
-
-
 def _similar(field: str, term: str) -> Q:
     return Q(TrigramWordSimilar(F(field), Value(term)))
 
 
-def customers_named(term: str) -> QuerySet[Customer, Any]:
-    return Customer.objects.filter(_similar("name", term)).order_by().values("id")[:MAX_NAME_MATCHES]
+def customers_named(term: str) -> Q:
+    return _similar("name", term)
 
 
-def contacts_named(term: str) -> QuerySet[Contact, Any]:
+def contacts_named(term: str) -> Q:
     matches = _similar("name", term) | _similar("email", term)
     if "@" in term:
         matches |= Q(email=term.lower())
-    return Contact.objects.filter(matches).order_by().values("id")[:MAX_NAME_MATCHES]
+    return matches
 
 
-def users_named(term: str) -> QuerySet[User, Any]:
-    matches = _similar("first_name", term) | _similar("last_name", term) | _similar("username", term)
-    return User.objects.filter(matches).order_by().values("id")[:MAX_NAME_MATCHES]
+def users_named(term: str) -> Q:
+    return _similar("first_name", term) | _similar("last_name", term) | _similar("username", term)
 
 
-def _name_arms(term: str) -> list[Q]:
+# The incident's columns a name of each kind is matched through.
+NAME_COLUMNS = {"customer": "customer_id", "contact": "requester_id", "user": "assignee_id"}
+
+
+@dataclass(frozen=True)
+class Search:
+    """A search read once: its terms and, on PostgreSQL, the ids of the customers, contacts
+    and users each term names (looked up in one query, in those small tables' trigram
+    indexes). The ids go into the incident query as constants, so PostgreSQL estimates
+    each predicate from its statistics: a word that names nobody adds no name predicate,
+    and a rare word is read from its index instead of walking the list's sort order."""
+
+    terms: tuple[str, ...]
+    names: dict[int, dict[str, tuple[int, ...]]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.terms)
+
+
+def prepare(text: str | Search | None) -> Search:
+    if isinstance(text, Search):
+        return text
+    terms = tuple(search_terms(text if isinstance(text, str) else None))
+    if not terms or not is_postgresql():
+        return Search(terms)
+    parts: list[QuerySet[Any, Any]] = []
+    for i, term in enumerate(terms):
+        for kind, model, condition in (
+            ("customer", Customer, customers_named(term)),
+            ("contact", Contact, contacts_named(term)),
+            ("user", User, users_named(term)),
+        ):
+            parts.append(
+                model._default_manager.filter(condition)
+                .order_by()
+                .annotate(kind=Value(kind), term=Value(i))
+                .values_list("kind", "term", "id")[:MAX_NAME_MATCHES]
+            )
+    names: dict[int, dict[str, list[int]]] = {}
+    for kind, i, pk in parts[0].union(*parts[1:], all=True):
+        names.setdefault(i, {}).setdefault(kind, []).append(pk)
+    return Search(terms, {i: {k: tuple(v) for k, v in kinds.items()} for i, kinds in names.items()})
+
+
+def _name_arms(search: Search, i: int) -> list[Q]:
     return [
-        Q(InArray(F("customer_id"), Subquery(customers_named(term)))),
-        Q(InArray(F("requester_id"), Subquery(contacts_named(term)))),
-        Q(InArray(F("assignee_id"), Subquery(users_named(term)))),
+        Q(**{f"{NAME_COLUMNS[kind]}__in": ids})
+        for kind, ids in sorted(search.names.get(i, {}).items())
+        if ids
     ]
 
 
@@ -209,28 +240,22 @@ def _only_stop_words(term: str) -> Exact:
     return Exact(Func(_query(term), function="numnode", output_field=IntegerField()), 0)
 
 
-def _term_match_postgresql(term: str) -> Q:
-    arms = Q(search_vector=_query(term))
-    key = _key_arm(term)
-    if key is not None:
-        arms |= key
-    for arm in _name_arms(term):
-        arms |= arm
-    return arms
-
-
-def _match_postgresql(terms: list[str]) -> Q:
+def _match_postgresql(search: Search) -> Q:
     condition = Q()
-    for term in terms:
-        condition &= Q(_only_stop_words(term)) | _term_match_postgresql(term)
-    # A search of stop words alone ("the") finds only what names or keys match.
-    searchable = Q(Exact(Func(_query(" ".join(terms)), function="numnode", output_field=IntegerField()), 0))
     names_or_keys = Q(pk__in=[])
-    for term in terms:
+    for i, term in enumerate(search.terms):
+        arms = Q(search_vector=_query(term))
+        others = _name_arms(search, i)
         key = _key_arm(term)
-        for arm in [*_name_arms(term), *([key] if key is not None else [])]:
+        if key is not None:
+            others.append(key)
+        for arm in others:
+            arms |= arm
             names_or_keys |= arm
-    return condition & (~searchable | names_or_keys)
+        condition &= Q(_only_stop_words(term)) | arms
+    # A search of stop words alone ("the") finds only what names or keys match.
+    only_stop_words = Q(_only_stop_words(" ".join(search.terms)))
+    return condition & (~only_stop_words | names_or_keys)
 
 
 def _match_sqlite(terms: list[str]) -> Q:
@@ -253,20 +278,31 @@ def _match_sqlite(terms: list[str]) -> Q:
     return condition
 
 
-def incident_search(qs: QuerySet[Incident], text: str | None) -> QuerySet[Incident]:
+def incident_search(qs: QuerySet[Incident], text: str | Search | None) -> QuerySet[Incident]:
     """The incidents of `qs` matching every term of `text` (all of `qs` for no terms)."""
-    terms = search_terms(text)
-    if not terms:
+    search = prepare(text)
+    if not search:
         return qs
-    if is_postgresql():
-        return qs.filter(_match_postgresql(terms))
-    return qs.filter(_match_sqlite(terms))
+    if not is_postgresql():
+        return qs.filter(_match_sqlite(list(search.terms)))
+    match = _match_postgresql(search)
+    # How many match at all, up to PROBE_LIMIT (a cheap read: the GIN index for a rare word,
+    # a short scan for a common one). A few: the page reads them by id. Many: the page keeps
+    # the predicate and walks the list's sort index, stopping at a page's worth. PostgreSQL
+    # cannot tell a rare word from a middling one (a word outside its statistics' most
+    # common ones is guessed at 0.5 % of the rows), and walking the sort index for a word
+    # that 30 rows of a million hold reads the whole index.
+    ids = list(Incident.objects.filter(match).order_by().values_list("pk", flat=True)[: PROBE_LIMIT + 1])
+    if len(ids) <= PROBE_LIMIT:
+        return qs.filter(pk__in=ids)
+    return qs.filter(match)
 
 
-def relevance(text: str | None) -> Combinable:
+def relevance(text: str | Search | None) -> Combinable:
     """How well an incident matches `text`, higher first: its key named exactly, then the
     full-text rank of its words (any term counts), then a name match."""
-    terms = search_terms(text)
+    search = prepare(text)
+    terms = search.terms
     if not terms:
         return Value(0.0, output_field=FloatField())
     keys = [k for k in (_key_term(t) for t in terms) if k]
@@ -280,9 +316,9 @@ def relevance(text: str | None) -> Combinable:
     query = _query(terms[0])
     for term in terms[1:]:
         query = query | _query(term)
-    names: Q = Q(pk__in=[])
-    for term in terms:
-        for arm in _name_arms(term):
+    names = Q(pk__in=[])
+    for i in range(len(terms)):
+        for arm in _name_arms(search, i):
             names |= arm
     name_bonus = Case(When(names, then=Value(0.5)), default=Value(0.0), output_field=FloatField())
     # normalization 32: rank / (rank + 1), so a rank stays below the key's bonus

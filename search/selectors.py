@@ -42,6 +42,7 @@ from incidents.search import (
     CONFIG,
     incident_search,
     is_postgresql,
+    prepare,
     relevance,
     search_terms,
 )
@@ -154,7 +155,7 @@ def _key_terms(terms: Sequence[str]) -> list[str]:
 
 # ------------------------------------------------------------------ incidents
 def _incidents(terms: list[str], limit: int) -> list[SearchResult]:
-    text = " ".join(f'"{t}"' if " " in t else t for t in terms)
+    text = prepare(" ".join(f'"{t}"' if " " in t else t for t in terms))
     matching = incident_search(Incident.objects.order_by(), text)
     rows: list[Any]
     if is_postgresql():
