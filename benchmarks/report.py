@@ -24,6 +24,23 @@ def rows(results: dict) -> list[tuple[str, str]]:
         out.append(
             (f"{label} p50 / p95 / queries", f"{_ms(r['p50_ms'])} / {_ms(r['p95_ms'])} / {r['queries']}")
         )
+    for label, r in results.get("search", {}).items():
+        plan = r["list_plan"]
+        indexes = ", ".join(plan["indexes"]) or "no index"
+        out.append(
+            (
+                f"search {label} ({r['term']}) list p50 / p95 / queries",
+                f"{_ms(r['list']['p50_ms'])} / {_ms(r['list']['p95_ms'])} / {r['list']['queries']} "
+                f"(plan: {indexes}{', seq scan' if plan.get('seq_scan_on_incidents') else ''})",
+            )
+        )
+        out.append(
+            (
+                f"search {label} queue page / GET /api/v1/search/ p95",
+                f"{_ms(r['queue']['p95_ms'])} / {_ms(r['global']['p95_ms'])} "
+                f"({r['global']['queries']} queries)",
+            )
+        )
     for n, b in results.get("boards", {}).items():
         out.append(
             (

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from boards.management.commands.bench_board import Command as BoardBench
+from incidents import search
 from incidents.models import Incident
 from org.models import Customer, Service, Team
 from sla.management.commands.bench_sla import PREFIX
@@ -19,7 +20,117 @@ from sla.management.commands.bench_sla import Command as SLABench
 from sla.models import SLATimer
 from sprints.models import Sprint, SprintState
 
-WORDS = ["Gateway", "Payout", "Portal", "Refund", "Login", "Export", "Webhook", "Statement", "Card"]
+# Titles and descriptions a payments desk writes, combined per incident from these pools
+# (30 x 20 x 15 titles), so search meets realistic word frequencies: a component's word is
+# in about 3 % of titles, a symptom's in 5 %, a context's in 7 %, and RARE_WORD in about one
+# incident in 10,000 (one sentence of its description).
+COMPONENTS = [
+    "Card payments",
+    "Checkout",
+    "Refund export",
+    "Payout file",
+    "Settlement report",
+    "Merchant portal login",
+    "3-D Secure challenge",
+    "Apple Pay button",
+    "Webhook delivery",
+    "API key rotation",
+    "Chargeback notice",
+    "Statement PDF",
+    "Currency conversion",
+    "Invoice e-mail",
+    "Dispute upload",
+    "Fraud screening",
+    "Recurring billing",
+    "Bank transfer",
+    "Direct debit mandate",
+    "Tax report",
+    "Receipt e-mail",
+    "Terminal pairing",
+    "Password reset",
+    "Single sign-on",
+    "Transactions search",
+    "Balance widget",
+    "Mobile app checkout",
+    "Subscription renewal",
+    "Gift card redemption",
+    "Loyalty points",
+]
+SYMPTOMS = [
+    "fails with error 502",
+    "times out",
+    "shows a blank page",
+    "loops back to the start",
+    "is missing for some merchants",
+    "declines valid cards",
+    "sends duplicates",
+    "shows the wrong amount",
+    "is slow since the last release",
+    "returns 403",
+    "is stuck in pending",
+    "shows negative fees",
+    "never arrives",
+    "crashes on submit",
+    "logs users out",
+    "rounds amounts wrongly",
+    "has a broken link",
+    "rejects the file",
+    "is delayed by hours",
+    "shows an empty list",
+]
+CONTEXTS = [
+    "on Safari",
+    "on Android",
+    "for EU merchants",
+    "after the update",
+    "at month end",
+    "in the sandbox",
+    "for GBP accounts",
+    "since this morning",
+    "for large files",
+    "on iOS 17",
+    "with Firefox",
+    "for new customers",
+    "during peak hours",
+    "in the US region",
+    "on the mobile app",
+]
+OPENINGS = [
+    "The customer reports that the problem started after their morning batch.",
+    "Several merchants called the service desk about this within an hour.",
+    "Our monitoring raised an alert before the first customer call.",
+    "The merchant's finance team noticed it while reconciling yesterday's payments.",
+    "A shopper complained on social media and the merchant escalated to us.",
+    "Reported through the partner portal by the integration team.",
+    "The reseller forwarded a screenshot from one of their shops.",
+    "First seen in the overnight job report, then confirmed by the customer.",
+]
+DETAILS = [
+    "The gateway log shows a timeout talking to the acquirer.",
+    "Retrying the request succeeds about half of the time.",
+    "It only happens when the basket holds more than ten items.",
+    "The error started right after the certificate rotation.",
+    "Support reproduced it on a test merchant with the same settings.",
+    "The database replica was lagging by several minutes at the time.",
+    "The affected requests all carry an old API version header.",
+    "Clearing the browser cache does not help.",
+    "The issue disappears when the fraud rules are switched off.",
+    "Amounts in other currencies are not affected.",
+    "The webhook endpoint answered with HTTP 500 for every delivery.",
+    "Queue depth on the payout workers grew steadily during the night.",
+]
+CLOSINGS = [
+    "Please advise on a workaround until a fix is available.",
+    "The customer asks for an update by the end of the day.",
+    "No data loss is expected, but the merchant cannot close their books.",
+    "Revenue impact is estimated as moderate.",
+    "The merchant is willing to test a fix in the sandbox.",
+    "Linked to a similar report from last week.",
+    "Attach the request ids from the merchant's export when escalating.",
+]
+RARE_WORD = "kerberos"
+RARE_SENTENCE = "The single sign-on bridge logs a Kerberos ticket renewal failure."
+RARE_EVERY = 10_007
 
 
 def _bench(cls):
@@ -43,11 +154,22 @@ def seed_incidents(n_incidents: int, n_due: int, log) -> dict:
     policy = bench._policy()
     started = time.perf_counter()
     log(f"inserting {n_incidents:,} incidents and {2 * n_incidents:,} timers (set-based) …")
+    # The search indexes are built once after the rows are in, not row by row.
+    with connection.cursor() as cur:
+        for name in search.INDEXES:
+            cur.execute(f"DROP INDEX IF EXISTS {name}")
     bench._seed(2 * n_incidents, n_due, policy)
-    log(f"  inserted in {time.perf_counter() - started:.1f} s; adding variety …")
+    log(f"  inserted in {time.perf_counter() - started:.1f} s; adding variety, texts and search vectors …")
     t1 = time.perf_counter()
     _diversify(n_due)
     log(f"  varied and closed half in {time.perf_counter() - t1:.1f} s")
+    t3 = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute("SET maintenance_work_mem = '256MB'")
+        for name in search.INDEXES:
+            cur.execute(search.index_sql(name))
+        cur.execute("RESET maintenance_work_mem")
+    log(f"  search indexes built in {time.perf_counter() - t3:.1f} s")
     t2 = time.perf_counter()
     with connection.cursor() as cur:
         for table in (Incident._meta.db_table, SLATimer._meta.db_table):
@@ -83,6 +205,8 @@ def _diversify(n_due):
             """,  # noqa: S608
             [now + timedelta(hours=1)],
         )
+        # Title and description per incident from the pools; the search vector from them in
+        # the same statement, as incidents.search writes it (t is the row with its new texts).
         cur.execute(
             f"""
             UPDATE {inc} i SET
@@ -92,22 +216,34 @@ def _diversify(n_due):
                 priority = 'P' || (1 + (i.id * 7919) %% 5),
                 impact = (ARRAY['high','medium','low'])[1 + i.id %% 3],
                 urgency = (ARRAY['high','medium','low'])[1 + (i.id / 3) %% 3],
-                title = (%s::text[])[1 + i.id %% %s] || ' problem #' || i.id || ' for '
-                        || lower((%s::text[])[1 + (i.id / 11) %% %s]),
+                title = t.title,
+                description = t.description,
+                search_vector = {search.VECTOR_SQL.format(t="t")},
                 created_at = %s - (i.id %% 129600) * interval '1 minute',
-                status = CASE WHEN i.id %% 2 = 0 AND d.incident_id IS NULL
+                status = CASE WHEN i.id %% 2 = 0 AND t.due_id IS NULL
                               THEN (ARRAY['closed','resolved'])[1 + (i.id / 2) %% 2]
                               ELSE (ARRAY['new','in_progress','on_hold'])[1 + i.id %% 3] END,
-                hold_reason = CASE WHEN (i.id %% 2 = 1 OR d.incident_id IS NOT NULL) AND i.id %% 3 = 2
+                hold_reason = CASE WHEN (i.id %% 2 = 1 OR t.due_id IS NOT NULL) AND i.id %% 3 = 2
                                    THEN 'awaiting_customer' ELSE '' END,
-                resolution_code = CASE WHEN i.id %% 2 = 0 AND d.incident_id IS NULL
+                resolution_code = CASE WHEN i.id %% 2 = 0 AND t.due_id IS NULL
                                        THEN 'fixed' ELSE '' END
-            FROM {inc} i2 LEFT JOIN bench_due d ON d.incident_id = i2.id
-            WHERE i.id = i2.id AND i.key LIKE %s
+            FROM (
+                SELECT i2.id, i2.key, i2.contact, d.incident_id AS due_id,
+                       (%s::text[])[1 + (i2.id * 7) %% %s] || ' ' || (%s::text[])[1 + (i2.id / 3) %% %s]
+                       || ' ' || (%s::text[])[1 + (i2.id / 61) %% %s] AS title,
+                       (%s::text[])[1 + i2.id %% %s] || ' ' || (%s::text[])[1 + (i2.id / 5) %% %s] || ' '
+                       || CASE WHEN i2.id %% %s = 0 THEN %s ELSE (%s::text[])[1 + (i2.id / 13) %% %s] END
+                       AS description
+                FROM {inc} i2 LEFT JOIN bench_due d ON d.incident_id = i2.id
+                WHERE i2.key LIKE %s
+            ) t
+            WHERE i.id = t.id
             """,  # noqa: S608
             [
-                service_ids, len(service_ids), team_ids, len(team_ids), customers, len(customers),
-                WORDS, len(WORDS), WORDS, len(WORDS), now, PREFIX + "%",
+                service_ids, len(service_ids), team_ids, len(team_ids), customers, len(customers), now,
+                COMPONENTS, len(COMPONENTS), SYMPTOMS, len(SYMPTOMS), CONTEXTS, len(CONTEXTS),
+                OPENINGS, len(OPENINGS), DETAILS, len(DETAILS), RARE_EVERY, RARE_SENTENCE,
+                CLOSINGS, len(CLOSINGS), PREFIX + "%",
             ],
         )  # fmt: skip
         cur.execute(

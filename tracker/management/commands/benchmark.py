@@ -21,6 +21,7 @@ from rest_framework.authtoken.models import Token
 
 from benchmarks import mail as mail_section
 from benchmarks import report, sections
+from benchmarks import search as search_section
 from benchmarks import seed as seeding
 from benchmarks.database import database_url, use_database
 from benchmarks.server import throughput
@@ -39,7 +40,17 @@ QUICK = {
     "creations": 30, "dashboard_incidents": 5_000, "server_seconds": 5,
     "mail_ingest": 100, "mail_outbound": 100,
 }  # fmt: skip
-SECTIONS = ("incidents", "dashboards", "sla", "boards", "escalation", "creation", "mail", "throughput")
+SECTIONS = (
+    "incidents",
+    "search",
+    "dashboards",
+    "sla",
+    "boards",
+    "escalation",
+    "creation",
+    "mail",
+    "throughput",
+)
 
 
 class Command(BaseCommand):
@@ -111,6 +122,10 @@ class Command(BaseCommand):
             results["incidents"] = sections.incident_list(
                 admin, v["runs"], self.log, services[0].support_team_id
             )
+
+        if "search" in wanted:
+            self.log("search: the list's search= filter, the queue and GET /api/v1/search/")
+            results["search"] = search_section.search(sections.session_client(admin), v["runs"], self.log)
 
         if "dashboards" in wanted:
             self.log(f"dashboards over the latest {v['dashboard_incidents']:,} incidents")
