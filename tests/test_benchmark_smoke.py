@@ -47,6 +47,10 @@ def test_quick_benchmark_runs_end_to_end(tmp_path):
     figures = json.loads(out.read_text())
     assert figures["seed"]["incidents"] > 0
     assert "dashboards" in figures and "total run time" in result.stdout
+    # search: the rare word is read from the search vector's index, every term answered
+    search = figures["search"]
+    assert "incident_search_vector" in search["rare word"]["list_plan"]["indexes"]
+    assert all(row["list"]["p95_ms"] > 0 and row["global"]["queries"] > 0 for row in search.values())
     mail = figures["mail"]  # the customer channel's section ran against Dovecot and the sink
     assert mail["ingest_logged"] == mail["ingest_messages"] and mail["ingest_per_second"] > 0
     assert mail["ingest_outcomes"].get("comment") == mail["ingest_replies"]

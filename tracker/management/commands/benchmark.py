@@ -125,7 +125,9 @@ class Command(BaseCommand):
 
         if "search" in wanted:
             self.log("search: the list's search= filter, the queue and GET /api/v1/search/")
-            results["search"] = search_section.search(sections.session_client(admin), v["runs"], self.log)
+            results["search"] = search_section.search(
+                sections.session_client(admin), v["runs"], self.log, min_runs=v["runs"] if quick else 30
+            )
 
         if "dashboards" in wanted:
             self.log(f"dashboards over the latest {v['dashboard_incidents']:,} incidents")
