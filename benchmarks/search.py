@@ -34,7 +34,7 @@ def _terms():
         ("customer name", "contoso"),
         ("name with a typo", "Contosso"),
         ("key", key),
-        ("two words", "payout timeout"),
+        ("two words", "payout delayed"),  # "Payout file" … "is delayed by hours"
     ]
 
 
