@@ -302,3 +302,34 @@ def test_report_figures(client, manager_user, engineer_user, log_incident, custo
     assert (row.incident_count, row.customer_count, row.effort_minutes) == (2, 2, 30)
     assert row.outage_hours >= 0 and row.age_days == 0
     assert "Problem 0" in client.get("/problems/report/?sort=customers").content.decode()
+
+
+def test_admin_writes_through_the_services(client, admin_user, engineer_user):
+    from tests.test_admin_writes import form_of
+
+    client.force_login(admin_user)
+    form = {"title": "Slow reports", "description": "", "root_cause": "", "workaround": "Run them at night"}
+    form |= {
+        "service": "",
+        "owner": "",
+        "incident_links-TOTAL_FORMS": "0",
+        "incident_links-INITIAL_FORMS": "0",
+    }
+    created = client.post("/admin/problems/problem/add/", form)
+    assert created.status_code == 302, created.content.decode()[:3000]
+    problem = Problem.objects.get()
+    assert problem.key.startswith("PRB-") and problem.status == ProblemStatus.KNOWN_ERROR  # the rule held
+    url = f"/admin/problems/problem/{problem.pk}/change/"
+    data = form_of(client, url)
+    data["workaround"] = [""]
+    assert client.post(url, data).status_code == 302
+    problem.refresh_from_db()
+    assert problem.status == ProblemStatus.INVESTIGATING
+    assert list(problem.events.values_list("event", flat=True)) == [
+        "created",
+        "field_changed",
+        "status_changed",
+    ]
+    # the second visit saves again, changing nothing
+    assert client.post(url, form_of(client, url)).status_code == 302
+    assert problem.events.count() == 3
