@@ -12,7 +12,9 @@ def _ms(v):
 def rows(results: dict) -> list[tuple[str, str]]:
     out = []
     seed = results.get("seed", {})
-    if seed:
+    if seed.get("reused"):
+        out.append(("Seeded incidents", f"{seed['incidents']:,} (the seed of an earlier run, reused)"))
+    elif seed:
         out.append(
             (
                 "Seeded incidents / timers (running)",

@@ -25,6 +25,7 @@ from benchmarks import search as search_section
 from benchmarks import seed as seeding
 from benchmarks.database import database_url, use_database
 from benchmarks.server import throughput
+from incidents.models import Incident
 from org.models import Service
 from tracker.celery import app
 
@@ -73,6 +74,12 @@ class Command(BaseCommand):
             help=f"Comma-separated sections to run (of {', '.join(SECTIONS)}); default all.",
         )
         parser.add_argument("--incidents", type=int, help="Seed this many incidents instead of the mode's.")
+        parser.add_argument(
+            "--reuse",
+            action="store_true",
+            help="Keep the database and its seed when it already holds that many incidents "
+            "(time read-only sections again without seeding; sections that write change the seed).",
+        )
 
     def _wanted(self, only: str) -> set[str]:
         wanted = {name.strip() for name in only.split(",") if name.strip()} or set(SECTIONS)
@@ -84,7 +91,7 @@ class Command(BaseCommand):
         return wanted
 
     def handle(
-        self, *args, quick, db, json, no_server, port, workers, connections, only, incidents, **options
+        self, *args, quick, db, json, no_server, port, workers, connections, only, incidents, reuse, **options
     ):
         v = dict(QUICK if quick else FULL)
         if incidents is not None:
@@ -103,19 +110,24 @@ class Command(BaseCommand):
             "sections": sorted(wanted),
         }
 
-        self.log(f"database {db}: (re)creating and migrating")
+        seeded = reuse and self._seeded(db, v["incidents"])
+        self.log(f"database {db}: " + ("reusing its seed" if seeded else "(re)creating and migrating"))
         try:
-            use_database(db, recreate=True)
+            use_database(db, recreate=not seeded)
         except Exception as exc:
             raise CommandError(str(exc)) from exc
         call_command("migrate", verbosity=0, interactive=False)
         if "Manifest" in settings.STORAGES["staticfiles"]["BACKEND"]:
             call_command("collectstatic", interactive=False, verbosity=0)
 
-        seeding.seed_demo(self.log)
+        if seeded:
+            results["seed"] = {"reused": True, "incidents": Incident.objects.count()}
+        else:
+            seeding.seed_demo(self.log)
         admin = get_user_model().objects.get(username="admin")
         services = list(Service.objects.filter(team__isnull=False).order_by("pk"))
-        results["seed"] = seeding.seed_incidents(v["incidents"], v["due"], self.log)
+        if not seeded:
+            results["seed"] = seeding.seed_incidents(v["incidents"], v["due"], self.log)
 
         if "incidents" in wanted:
             self.log("incident list endpoint and queue page")
@@ -193,6 +205,14 @@ class Command(BaseCommand):
                 self.log(f"  sprint page p50 {results['sprint_page']['p50_ms']} ms")
             else:
                 seeding.drop_board(board)
+
+    def _seeded(self, db: str, n_incidents: int) -> bool:
+        """Whether `db` exists, is migrated and holds at least n_incidents incidents."""
+        try:
+            use_database(db, recreate=False)
+            return Incident.objects.count() >= n_incidents
+        except Exception:  # noqa: BLE001 - a missing or half-made database is simply not reusable
+            return False
 
     def _purge_queue(self):
         """Tasks the benchmark queued (webhooks, SLA actions) have no worker here."""
