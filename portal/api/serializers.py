@@ -87,6 +87,9 @@ class PortalIncidentListSerializer(serializers.ModelSerializer):
 
 
 class PortalIncidentSerializer(PortalIncidentListSerializer):
+    resolution_code = serializers.CharField(
+        read_only=True, help_text="e.g. fixed, workaround; empty while open"
+    )
     comments = PortalCommentSerializer(source="public_comments", many=True, read_only=True)
     attachments = PortalAttachmentSerializer(source="visible_files", many=True, read_only=True)
     rating = serializers.SerializerMethodField()

@@ -46,11 +46,10 @@ def _detail(request, incident, *, status_code=status.HTTP_200_OK):
     return Response(PortalIncidentSerializer(incident, context=context).data, status=status_code)
 
 
-class PortalIncidentListApi(generics.GenericAPIView):
+class PortalIncidentListApi(generics.ListCreateAPIView):
     """`?state=open|closed|all` (default all). Newest first."""
 
     permission_classes = PORTAL_PERMISSIONS
-
     serializer_class = PortalIncidentListSerializer
     filter_backends: list = []
 
@@ -60,7 +59,7 @@ class PortalIncidentListApi(generics.GenericAPIView):
             user=self.request.user, state=state if state in ("open", "closed") else "all"
         )
 
-    def get(self, request):
+    def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
         rows = list(page if page is not None else self.get_queryset())
         context = {"request": request, "forecasts": selectors.forecasts_for(rows)}
@@ -68,7 +67,7 @@ class PortalIncidentListApi(generics.GenericAPIView):
         return self.get_paginated_response(data)
 
     @extend_schema(request=PortalIncidentInSerializer, responses={201: PortalIncidentSerializer})
-    def post(self, request):
+    def create(self, request, *args, **kwargs):
         data = PortalIncidentInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         incident = services.portal_incident_create(user=request.user, **data.validated_data)
