@@ -382,3 +382,34 @@ def test_public_articles_are_suggested_never_internal_ones(people, client):
     assert client.get(reverse("portal:suggest"), {"title": "zzqx"}).content.decode().strip() == ""
     public = client.get(fragment.split('href="')[1].split('"')[0])
     assert public.status_code == 200 and "Clear the cache." in public.content.decode()
+
+
+def test_staff_see_the_portal_request_and_the_reply_as_the_customer_s(people, portal_incident, client, api):
+    incident = portal_incident(attachments=[_png()])
+    portal_comment(user=people.ana_user, incident=incident, body="Any news?")
+    page = _as(client, people.org.desk).get(f"/incidents/{incident.key}/").content.decode()
+    assert "Any news?" in page and "Ana Lopez" in page
+    files = (
+        api.as_user(people.org.desk).get(f"/api/v1/incidents/{incident.pk}/attachments/").json()["results"]
+    )
+    assert [f["name"] for f in files] == ["screenshot.png"]
+    comments = (
+        api.as_user(people.org.desk).get(f"/api/v1/incidents/{incident.pk}/comments/").json()["results"]
+    )
+    assert [(c["body"], c["contact"], c["author"], c["public"]) for c in comments] == [
+        ("Any news?", people.ana.pk, None, True)
+    ]
+
+
+def test_the_customer_admin_flag_over_the_api(people, portal_incident, api):
+    other = portal_incident(user=people.carl_user, title="Carl's")
+    api.as_user(people.org.desk)
+    assert (
+        api.patch(
+            f"/api/v1/contacts/{people.ana.pk}/", {"is_customer_admin": True}, format="json"
+        ).status_code
+        == 200
+    )
+    assert api.get(f"/api/v1/contacts/{people.ana.pk}/").json()["is_customer_admin"] is True
+    keys = [r["key"] for r in api.as_user(people.ana_user).get("/api/v1/portal/incidents/").json()["results"]]
+    assert other.key in keys
