@@ -10,6 +10,7 @@ from changes.models import ChangeRequest
 from escalation.models import Escalation
 from incidents.models import Incident
 from knowledge.models import Article
+from problems.models import Problem
 from sprints.models import Sprint
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def _counts():
     return {
         model.__name__: model.objects.count()
-        for model in (Incident, Card, Sprint, ChangeRequest, Escalation, Article)
+        for model in (Incident, Card, Sprint, ChangeRequest, Escalation, Article, Problem)
     }
 
 
@@ -34,6 +35,8 @@ def test_seed_demo_builds_every_area_and_runs_twice_without_changes():
     assert Article.objects.filter(visibility="public").count() >= 3  # the portal suggests them
     assert Article.objects.filter(visibility="internal").exists()
     assert Article.objects.filter(version__gt=1).exists()  # a history to read
+    known = Problem.objects.get(status="known_error")  # offered to the desk for similar incidents
+    assert known.incidents.count() >= 2 and known.workaround
     assert "demo data ready" in out.getvalue()
     call_command("seed_demo", stdout=StringIO())
     assert _counts() == first

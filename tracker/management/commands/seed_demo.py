@@ -7,7 +7,7 @@ from tracker import demo
 
 # Each app that has demo data provides `<app>.demo.seed(ctx, log)`; order matters
 # (policies before incidents, boards before sprints).
-APP_SEEDERS = ("sla", "incidents", "boards", "sprints", "changes", "escalation", "knowledge")
+APP_SEEDERS = ("sla", "incidents", "boards", "sprints", "changes", "escalation", "knowledge", "problems")
 
 
 class Command(BaseCommand):
