@@ -81,13 +81,16 @@ class CustomerAdmin(ServiceModelAdmin):
 
 @admin.register(Contact)
 class ContactAdmin(ServiceModelAdmin):
-    list_display = ("name", "email", "phone", "customer")
+    list_display = ("name", "email", "phone", "customer", "is_customer_admin")
     list_select_related = ("customer",)
-    list_filter = ("customer",)
+    list_filter = ("customer", "is_customer_admin")
     search_fields = ("name", "email")
+    # The portal account is made by accepting an invitation (org.services.access), never here.
+    fields = ("customer", "name", "email", "phone", "is_customer_admin", "user")
+    readonly_fields = ("user",)
 
     def service_save(self, request, obj, form, change):
-        values = _values(form, ("customer", *services.CONTACT_FIELDS))
+        values = _values(form, ("customer", *services.CONTACT_FIELDS, "is_customer_admin"))
         if change:
             return services.contact_update(contact=obj, data=values)
         return services.contact_create(**values)

@@ -242,3 +242,14 @@ def test_password_reset_by_mail(people, client, eager_tasks):
         == 302
     )
     assert mail.outbox == []
+
+
+def test_admin_edits_the_customer_admin_flag_and_shows_the_account_read_only(people, client):
+    client.force_login(people.org.admin)
+    url = reverse("admin:org_contact_change", args=[people.ana.pk])
+    page = client.get(url).content.decode()
+    assert 'name="is_customer_admin"' in page and 'name="user"' not in page
+    data = {"customer": people.a.pk, "name": "Ana Lopez", "email": "ana@northwind.example", "phone": ""}
+    assert client.post(url, {**data, "is_customer_admin": "on"}).status_code == 302
+    people.ana.refresh_from_db()
+    assert people.ana.is_customer_admin and people.ana.user == people.ana_user
