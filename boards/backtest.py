@@ -17,7 +17,7 @@ in-progress column, done into the done column.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -83,8 +83,22 @@ def _events(
     return placements, cards
 
 
-def board_backtest(board: Board, *, limit: int | None = None, trials: int = 500) -> BacktestResult:
-    """Replay `board` (its last `limit` done cards when given) and count the hits."""
+def board_backtest(
+    board: Board,
+    *,
+    limit: int | None = None,
+    trials: int = 500,
+    today: date | None = None,
+    seed: int | None = None,
+) -> BacktestResult:
+    """Replay `board` (its last `limit` judged cards when given) and count the hits.
+
+    Every card committed to (cancelled ones aside) whose forecast 85 % date is over by
+    `today` is judged, done or not: a card still open after its 85 % date is a miss. Judging
+    only the cards that got done would leave out exactly the late ones (those still waiting)
+    and make any forecast look safe; judging a card only once its dates are past selects by
+    the forecast, not by the outcome."""
+    today = today or timezone.localdate()
     columns = {
         pk: (pos, cat)
         for pk, pos, cat in Column.objects.filter(board=board).values_list("pk", "position", "category")
@@ -93,39 +107,57 @@ def board_backtest(board: Board, *, limit: int | None = None, trials: int = 500)
     placements, cards = _events(board, columns)
     result = BacktestResult(board=board.name)
     weeks = history_weeks()
-    knobs = replace(forecast_settings(seed=board.pk), trials=trials)
-    first_day = min((timezone.localdate(c["created_at"]) for c in cards.values()), default=None)
+    knobs = replace(forecast_settings(seed=board.pk if seed is None else seed), trials=trials)
     done_cards = sorted(
         (c for c in cards.values() if c["done_at"] and not c["cancelled_at"]), key=lambda c: c["done_at"]
     )
+    first_done = timezone.localdate(done_cards[0]["done_at"]) if done_cards else None
     # Done days per lane class, for the history at any instant.
     done_by_kind: dict[str, list[datetime]] = {kind: [] for kind in LaneKind.values}
     for c in done_cards:
         done_by_kind[lanes[placements[c["id"]][-1][2]]].append(c["done_at"])
     for kind in done_by_kind:
         done_by_kind[kind].sort()
-    targets = done_cards[-limit:] if limit else done_cards
-    for card in targets:
-        committed = _committed_at(placements[card["id"]], columns)
-        if committed is None:
+    done_day_of = {c["id"]: timezone.localdate(c["done_at"]) for c in done_cards}
+    commits = []
+    for card in cards.values():
+        if card["cancelled_at"] is not None:
             continue
-        at, _column, lane = committed
+        committed = _committed_at(placements[card["id"]], columns)
+        if committed is not None:
+            commits.append((committed, card))
+    commits.sort(key=lambda pair: (pair[0][0], pair[1]["id"]))
+    judged = []
+    for (at, _column, lane), card in commits:
         kind = lanes[lane]
-        today = timezone.localdate(at)
-        first, last = history_window(today=today, first_day=first_day, weeks=weeks)
-        start_of_today = datetime.combine(today, datetime.min.time(), tzinfo=timezone.get_current_timezone())
-        past = done_by_kind[kind][: bisect_left(done_by_kind[kind], start_of_today)]
-        history = fc.daily_counts([timezone.localdate(d) for d in past], first=first, last=last)
+        day = timezone.localdate(at)
+        first, last = history_window(today=day, first_day=first_done, weeks=weeks)
+        start_of_day = datetime.combine(day, datetime.min.time(), tzinfo=timezone.get_current_timezone())
+        before_today = bisect_left(done_by_kind[kind], start_of_day)
+        past = done_by_kind[kind][:before_today]
+        done_today = bisect_right(done_by_kind[kind], at) - before_today
+        history = fc.daily_counts(
+            [timezone.localdate(d) for d in past], first=first, last=last, done_today=done_today
+        )
         queue = _queue_at(at, card["id"], placements, cards, columns, lanes, kind)
-        forecast = fc.forecast_queue(queue, history, start=today, settings=knobs).get(card["id"])
+        forecasts = fc.forecast_queue(queue, history, start=day, settings=knobs)
+        forecast = forecasts.get(card["id"])
         if forecast is None:
             continue
-        if not forecast.ok:
+        if forecast.status == "insufficient_history":
             result.insufficient += 1
             continue
-        done_day = timezone.localdate(card["done_at"])
-        hit85 = forecast.p85 is not None and done_day <= forecast.p85
-        hit50 = forecast.p50 is not None and done_day <= forecast.p50
+        if forecast.p85 is None or forecast.p85 >= today:
+            continue  # its 85 % date is not over yet (or beyond the horizon): nothing to judge
+        done_day = done_day_of.get(card["id"])
+        ahead = [c for c in queue if forecasts[c.card_id].cards_ahead < forecast.cards_ahead]
+        overtaken = sum(
+            1 for c in ahead if done_day is None or done_day_of.get(c.card_id, date.max) > done_day
+        )
+        judged.append((card, kind, day, forecast, done_day, history, overtaken))
+    for card, kind, day, forecast, done_day, history, overtaken in judged[-limit:] if limit else judged:
+        hit85 = done_day is not None and forecast.p85 is not None and done_day <= forecast.p85
+        hit50 = done_day is not None and forecast.p50 is not None and done_day <= forecast.p50
         result.evaluated += 1
         result.hits85 += hit85
         result.hits50 += hit50
@@ -134,8 +166,10 @@ def board_backtest(board: Board, *, limit: int | None = None, trials: int = 500)
         counts[1] += hit85
         counts[2] += hit50
         result.rows.append(
-            {"card": card["id"], "kind": kind, "committed": today, "p50": forecast.p50, "p85": forecast.p85,
-             "done": done_day, "ahead": forecast.cards_ahead, "hit85": hit85}
+            {"card": card["id"], "kind": kind, "committed": day, "p50": forecast.p50, "p85": forecast.p85,
+             "done": done_day, "ahead": forecast.cards_ahead, "work": forecast.work, "hit85": hit85,
+             "hit50": hit50, "rate": history.done / history.days if history.days else 0.0,
+             "history_days": history.days, "overtaken": overtaken}
         )  # fmt: skip
     return result
 

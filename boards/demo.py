@@ -124,7 +124,7 @@ def _board(ctx, log):
         columns=[
             {"name": "Backlog", "category": ColumnCategory.BACKLOG},
             {"name": "Ready", "category": ColumnCategory.READY, "wip_max": 8},
-            {"name": "In progress", "category": ColumnCategory.IN_PROGRESS, "wip_min": 2, "wip_max": 3},
+            {"name": "In progress", "category": ColumnCategory.IN_PROGRESS, "wip_min": 2, "wip_max": 4},
             {"name": "Review", "category": ColumnCategory.IN_PROGRESS, "wip_max": 3},
             {"name": "Done", "category": ColumnCategory.DONE},
         ],
@@ -160,6 +160,7 @@ class _Simulation:
         self.work_days = {}
         self.review_since = {}
         self.unblock_on = {}
+        self.ready_since = {}
         self.created = 0
 
     def cards(self, column):
@@ -206,12 +207,16 @@ class _Simulation:
         return card
 
     def replenish(self, at):
+        """The product owner tops Ready up to six cards from the backlog, oldest request
+        first whatever its product, so neither lane starves."""
         ready = len(self.cards(self.ready))
-        for card in self.cards(self.backlog)[: max(0, 6 - ready)]:
+        backlog = Card.objects.filter(board=self.board, column=self.backlog).order_by("created_at", "id")
+        for card in list(backlog[: max(0, 6 - ready)]):
             try:
                 services.card_move(card=card, column=self.ready, actor=self.po, at=at)
             except WipLimitExceeded:
                 break
+            self.ready_since[card.pk] = at
 
     def pull_expedite(self, at):
         in_flight = Card.objects.filter(board=self.board, column__in=[self.doing, self.review])
@@ -228,10 +233,11 @@ class _Simulation:
         for dev in self.rng.sample(self.devs, len(self.devs)):
             if in_flight.filter(assignee=dev).count() >= 2:
                 continue
+            # the card that has waited longest in Ready, whichever lane: first in, first out
             candidates = [c for c in self.cards(self.ready) if not c.blocked]
             if not candidates:
                 return
-            card = candidates[0]
+            card = min(candidates, key=lambda c: (self.ready_since.get(c.pk, c.created_at), c.pk))
             override = None
             if card.type == CardType.PRODUCTION_DEFECT:
                 override = self.wip_reasons.get("production-incident")
@@ -264,7 +270,7 @@ class _Simulation:
                 services.card_unblock(card=card, actor=card.assignee, at=at)
                 del self.unblock_on[card_id]
         for card in self.cards(self.doing):
-            if not card.blocked and self.rng.random() < 0.12:
+            if not card.blocked and self.rng.random() < 0.06:
                 weights = [4, 2, 2, 1]
                 reason = self.rng.choices(self.block_reasons, weights=weights[: len(self.block_reasons)])[0]
                 services.card_block(card=card, reason=reason, note="", actor=card.assignee, at=at)

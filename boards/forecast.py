@@ -11,17 +11,23 @@ Inputs are plain values the boards selectors gather (boards.forecasting):
 
 The model (after Vacanti's and Magennis's throughput forecasting): the team finishes the
 class's cards roughly in flow order, so a card is done once the class's throughput has
-covered the work ahead of it plus its own. Ahead of a card are the open cards of its class
+covered the cards ahead of it plus itself. Ahead of a card are the open cards of its class
 in later columns (nearer done), then those in its own column ranked above it. Work is
-counted in cards; a card in an in-progress column counts IN_PROGRESS_REMAINING (half a
-card: on average it is half done), a card in ready or the backlog a whole one. So the same
-card in progress is never later than in ready: fewer cards are ahead of it (ready's
-in-progress cards are not ahead of an in-progress one ranked above them) and its own
-remaining work is half a card.
+counted in whole cards, wherever they stand: throughput counts departures, and a card half
+done still departs as one card, so a card in ready behind k cards in progress waits for k
+departures before its own (counting those k as half a card each made a FIFO board's
+forecast early by k/2 cards: backtested, its 85 % date was met two times in three). The same
+card in progress is never later than in ready: no more cards are ahead of it (ready's cards
+and the in-progress cards ranked below it no longer are).
 
 Each trial draws one past day's throughput (with replacement) for every future day,
 starting on the start date itself, and the card's done date in that trial is the first day
-on which the cumulative throughput reaches its work. The 50th and 85th percentiles of those
+on which the cumulative throughput reaches its work. The start day is partly over when the
+forecast is made: the cards already done that day (`History.done_today`) have left the
+queue but used up part of that day's throughput, so they are added to every card's work
+(counting a whole day again put a forecast made after the day's work a day early). The
+curves do not depend on them, so a card reaching done only shifts where the others are
+read off the kept curves. The 50th and 85th percentiles of those
 dates over the trials are the forecast. Every trial draws its days from its own seeded
 stream, independently of the work asked about, so with one seed more work ahead can never
 give an earlier date (the trials are the same futures, only waited on longer), and the
@@ -44,23 +50,25 @@ from datetime import date, timedelta
 from itertools import accumulate, islice
 from typing import Literal
 
-IN_PROGRESS_REMAINING = 0.5
 DEFAULT_TRIALS = 1000
 DEFAULT_MIN_DONE = 5
 DEFAULT_MIN_DAYS = 14
 DEFAULT_HORIZON_DAYS = 730
 PERCENTILES = (50, 85)
-# Days are drawn in blocks per trial; one block covers most queues.
-_BLOCK = 64
+# Days are drawn in blocks per trial (one random() per day whatever the block: the values
+# do not depend on it); a short block keeps a short queue's simulation short.
+_BLOCK = 16
 
 Status = Literal["ok", "insufficient_history", "beyond_horizon"]
 
 
 @dataclass(frozen=True)
 class History:
-    """Cards of one lane class done per calendar day, oldest day first (zeros included)."""
+    """Cards of one lane class done per calendar day, oldest day first (zeros included);
+    `done_today`: those already done on the start day, before the forecast is made."""
 
     daily_done: tuple[int, ...]
+    done_today: int = 0
 
     @property
     def days(self) -> int:
@@ -106,12 +114,6 @@ class Settings:
     min_days: int = DEFAULT_MIN_DAYS
     horizon_days: int = DEFAULT_HORIZON_DAYS
     seed: int = 0
-    in_progress_remaining: float = IN_PROGRESS_REMAINING
-
-
-def card_weight(card: QueueCard, in_progress_remaining: float = IN_PROGRESS_REMAINING) -> float:
-    """The work a card still needs, in cards."""
-    return in_progress_remaining if card.in_progress else 1.0
 
 
 def queue_order(cards: Iterable[QueueCard]) -> list[QueueCard]:
@@ -255,16 +257,24 @@ def forecast_queue_curves(
     """forecast_queue, and the curves it used (None when the history is too short)."""
     settings = settings or Settings()
     ordered = queue_order(cards)
-    works = list(accumulate(card_weight(c, settings.in_progress_remaining) for c in ordered))
+    works = [float(i + 1) for i in range(len(ordered))]  # the cards ahead and the card itself
     if not history_sufficient(history, min_done=settings.min_done, min_days=settings.min_days):
         insufficient = {
             c.card_id: _insufficient(history, cards_ahead=i, work=works[i]) for i, c in enumerate(ordered)
         }
         return insufficient, None
-    used = percentile_curves(history, settings=settings, top=works[-1] if works else 0.0, cached=curves)
+    spent = history.done_today
+    used = percentile_curves(
+        history, settings=settings, top=(works[-1] if works else 0.0) + spent, cached=curves
+    )
     result = {
         c.card_id: _forecast(
-            used.days(works[i]), start=start, settings=settings, history=history, cards_ahead=i, work=works[i]
+            used.days(works[i] + spent),
+            start=start,
+            settings=settings,
+            history=history,
+            cards_ahead=i,
+            work=works[i],
         )
         for i, c in enumerate(ordered)
     }
@@ -278,13 +288,18 @@ def forecast_work(
     settings = settings or Settings()
     if not history_sufficient(history, min_done=settings.min_done, min_days=settings.min_days):
         return _insufficient(history, cards_ahead=cards_ahead, work=work)
-    curves = percentile_curves(history, settings=settings, top=work)
+    curves = percentile_curves(history, settings=settings, top=work + history.done_today)
     return _forecast(
-        curves.days(work), start=start, settings=settings, history=history, cards_ahead=cards_ahead, work=work
+        curves.days(work + history.done_today),
+        start=start,
+        settings=settings,
+        history=history,
+        cards_ahead=cards_ahead,
+        work=work,
     )
 
 
-def daily_counts(done_days: Iterable[date], *, first: date, last: date) -> History:
+def daily_counts(done_days: Iterable[date], *, first: date, last: date, done_today: int = 0) -> History:
     """Cards done per calendar day from `first` to `last` (inclusive) from their done dates;
     dates outside are ignored. Empty when `last` is before `first`."""
     n = (last - first).days + 1
@@ -293,4 +308,4 @@ def daily_counts(done_days: Iterable[date], *, first: date, last: date) -> Histo
         offset = (day - first).days
         if 0 <= offset < n:
             counts[offset] += 1
-    return History(tuple(counts))
+    return History(tuple(counts), done_today)

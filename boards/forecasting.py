@@ -11,8 +11,10 @@ and the forecast settings. Every read first compares the stamp with the board's 
 since, so a stale forecast is never served and nothing is computed per row of a list.
 
 Dates are the server's calendar days (TIME_ZONE): the throughput of the last
-FORECAST_HISTORY_WEEKS weeks up to yesterday (today is not over yet), counted from the
-board's first card when the board is younger, and forecasts start today.
+FORECAST_HISTORY_WEEKS weeks up to yesterday (today is not over yet), counted from the day
+the board's first card was done when that is later (before it the team's first cards were
+still on their way: those empty days measure the board's start, not its rate), and
+forecasts start today.
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ def history_weeks() -> int:
 
 def history_window(*, today: date, first_day: date | None, weeks: int) -> tuple[date, date]:
     """The calendar days the throughput is measured over: the last `weeks` weeks before
-    `today` (today excluded: it is not over), not before the board's first card."""
+    `today` (today excluded: it is not over), not before `first_day`, the day the board's
+    first card was done."""
     first = today - timedelta(days=7 * weeks)
     if first_day is not None and first_day > first:
         first = first_day
@@ -212,20 +215,25 @@ def board_inputs(
         queues[lanes[lane_id]].append(
             fc.QueueCard(pk, position, category == ColumnCategory.IN_PROGRESS, rank)
         )
-    first_created = Card.objects.filter(board_id=board_id).aggregate(first=Min("created_at"))["first"]
-    first_day = timezone.localdate(first_created) if first_created else None
+    first_done = Card.objects.filter(board_id=board_id, cancelled_at__isnull=True).aggregate(
+        first=Min("done_at")
+    )["first"]
+    first_day = timezone.localdate(first_done) if first_done else None
     first, last = history_window(today=today, first_day=first_day, weeks=weeks)
     tz = timezone.get_current_timezone()
     done = Card.objects.filter(
         board_id=board_id,
         cancelled_at__isnull=True,
-        done_at__gte=datetime.combine(first, datetime.min.time(), tzinfo=tz),
-        done_at__lt=datetime.combine(today, datetime.min.time(), tzinfo=tz),
+        done_at__gte=datetime.combine(min(first, today), datetime.min.time(), tzinfo=tz),
+        done_at__lt=datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=tz),
     ).values_list("lane__kind", "done_at")
     done_days: dict[str, list[date]] = {kind: [] for kind in LaneKind.values}
     for kind, done_at in done:
         done_days[kind].append(timezone.localdate(done_at))
-    histories = {kind: fc.daily_counts(days, first=first, last=last) for kind, days in done_days.items()}
+    histories = {
+        kind: fc.daily_counts(days, first=first, last=last, done_today=days.count(today))
+        for kind, days in done_days.items()
+    }
     return queues, histories
 
 
@@ -246,7 +254,6 @@ def _curves_key(history: fc.History, knobs: fc.Settings) -> list[Any]:
         knobs.trials,
         knobs.seed,
         knobs.horizon_days,
-        knobs.in_progress_remaining,
     ]
 
 

@@ -94,11 +94,11 @@ def test_in_progress_is_earlier_than_ready_and_done_has_no_forecast(board):
     _open(board, ColumnCategory.IN_PROGRESS, 3, prefix="W")
     card = _open(board, ColumnCategory.READY, 1)[0]
     in_ready = selectors.card_fix_forecast(card)
-    assert in_ready.cards_ahead == 3 and in_ready.work == 2.5  # three half-done cards, then itself
+    assert in_ready.cards_ahead == 3 and in_ready.work == 4  # three cards to finish first, then itself
     services.card_move(card=card, column=column_of(board, ColumnCategory.IN_PROGRESS), position=0, actor=None)
     started = selectors.card_fix_forecast(card)
-    assert started.cards_ahead == 0 and started.work == 0.5
-    assert started.p85 <= in_ready.p85 and started.p50 <= in_ready.p50
+    assert started.cards_ahead == 0 and started.work == 1
+    assert started.p85 < in_ready.p85 and started.p50 < in_ready.p50
     services.card_move(card=card, column=column_of(board, ColumnCategory.DONE), actor=None)
     assert selectors.card_fix_forecast(card) is None
     assert not CardForecast.objects.filter(card=card).exists()

@@ -13,7 +13,7 @@ from boards.models import Board
 
 
 class Command(BaseCommand):
-    help = "How often a done card was done by the 85 % date forecast when it was committed to."
+    help = "How often a card was done by the 85 % (and the 50 %) date forecast when it was committed to."
 
     def add_arguments(self, parser):
         parser.add_argument("--board", help="Board name or id (default: the demo board).")
@@ -36,9 +36,11 @@ class Command(BaseCommand):
                 for row in result.rows:
                     self.stdout.write(
                         f"  card {row['card']:>6} {row['kind']:<9} committed {row['committed']} "
-                        f"ahead {row['ahead']:>3}  p50 {date_or_dash(row['p50'])}  "
-                        f"p85 {date_or_dash(row['p85'])}  "
-                        f"done {row['done']}  {'hit' if row['hit85'] else 'MISS'}"
+                        f"ahead {row['ahead']:>3} (work {row['work']:>4.1f}, {row['overtaken']} of them "
+                        f"done after it)  rate {row['rate']:.2f}/day over {row['history_days']} days  "
+                        f"p50 {date_or_dash(row['p50'])} {'hit ' if row['hit50'] else 'MISS'}  "
+                        f"p85 {date_or_dash(row['p85'])} {'hit ' if row['hit85'] else 'MISS'}  "
+                        f"done {date_or_dash(row['done'])}"
                     )
             if not result.evaluated:
                 self.stdout.write(
