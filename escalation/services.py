@@ -18,8 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from boards.models import Board, Card, CardType, ClassOfService, ColumnCategory, LaneKind, Release
 from boards.forecasting import FixForecast
+from boards.models import Board, Card, CardType, ClassOfService, ColumnCategory, LaneKind, Release
 from boards.selectors import board_for_team, card_fix_forecast
 from boards.services import card_create, card_link_incident
 from incidents.history import history_record

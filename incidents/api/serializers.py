@@ -91,7 +91,9 @@ class IncidentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
         list_serializer_class = IncidentListSerializer
 
-    @extend_schema_field(serializers.IntegerField(allow_null=True, help_text="The problem (id) it belongs to."))
+    @extend_schema_field(
+        serializers.IntegerField(allow_null=True, help_text="The problem (id) it belongs to.")
+    )
     def get_problem(self, incident):
         # The problems app's link row, joined by incident_list (incidents never import it).
         link = getattr(incident, "problem_link", None)
