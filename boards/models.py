@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 
 class ColumnCategory(models.TextChoices):
@@ -176,6 +177,10 @@ class Card(models.Model):
         indexes = [
             models.Index(fields=["board", "column", "lane", "rank"]),
             models.Index(fields=["sprint", "backlog_rank"]),
+            # the fix forecast's stamp: a board's done cards, their number and last change
+            models.Index(
+                fields=["board", "updated_at"], condition=Q(done_at__isnull=False), name="card_board_done_idx"
+            ),
         ]
 
     def __str__(self):
@@ -250,9 +255,10 @@ class ForecastStatus(models.TextChoices):
 
 
 class BoardForecastRun(models.Model):
-    """When the board's fix forecasts were last computed, and for which state of the board
-    (boards.forecasting's version stamp): the cached CardForecast rows are served only
-    while the stamp still matches, so a moved card never shows a stale date."""
+    """The board's fix-forecast curves (boards.forecasting): per lane class, the simulated
+    percentile curves and the history they came from, stamped with the board's done cards
+    and the day. A card's forecast is read off them at its current place in its class's
+    queue, so a move changes nothing here and a card's dates are never stale."""
 
     board = models.OneToOneField(
         Board, primary_key=True, on_delete=models.CASCADE, related_name="forecast_run"
@@ -260,31 +266,9 @@ class BoardForecastRun(models.Model):
     version = models.CharField(max_length=120)
     computed_at = models.DateTimeField()
     duration_ms = models.PositiveIntegerField(default=0)
-    cards = models.PositiveIntegerField(default=0)
-    # Per lane class, the simulation's percentile curves and the history and settings they
-    # came from: reused while those are unchanged, so a move only re-places the cards.
+    cards = models.PositiveIntegerField(default=0)  # open cards when computed
+    # Per lane class: the percentile curves, the history's key, size and today's done cards.
     curves = models.JSONField(default=dict, blank=True)
 
     def __str__(self):
         return f"{self.board_id} @ {self.version}"
-
-
-class CardForecast(models.Model):
-    """A derived cache: an open card's fix forecast (boards.forecast), written for the whole
-    board at once by boards.forecasting, never edited by hand."""
-
-    card = models.OneToOneField(Card, primary_key=True, on_delete=models.CASCADE, related_name="forecast")
-    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="+")
-    status = models.CharField(max_length=30, choices=ForecastStatus.choices)
-    p50 = models.DateField(null=True, blank=True)
-    p85 = models.DateField(null=True, blank=True)
-    start = models.DateField()
-    lane_kind = models.CharField(max_length=20, choices=LaneKind.choices)
-    cards_ahead = models.PositiveIntegerField(default=0)
-    work = models.FloatField(default=0)
-    history_days = models.PositiveIntegerField(default=0)
-    history_done = models.PositiveIntegerField(default=0)
-    trials = models.PositiveIntegerField(default=0)
-
-    def __str__(self):
-        return f"{self.card_id}: {self.p50}–{self.p85}"
