@@ -127,7 +127,7 @@ def test_escalation_journey(page, live_server, login, screenshot, world):
     page.get_by_role("button", name="Confirm escalation").click()
     page.wait_for_url(f"**/incidents/{incident.key}/")
     defect = Card.objects.get(type=CardType.PRODUCTION_DEFECT)
-    assert page.locator("#dev-panel").get_by_text(defect.key).is_visible()
+    assert page.locator("#dev-panel").get_by_text(defect.key, exact=True).first.is_visible()
     incident.refresh_from_db()
     assert incident.status == Status.ON_HOLD and incident.tier == 3
     screenshot(page, "journey-3-incident-with-development")
