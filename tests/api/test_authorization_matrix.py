@@ -433,6 +433,7 @@ def body_for(w, method, path, params):
     in_progress = column_of(w.board, ColumnCategory.IN_PROGRESS)
     bodies = {
         ("POST", "/api/v1/auth/token/"): {"username": "desk", "password": PASSWORD},
+        ("GET", "/api/v1/search/"): {"q": "printer"},  # a GET's body is its query string
         ("POST", "/api/v1/incidents/"): {
             "title": "Printer on fire",
             "service": w.service.pk,

@@ -103,7 +103,7 @@ def test_demo_queue_filters_with_htmx_and_swarm_page(page, live_server, login, s
     page.get_by_label("Priority").select_option("P1")
     page.wait_for_function("() => location.search.includes('priority=P1')")
     page.wait_for_load_state("networkidle")
-    keys = page.locator("table.queue tbody td:first-child a").all_inner_texts()
+    keys = page.locator("table.queue tbody td.key a").all_inner_texts()
     assert keys and all(Incident.objects.get(key=k).priority == "P1" for k in keys), keys
     # A swarm incident: tariq joins from the page.
     swarm = (
