@@ -4,6 +4,7 @@ reopened shows its stored value and saving it again keeps it."""
 import importlib
 import pkgutil
 import re
+import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -58,13 +59,25 @@ def test_datetime_input_renders_the_viewers_local_time_and_reads_it_back():
 
 
 # ------------------------------------------------------------------ every form of the project
+def _own_app_configs():
+    """Tandem's own apps: under BASE_DIR but not installed packages (the virtualenv, .venv,
+    lives under BASE_DIR too, and walking a library imports its optional integrations,
+    e.g. django_prometheus.cache.backends.django_memcached_consul)."""
+    root = Path(settings.BASE_DIR)
+    for config in apps.get_app_configs():
+        path = Path(config.path)
+        if not path.is_relative_to(root) or path.is_relative_to(sys.prefix):
+            continue
+        if {"site-packages", "dist-packages"}.intersection(path.parts):
+            continue
+        yield config
+
+
 def _project_form_classes():
     """Every Form class defined in Tandem's own modules (any module of a project app)."""
-    root = Path(settings.BASE_DIR)
     skip = {"migrations", "management", "settings", "tests", "wsgi", "asgi", "celery"}
-    for config in apps.get_app_configs():
-        if not Path(config.path).is_relative_to(root):
-            continue
+    own = list(_own_app_configs())
+    for config in own:
         importlib.import_module(config.name)
         for info in pkgutil.walk_packages([config.path], prefix=f"{config.name}."):
             if not skip.intersection(info.name.split(".")):
@@ -75,7 +88,7 @@ def _project_form_classes():
             yield sub
             yield from subclasses(sub)
 
-    apps_names = {c.name for c in apps.get_app_configs() if Path(c.path).is_relative_to(root)}
+    apps_names = {c.name for c in own}
     return {c for c in subclasses(forms.BaseForm) if c.__module__.split(".")[0] in apps_names}
 
 

@@ -13,6 +13,7 @@ from incidents.models import Incident, IncidentEvent
 from sla import services
 from sla.models import SLAEvent, SLATimer, TimerState
 from tests.factories import ServiceFactory, UserFactory
+from tracker.services import SLA_SWEEP
 
 from .factories import PolicyFactory
 
@@ -194,10 +195,19 @@ def test_sweep_query_uses_the_partial_index():
     assert "sla_timer_due_running" in plan
 
 
+def _no_heartbeat_row(monkeypatch):
+    """These task tests run without a database: the sweep's Heartbeat upsert (written
+    for real in tests/test_observability.py) is only noted."""
+    beats = []
+    monkeypatch.setattr("sla.tasks.heartbeat_record", beats.append)
+    return beats
+
+
 def test_sweep_task_shares_out_a_backlog(monkeypatch):
     from sla import tasks
 
     queued = []
+    beats = _no_heartbeat_row(monkeypatch)
     monkeypatch.setattr(services, "sla_sweep_tick", lambda **kw: {"warnings": 0, "breaches": 5, "more": True})
     monkeypatch.setattr("sla.tasks.enqueue", lambda task, *a, **k: queued.append(task.name))
     monkeypatch.setattr(services, "policies_awaiting_retarget", lambda **kw: [])
@@ -209,12 +219,14 @@ def test_sweep_task_shares_out_a_backlog(monkeypatch):
     )
     tasks.sla_sweep.run()
     assert queued == []
+    assert beats == [SLA_SWEEP, SLA_SWEEP]  # each finished run notes its heartbeat
 
 
 def test_sweep_task_queues_policy_edits_whose_task_never_ran(monkeypatch):
     from sla import tasks
 
     queued = []
+    _no_heartbeat_row(monkeypatch)
     monkeypatch.setattr(
         services, "sla_sweep_tick", lambda **kw: {"warnings": 0, "breaches": 0, "more": False}
     )
