@@ -20,7 +20,7 @@ from ..services import ACTIONS, MAX_INCIDENTS
 class SavedViewSerializer(serializers.ModelSerializer):
     shared = serializers.BooleanField(source="is_shared", read_only=True)
     owner_name = serializers.CharField(source="owner.display_name", read_only=True)
-    team_name = serializers.CharField(source="team.name", read_only=True, default=None)
+    team_name = serializers.CharField(source="team.name", read_only=True, allow_null=True, default=None)
     can_edit = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField(help_text="The queue page with the view's filters.")
     query = serializers.DictField(

@@ -275,7 +275,15 @@ class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(
         parameters=[s.ProblemSuggestionQuerySerializer],
-        responses={200: s.ProblemSuggestionSerializer(many=True)},
+        responses={
+            200: inline_serializer(
+                "ProblemSuggestionList",
+                {
+                    "results": s.ProblemSuggestionSerializer(many=True),
+                    "next": serializers.URLField(allow_null=True, help_text="Always null: one page."),
+                },
+            )
+        },
     )
     @action(detail=False, methods=["get"])
     def suggestions(self, request):

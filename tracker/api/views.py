@@ -9,6 +9,17 @@ from rest_framework.views import APIView
 NOT_COLLECTIONS = {"", "auth/token/", "schema/", "docs/", "redoc/", "notifications/read/"}
 
 
+def _answers_get(callback) -> bool:
+    """Whether the view behind an address answers GET: a viewset route maps "get" to an
+    action, an APIView has a get(). Actions one can only POST to (incidents/bulk/) are not
+    collections to list."""
+    actions = getattr(callback, "actions", None)
+    if actions is not None:
+        return "get" in actions
+    view_class = getattr(callback, "view_class", None)
+    return view_class is None or hasattr(view_class, "get")
+
+
 def _collections() -> list[str]:
     """Addresses under /api/v1/ without a record id, discovered from the URLconf so a new
     collection appears here by itself: e.g. "incidents/", "sla/policies/", "metrics/sla/"."""
@@ -20,7 +31,11 @@ def _collections() -> list[str]:
                 walk(p.url_patterns, prefix + str(p.pattern))
             elif isinstance(p, URLPattern):
                 route = (prefix + str(p.pattern)).replace("^", "").replace("$", "")
-                if route.startswith("api/v1/") and not any(c in route for c in "<([\\"):
+                if (
+                    route.startswith("api/v1/")
+                    and not any(c in route for c in "<([\\")
+                    and _answers_get(p.callback)
+                ):
                     found.add(route.removeprefix("api/v1/"))
 
     walk(get_resolver().url_patterns)

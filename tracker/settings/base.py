@@ -234,6 +234,7 @@ SPECTACULAR_SETTINGS = {
         "LaneKindEnum": "boards.models.LaneKind",
         "SprintStateEnum": "sprints.models.SprintState",
         "DeliveryStatusEnum": "webhooks.models.DeliveryStatus",
+        "ProblemStatusEnum": "problems.models.ProblemStatus",
     },
 }
 
