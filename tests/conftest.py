@@ -26,6 +26,7 @@ CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
+    "--disable-dev-shm-usage",
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
@@ -119,6 +120,16 @@ def pytest_sessionfinish(session):
 
     with session.config.stash[blocking_manager_key].unblock(), connection._nodb_cursor() as cursor:
         cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(_template_db_name())}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _celery_config_read_once():
+    """Celery reads Django's CELERY_* settings lazily, the first time its config is touched.
+    Touch it before any test overrides CELERY_BROKER_URL (the broker-down tests point it at
+    port 1), or a worker process would publish to that dead port for the rest of its run."""
+    from tracker.celery import app
+
+    assert app.conf.broker_url
 
 
 @pytest.fixture(autouse=True)
