@@ -7,17 +7,16 @@ import shutil
 import tempfile
 import time
 
-from django.db.models import Q
 from django.test import override_settings
 
 from incidents.models import Incident, Status
-from incidents.services import incident_comment
+from incidents.services import incident_comment, incident_create
 from mail.imap import mailbox_poll
 from mail.inbound import KEY_IN_SUBJECT
 from mail.models import InboundMessage, Mailbox, MailKind, OutboundMail, SendState
 from mail.outbound import outbound_send
 from org.models import Customer
-from org.services import customer_set_email_domains
+from org.services import contact_get_or_create, customer_set_email_domains
 from tests.channel.mailservers import Dovecot, SmtpSink
 from tests.channel.test_inbound import mail
 
@@ -25,6 +24,8 @@ from .measure import Stopwatch
 
 DOMAIN = "bench-mail.example"
 REPLY_SHARE = 0.6
+SENDERS = 50
+TARGETS = 200
 
 
 def _messages(n: int, keys: list[str]) -> tuple[list[bytes], int]:
@@ -33,7 +34,7 @@ def _messages(n: int, keys: list[str]) -> tuple[list[bytes], int]:
     replies = round(n * REPLY_SHARE)
     out = []
     for i in range(n):
-        sender = f"Customer {i % 50} <c{i % 50}@{DOMAIN}>"
+        sender = f"Customer {i % SENDERS} <c{i % SENDERS}@{DOMAIN}>"
         if i < replies:
             subject = f"Re: [{keys[i % len(keys)]}] Our order fails"
             body = f"Still failing, attempt {i}.\n\nOn Monday Tandem wrote:\n> Which order?"
@@ -42,6 +43,30 @@ def _messages(n: int, keys: list[str]) -> tuple[list[bytes], int]:
         message_id = f"<bench-{i}-{time.time_ns()}@{DOMAIN}>"
         out.append(mail(sender=sender, subject=subject, body=body, message_id=message_id))
     return out, replies
+
+
+def _open_incidents(customer, service, admin, n) -> list[str]:
+    """n open incidents of the mail customer, logged for its senders (the replies' threads):
+    a customer answers their own incidents, not another company's."""
+    existing = list(
+        Incident.objects.filter(customer=customer, requester__isnull=False)
+        .exclude(status__in=[Status.CLOSED, Status.CANCELLED, Status.RESOLVED])
+        .order_by("pk")
+        .values_list("key", flat=True)[:n]
+    )
+    for i in range(len(existing), n):
+        requester, _ = contact_get_or_create(
+            customer=customer, email=f"c{i % SENDERS}@{DOMAIN}", name=f"Customer {i % SENDERS}"
+        )
+        incident = incident_create(
+            actor=admin, title=f"Bench mail thread {i}", service=service, customer=customer,
+            requester=requester, description="Opened for the mail benchmark's replies.",
+        )  # fmt: skip
+        existing.append(incident.key)
+    keys = [k for k in existing if KEY_IN_SUBJECT.fullmatch(f"[{k}]")]
+    if not keys:
+        raise RuntimeError("the mail customer has no open incident to reply to")
+    return keys
 
 
 def _servers_available() -> str:
@@ -60,16 +85,7 @@ def mail_channel(admin, service, n_ingest: int, n_outbound: int, log) -> dict:
         raise RuntimeError(why)
     customer, _ = Customer.objects.get_or_create(name="Bench Mail Customer")
     customer_set_email_domains(customer=customer, domains=[DOMAIN])
-    # Keys a reply's subject threads by (the seeded BENCH-n keys are the seed's own).
-    candidates = (
-        Incident.objects.exclude(status__in=[Status.CLOSED, Status.CANCELLED, Status.RESOLVED])
-        .filter(Q(key__startswith="INC-") | Q(key__startswith="REQ-"))
-        .order_by("-pk")
-        .values_list("key", flat=True)[:1000]
-    )
-    keys = [k for k in candidates if KEY_IN_SUBJECT.fullmatch(f"[{k}]")][:200]
-    if not keys:
-        raise RuntimeError("no open incident to reply to")
+    keys = _open_incidents(customer, service, admin, TARGETS)
     directory = tempfile.mkdtemp(prefix="tandem-bench-dovecot-")
     dovecot, sink = Dovecot(directory).start(), SmtpSink().start()
     try:
@@ -97,11 +113,15 @@ def mail_channel(admin, service, n_ingest: int, n_outbound: int, log) -> dict:
             f"{outcomes}; {opened:,} incidents opened; {dovecot.unseen()} left unseen"
         )
 
+        # Staff answer the incidents the mail opened (their requesters are the senders).
         targets = list(
-            Incident.objects.filter(customer=customer, requester__isnull=False).order_by("pk")[:200]
+            Incident.objects.filter(
+                pk__in=InboundMessage.objects.filter(mailbox=box, outcome="incident").values("incident"),
+                requester__isnull=False,
+            ).order_by("pk")[:TARGETS]
         )
         if not targets:
-            raise RuntimeError("the ingest opened no incident to reply to")
+            raise RuntimeError("the ingest opened no incident with a requester to reply to")
         first_reply = OutboundMail.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         with Stopwatch() as commented:
             for i in range(n_outbound):
