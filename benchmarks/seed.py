@@ -1,24 +1,28 @@
-"""Seeding at benchmark volumes, set-based. The incident/timer volume comes from the SLA
-app's bench seeding (one INSERT ... SELECT generate_series), the boards from the boards
-app's; this module adds what neither has: variety across the million (priorities,
-services, customers, closed history) and the 30 sprints."""
+"""Seeding at benchmark volumes, set-based: the incidents and their clocks in their final
+state in one INSERT ... SELECT generate_series each (texts, variety across the million,
+closed history, search vectors), then what happens to incidents afterwards (the dashboards
+bench's pauses, tier changes and escalations, and comments); the boards through the boards
+app's bench seeding, and the 30 sprints."""
 
 import io
 import time
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
 from boards.management.commands.bench_board import Command as BoardBench
-from incidents import search
-from incidents.models import Incident
+from dashboards.management.commands.bench_dashboards import fix_cards, seed_activity
+from escalation.models import Escalation
+from incidents.models import Comment, Incident, IncidentEvent
 from org.models import Customer, Service, Team
 from sla.management.commands.bench_sla import PREFIX
 from sla.management.commands.bench_sla import Command as SLABench
-from sla.models import SLATimer
+from sla.models import PausePeriod, SLATimer
 from sprints.models import Sprint, SprintState
+from tracker.sql import insert_select_parts
 
 # Titles and descriptions a payments desk writes, combined per incident from these pools
 # (30 x 20 x 15 titles), so search meets realistic word frequencies: a component's word is
@@ -146,35 +150,81 @@ def seed_demo(log):
     log("demo organisation seeded (users, teams, services, boards, sprints)")
 
 
+# The search vector of a seeded incident, as incidents.search.VECTOR_SQL writes it (same
+# configuration, weights and limits) but with its comments' text given as the SQL
+# expression {comments} instead of the per-row subquery over incidents_comment: the seed
+# knows the one comment it writes. tests/test_benchmark_seed.py holds the two equal.
+SEED_VECTOR_SQL = (
+    "setweight(to_tsvector('english', replace({t}.key, '-', ' ') || ' ' || {t}.title), 'A')"
+    " || setweight(to_tsvector('english', left({t}.description, 100000) || ' ' || {t}.contact), 'B')"
+    " || setweight(to_tsvector('english', left({comments}, 200000)), 'C')"
+)
+# Every COMMENT_EVERY-th seeded incident carries one comment (from DETAILS, by the desk).
+COMMENT_EVERY = 4
+# Seeded incident number g (the key's digits) from a row of the incidents table.
+_G = f"substr({{i}}.key, {len(PREFIX) + 1})::int"
+
+
+def _due_sql(g: str, m: str, n_due: int) -> str:
+    """The due instant of an open incident's clock (m 0: response, 1: resolution), %(now)s
+    the seed's now: the first n_due clocks of open incidents (odd g: the open ones) are
+    due within the last minute, the others fall due over the next days."""
+    return (
+        f"CASE WHEN {g} + {m} <= {int(n_due)} "
+        f"THEN %(now)s::timestamptz - (({g} * 37 + {m} * 11) %% 60) * interval '1 second' "
+        f"ELSE %(now)s::timestamptz + interval '5 hours' + (({g} * 7919) %% 7200) * interval '1 minute' "
+        f"+ {m} * interval '12 hours' END"
+    )
+
+
+def _comment_sql(g: str) -> str:
+    """The body of seeded incident g's comment (NULL when it has none)."""
+    return (
+        f"CASE WHEN {g} %% {COMMENT_EVERY} = 1 "
+        f"THEN (%(details)s::text[])[1 + ({g} / 11) %% %(n_details)s] END"
+    )
+
+
 def seed_incidents(n_incidents: int, n_due: int, log) -> dict:
-    """n_incidents incidents with a response and a resolution timer each; half stay open
-    (their timers running, n_due of them already due), half are closed history whose
-    timers were met (one in ten breached)."""
-    bench = _bench(SLABench)
-    policy = bench._policy()
+    """n_incidents incidents with a response and a resolution timer each, in their final
+    state in one INSERT ... SELECT per table (no UPDATE pass): spread over the demo
+    services, customers, five priorities and 90 days, with texts from the pools and their
+    search vectors; every second one closed history whose timers were met (one in ten
+    breached), the others open with running clocks (n_due of them already due). Then what
+    happens to incidents afterwards as the dashboards bench seeds it (pauses, tier changes,
+    escalations to development) and a comment on every fourth incident.
+
+    The table's non-unique indexes are dropped before the writes and built once after;
+    commits do not wait for the WAL flush (synchronous_commit off: a crash loses the seed,
+    which is re-made anyway). The tables stay logged: the benchmark measures real tables."""
+    policy = _bench(SLABench)._policy()
     started = time.perf_counter()
-    log(f"inserting {n_incidents:,} incidents and {2 * n_incidents:,} timers (set-based) …")
-    # The search indexes are built once after the rows are in, not row by row.
+    now = timezone.now()
     with connection.cursor() as cur:
-        for name in search.INDEXES:
-            cur.execute(f"DROP INDEX IF EXISTS {name}")
-    bench._seed(2 * n_incidents, n_due, policy)
-    log(f"  inserted in {time.perf_counter() - started:.1f} s; adding variety, texts and search vectors …")
-    t1 = time.perf_counter()
-    _diversify(n_due)
-    log(f"  varied and closed half in {time.perf_counter() - t1:.1f} s")
-    t3 = time.perf_counter()
+        cur.execute("SET synchronous_commit TO OFF")
+    dropped = _drop_indexes([Incident._meta.db_table, SLATimer._meta.db_table])
+    log(f"  {len(dropped)} non-unique incident/timer indexes dropped for the bulk writes")
+    t = time.perf_counter()
+    with transaction.atomic():
+        insert_incidents(n_incidents, n_due, now)
+    log(f"  {n_incidents:,} incidents (texts, variety, search vectors) in {time.perf_counter() - t:.1f} s")
+    t = time.perf_counter()
+    with transaction.atomic():
+        insert_timers(n_due, policy, now)
+    log(f"  {2 * n_incidents:,} timers in {time.perf_counter() - t:.1f} s")
+    t = time.perf_counter()
+    with transaction.atomic():
+        insert_activity()
+    log(f"  pauses, tier changes, escalations and comments in {time.perf_counter() - t:.1f} s")
+    t = time.perf_counter()
+    _rebuild_indexes(dropped)
+    log(f"  {len(dropped)} indexes rebuilt in {time.perf_counter() - t:.1f} s")
+    t = time.perf_counter()
     with connection.cursor() as cur:
-        cur.execute("SET maintenance_work_mem = '256MB'")
-        for name in search.INDEXES:
-            cur.execute(search.index_sql(name))
-        cur.execute("RESET maintenance_work_mem")
-    log(f"  search indexes built in {time.perf_counter() - t3:.1f} s")
-    t2 = time.perf_counter()
-    with connection.cursor() as cur:
-        for table in (Incident._meta.db_table, SLATimer._meta.db_table):
-            cur.execute(f"VACUUM ANALYZE {table}")
-    log(f"  vacuumed in {time.perf_counter() - t2:.1f} s")
+        for model in (Incident, SLATimer, Comment, IncidentEvent, PausePeriod, Escalation):
+            cur.execute(f"VACUUM ANALYZE {model._meta.db_table}")
+        cur.execute("RESET synchronous_commit")
+    log(f"  vacuumed and analysed in {time.perf_counter() - t:.1f} s")
     running = SLATimer.objects.filter(state="running").count()
     due = SLATimer.objects.filter(state="running", due_at__lte=timezone.now()).count()
     return {
@@ -186,113 +236,194 @@ def seed_incidents(n_incidents: int, n_due: int, log) -> dict:
     }
 
 
-def _diversify(n_due):
-    """One UPDATE per table: spread the bench incidents over the demo services and
-    customers, five priorities and 90 days; close every second one (never one with a due
-    timer: those are the sweep's work) and stop its timers."""
+def _drop_indexes(tables: list[str]) -> list[str]:
+    """Drop the plain (non-unique, not backing a constraint) indexes of `tables`; returns
+    their definitions to build them again."""
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            SELECT c.relname, pg_get_indexdef(x.indexrelid)
+            FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid
+            WHERE x.indrelid = ANY(%s::regclass[]) AND NOT x.indisunique AND NOT x.indisprimary
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)
+            ORDER BY c.relname
+            """,
+            [tables],
+        )
+        found = cur.fetchall()
+        for name, _definition in found:
+            cur.execute(f'DROP INDEX IF EXISTS "{name}"')
+    return [definition for _name, definition in found]
+
+
+def _rebuild_indexes(definitions: list[str]) -> None:
+    with connection.cursor() as cur:
+        cur.execute("SET maintenance_work_mem = '512MB'")
+        for definition in definitions:
+            cur.execute(definition)
+        cur.execute("RESET maintenance_work_mem")
+
+
+def insert_incidents(n_incidents: int, n_due: int, now) -> None:
+    """The seeded incidents BENCH-1 … BENCH-n in one INSERT ... SELECT generate_series."""
     services = list(Service.objects.order_by("pk").values_list("pk", "support_team_id"))
     customers = list(Customer.objects.order_by("pk").values_list("pk", flat=True)) or [None]
-    now = timezone.now()
-    inc, timer = Incident._meta.db_table, SLATimer._meta.db_table
-    service_ids = [s for s, _ in services]
-    team_ids = [t for _, t in services]
-    with transaction.atomic(), connection.cursor() as cur:
-        cur.execute("SET LOCAL synchronous_commit TO OFF")
+    closed = "g %% 2 = 0"
+    special = {
+        "key": ("s.key", None),
+        "title": ("s.title", None),
+        "description": ("s.description", None),
+        "contact": ("''", None),
+        "service": ("(%(services)s::bigint[])[1 + g %% %(n_services)s]", None),
+        "team": ("(%(teams)s::bigint[])[1 + g %% %(n_services)s]", None),
+        "customer": ("(%(customers)s::bigint[])[1 + (g / 7) %% %(n_customers)s]", None),
+        "priority": ("'P' || (1 + (g * 7919) %% 5)", None),
+        "impact": ("(ARRAY['high','medium','low'])[1 + g %% 3]", None),
+        "urgency": ("(ARRAY['high','medium','low'])[1 + (g / 3) %% 3]", None),
+        "status": (
+            f"CASE WHEN {closed} THEN (ARRAY['closed','resolved'])[1 + (g / 2) %% 2] "
+            "ELSE (ARRAY['new','in_progress','on_hold'])[1 + g %% 3] END",
+            None,
+        ),
+        "hold_reason": (f"CASE WHEN NOT {closed} AND g %% 3 = 2 THEN 'awaiting_customer' ELSE '' END", None),
+        "resolution_code": (f"CASE WHEN {closed} THEN 'fixed' ELSE '' END", None),
+        "created_at": ("s.created_at", None),
+        "updated_at": ("%(now)s", None),
+        "responded_at": (f"CASE WHEN {closed} THEN s.created_at + interval '25 minutes' END", None),
+        "resolved_at": (
+            f"CASE WHEN {closed} THEN s.created_at + (1 + g %% 20) * interval '1 hour' END",
+            None,
+        ),
+        "closed_at": (
+            f"CASE WHEN {closed} AND (g / 2) %% 2 = 0 "
+            "THEN s.created_at + (25 + g %% 20) * interval '1 hour' END",
+            None,
+        ),
+        "sla_due_at": (
+            f"CASE WHEN NOT {closed} "
+            f"THEN LEAST({_due_sql('g', '0', n_due)}, {_due_sql('g', '1', n_due)}) END",
+            None,
+        ),
+        "search_vector": (SEED_VECTOR_SQL.format(t="s", comments=f"coalesce({_comment_sql('g')}, '')"), None),
+    }
+    columns, exprs, defaults = insert_select_parts(Incident, special)
+    # insert_select_parts gives the model defaults as positional %s; here every parameter is
+    # named, so each default becomes one.
+    named = {}
+    for i, value in enumerate(defaults):
+        named[f"d{i}"] = value
+    counter = iter(range(len(defaults)))
+    exprs = [_name_positional(e, counter) for e in exprs]
+    params = {
+        **named,
+        "prefix": PREFIX, "now": now, "n": n_incidents,
+        "services": [s for s, _ in services], "teams": [t for _, t in services], "n_services": len(services),
+        "customers": customers, "n_customers": len(customers),
+        "components": COMPONENTS, "n_components": len(COMPONENTS),
+        "symptoms": SYMPTOMS, "n_symptoms": len(SYMPTOMS),
+        "contexts": CONTEXTS, "n_contexts": len(CONTEXTS),
+        "openings": OPENINGS, "n_openings": len(OPENINGS),
+        "details": DETAILS, "n_details": len(DETAILS),
+        "closings": CLOSINGS, "n_closings": len(CLOSINGS),
+        "rare_every": RARE_EVERY, "rare": RARE_SENTENCE,
+    }  # fmt: skip
+    with connection.cursor() as cur:
         cur.execute(
             f"""
-            CREATE TEMP TABLE bench_due ON COMMIT DROP AS
-            SELECT DISTINCT incident_id FROM {timer} WHERE state = 'running' AND due_at <= %s
-            """,  # noqa: S608
-            [now + timedelta(hours=1)],
-        )
-        # Title and description per incident from the pools; the search vector from them in
-        # the same statement, as incidents.search writes it (t is the row with its new texts).
-        cur.execute(
-            f"""
-            UPDATE {inc} i SET
-                service_id = (%s::bigint[])[1 + i.id %% %s],
-                team_id = (%s::bigint[])[1 + i.id %% %s],
-                customer_id = (%s::bigint[])[1 + (i.id / 7) %% %s],
-                priority = 'P' || (1 + (i.id * 7919) %% 5),
-                impact = (ARRAY['high','medium','low'])[1 + i.id %% 3],
-                urgency = (ARRAY['high','medium','low'])[1 + (i.id / 3) %% 3],
-                title = t.title,
-                description = t.description,
-                search_vector = {search.VECTOR_SQL.format(t="t")},
-                created_at = %s - (i.id %% 129600) * interval '1 minute',
-                status = CASE WHEN i.id %% 2 = 0 AND t.due_id IS NULL
-                              THEN (ARRAY['closed','resolved'])[1 + (i.id / 2) %% 2]
-                              ELSE (ARRAY['new','in_progress','on_hold'])[1 + i.id %% 3] END,
-                hold_reason = CASE WHEN (i.id %% 2 = 1 OR t.due_id IS NOT NULL) AND i.id %% 3 = 2
-                                   THEN 'awaiting_customer' ELSE '' END,
-                resolution_code = CASE WHEN i.id %% 2 = 0 AND t.due_id IS NULL
-                                       THEN 'fixed' ELSE '' END
+            INSERT INTO {Incident._meta.db_table} ({", ".join(columns)})
+            SELECT {", ".join(exprs)}
             FROM (
-                SELECT i2.id, i2.key, i2.contact, d.incident_id AS due_id,
-                       (%s::text[])[1 + (i2.id * 7) %% %s] || ' ' || (%s::text[])[1 + (i2.id / 3) %% %s]
-                       || ' ' || (%s::text[])[1 + (i2.id / 61) %% %s] AS title,
-                       (%s::text[])[1 + i2.id %% %s] || ' ' || (%s::text[])[1 + (i2.id / 5) %% %s] || ' '
-                       || CASE WHEN i2.id %% %s = 0 THEN %s ELSE (%s::text[])[1 + (i2.id / 13) %% %s] END
+                SELECT g, %(prefix)s || g AS key, '' AS contact,
+                       %(now)s::timestamptz - (g %% 129600) * interval '1 minute' AS created_at,
+                       (%(components)s::text[])[1 + (g * 7) %% %(n_components)s] || ' '
+                       || (%(symptoms)s::text[])[1 + (g / 3) %% %(n_symptoms)s] || ' '
+                       || (%(contexts)s::text[])[1 + (g / 61) %% %(n_contexts)s] AS title,
+                       (%(openings)s::text[])[1 + g %% %(n_openings)s] || ' '
+                       || (%(details)s::text[])[1 + (g / 5) %% %(n_details)s] || ' '
+                       || CASE WHEN g %% %(rare_every)s = 0 THEN %(rare)s
+                               ELSE (%(closings)s::text[])[1 + (g / 13) %% %(n_closings)s] END
                        AS description
-                FROM {inc} i2 LEFT JOIN bench_due d ON d.incident_id = i2.id
-                WHERE i2.key LIKE %s
-            ) t
-            WHERE i.id = t.id
+                FROM generate_series(1, %(n)s) AS g
+            ) s
             """,  # noqa: S608
-            [
-                service_ids, len(service_ids), team_ids, len(team_ids), customers, len(customers), now,
-                COMPONENTS, len(COMPONENTS), SYMPTOMS, len(SYMPTOMS), CONTEXTS, len(CONTEXTS),
-                OPENINGS, len(OPENINGS), DETAILS, len(DETAILS), RARE_EVERY, RARE_SENTENCE,
-                CLOSINGS, len(CLOSINGS), PREFIX + "%",
-            ],
-        )  # fmt: skip
-        cur.execute(
-            f"""
-            UPDATE {inc} SET responded_at = created_at + interval '25 minutes',
-                   resolved_at = created_at + (1 + id %% 20) * interval '1 hour',
-                   closed_at = CASE WHEN status = 'closed'
-                                    THEN created_at + (25 + id %% 20) * interval '1 hour' END
-            WHERE key LIKE %s AND status IN ('closed', 'resolved')
-            """,  # noqa: S608
-            [PREFIX + "%"],
+            params,
         )
+
+
+def _name_positional(expr: str, counter) -> str:
+    """`expr` with each positional %s turned into its named default %(dN)s."""
+    parts = expr.split("%s")
+    out = parts[0]
+    for part in parts[1:]:
+        out += f"%(d{next(counter)})s" + part
+    return out
+
+
+def insert_timers(n_due: int, policy, now) -> None:
+    """A response and a resolution clock per seeded incident, in their final state: the
+    closed incidents' stopped (met, one in ten breached), the open ones' running."""
+    g = _G.format(i="i")
+    closed = "i.status IN ('closed', 'resolved')"
+    breached = f"{closed} AND {g} %% 10 = 0"
+    due = _due_sql(g, "m.m", n_due)
+    with connection.cursor() as cur:
         cur.execute(
             f"""
-            UPDATE {timer} t SET
-                started_at = i.created_at,
-                due_at = i.created_at + t.target_minutes * interval '1 minute',
-                warn_at = i.created_at + t.target_minutes * interval '45 seconds',
-                warned_at = CASE WHEN i.id %% 10 = 0
-                                 THEN i.created_at + t.target_minutes * interval '45 seconds' END,
-                state = CASE WHEN i.id %% 10 = 0 THEN 'breached' ELSE 'met' END,
-                breached_at = CASE WHEN i.id %% 10 = 0
-                                   THEN i.created_at + t.target_minutes * interval '1 minute' END,
-                stopped_at = CASE WHEN t.metric = 'response' THEN i.responded_at ELSE i.resolved_at END,
-                is_active = false
-            FROM {inc} i
-            WHERE t.incident_id = i.id AND i.key LIKE %s AND i.status IN ('closed', 'resolved')
+            INSERT INTO {SLATimer._meta.db_table}
+                (incident_id, metric, policy_id, state, target_minutes, started_at, due_at, warn_at,
+                 warned_at, breached_at, stopped_at, is_active, elapsed_seconds, pause_cause,
+                 priority, team_id, service_id, customer_id)
+            SELECT i.id, m.metric, %(policy)s,
+                   CASE WHEN {breached} THEN 'breached' WHEN {closed} THEN 'met' ELSE 'running' END,
+                   960, i.created_at,
+                   CASE WHEN {closed} THEN i.created_at + interval '960 minutes' ELSE {due} END,
+                   CASE WHEN {closed} THEN i.created_at + interval '720 minutes'
+                        ELSE {due} - interval '4 hours' END,
+                   CASE WHEN {breached} THEN i.created_at + interval '720 minutes'
+                        WHEN NOT {closed} AND {g} + m.m <= %(n_due)s THEN {due} - interval '4 hours' END,
+                   CASE WHEN {breached} THEN i.created_at + interval '960 minutes' END,
+                   CASE WHEN {closed} THEN (CASE WHEN m.m = 0 THEN i.responded_at ELSE i.resolved_at END) END,
+                   NOT {closed}, 0, '',
+                   i.priority, i.team_id, i.service_id, i.customer_id
+            FROM {Incident._meta.db_table} i
+            CROSS JOIN (VALUES ('response', 0), ('resolution', 1)) AS m(metric, m)
+            WHERE i.key LIKE %(like)s
             """,  # noqa: S608
-            [PREFIX + "%"],
-        )  # fmt: skip
-        # The incident's reporting dimensions on its timers, as the SLA service keeps them,
-        # and every clock starting when its incident was logged (the open ones too).
-        cur.execute(
-            f"""
-            UPDATE {timer} t SET priority = i.priority, team_id = i.team_id,
-                   service_id = i.service_id, customer_id = i.customer_id, started_at = i.created_at
-            FROM {inc} i WHERE t.incident_id = i.id AND i.key LIKE %s
-            """,  # noqa: S608
-            [PREFIX + "%"],
+            {"policy": policy.pk, "now": now, "n_due": int(n_due), "like": PREFIX + "%"},
         )
-        # The queue's sort key, as the SLA service keeps it: earliest due of counting clocks.
+
+
+def insert_activity() -> None:
+    """What happens after logging, as the dashboards bench seeds it (pauses, tier changes,
+    escalations to a development team's done fixes), and the seeded comments: the body
+    each incident's search vector already holds (see _comment_sql)."""
+    dev, _ = Team.objects.get_or_create(name="Bench dev", defaults={"tier": 3, "is_development": True})
+    card_ids = fix_cards(dev, 90)
+    author = get_user_model().objects.filter(username="admin").values_list("pk", flat=True).first()
+    g = _G.format(i="i")
+    comment = _comment_sql(g)
+    with connection.cursor() as cur:
+        seed_activity(cur, PREFIX, card_ids=card_ids, dev_team_id=dev.pk)
+        columns, exprs, defaults = insert_select_parts(
+            Comment,
+            {
+                "incident": ("i.id", None),
+                "author": ("%(author)s", None),
+                "body": (comment, None),
+                "public": (f"{g} %% 8 = 1", None),
+                "created_at": ("i.created_at + interval '30 minutes'", None),
+            },
+        )
+        named = {f"d{i}": v for i, v in enumerate(defaults)}
+        counter = iter(range(len(defaults)))
+        exprs = [_name_positional(e, counter) for e in exprs]
         cur.execute(
             f"""
-            UPDATE {inc} i SET sla_due_at = m.due
-            FROM (SELECT incident_id, min(due_at) AS due FROM {timer}
-                  WHERE is_active AND due_at IS NOT NULL GROUP BY incident_id) m
-            WHERE m.incident_id = i.id AND i.key LIKE %s
+            INSERT INTO {Comment._meta.db_table} ({", ".join(columns)})
+            SELECT {", ".join(exprs)} FROM {Incident._meta.db_table} i
+            WHERE i.key LIKE %(like)s AND {g} %% {COMMENT_EVERY} = 1
             """,  # noqa: S608
-            [PREFIX + "%"],
+            {**named, "author": author, "details": DETAILS, "n_details": len(DETAILS), "like": PREFIX + "%"},
         )
 
 

@@ -29,6 +29,80 @@ from sla.models import BusinessCalendar, SLAPolicy
 PREFIX = "BEN-"
 
 
+def fix_cards(dev: Team, days: int) -> list[int]:
+    """The ids of the development fixes the escalations point at: a "Bench board" of
+    `dev` with one done production-defect card a day over `days` days (made once)."""
+    board = Board.objects.filter(name="Bench board").first()
+    if board is None:
+        board = board_create(
+            name="Bench board",
+            teams=[dev],
+            columns=[
+                {"name": "Backlog", "category": "backlog"},
+                {"name": "Ready", "category": "ready"},
+                {"name": "Doing", "category": "in_progress"},
+                {"name": "Done", "category": "done"},
+            ],
+            lanes=[{"name": "Standard", "kind": "standard"}],
+            actor=None,
+            key_prefix="BENB",
+        )
+    done_col = Column.objects.filter(board=board, category=ColumnCategory.DONE).first()
+    lane = board.lanes.first()
+    now = timezone.now()
+    cards = Card.objects.filter(board=board, key__startswith="BENC-")
+    if not cards.exists():
+        Card.objects.bulk_create(
+            Card(
+                board=board, key=f"BENC-{i}", title=f"Bench fix {i}", column=done_col, lane=lane,
+                type="production_defect", created_at=now - timedelta(days=days - i),
+                started_at=now - timedelta(days=days - i - 1),
+                done_at=now - timedelta(days=days - i - 3),
+            )
+            for i in range(0, days - 3)
+        )  # fmt: skip
+    return list(cards.values_list("pk", flat=True))
+
+
+def seed_activity(cur, prefix: str, *, card_ids: list[int], dev_team_id: int) -> None:
+    """What happens to incidents after they are logged, set-based over those keyed
+    `prefix`*: a pause on every tenth resolution clock, a tier change on every eighth
+    incident and an escalation to development (one of `card_ids`, done) on every
+    fortieth. The benchmark's million-incident seed reuses it."""
+    cur.execute(
+        """
+        INSERT INTO sla_pauseperiod (timer_id, cause, started_at, ended_at, card_id)
+        SELECT t.id, (ARRAY['customer','vendor','development'])[1 + t.id %% 3],
+               t.started_at + interval '1 hour',
+               t.started_at + (2 + t.id %% 20) * interval '1 hour',
+               NULL
+        FROM sla_slatimer t JOIN incidents_incident i ON i.id = t.incident_id
+        WHERE i.key LIKE %s AND t.metric = 'resolution' AND t.id %% 10 = 0
+        """,
+        [prefix + "%"],
+    )
+    cur.execute(
+        """
+        INSERT INTO incidents_incidentevent (incident_id, at, event, field, old, new, note)
+        SELECT i.id, i.created_at + interval '2 hours', 'field_changed', 'tier', '1', '2', ''
+        FROM incidents_incident i WHERE i.key LIKE %s AND i.id %% 8 = 0
+        """,
+        [prefix + "%"],
+    )
+    cur.execute(
+        """
+        INSERT INTO escalation_escalation
+          (incident_id, card_id, at, from_team_id, to_team_id, placement, note, outcome,
+           returned_at, escalated_by_id, from_assignee_id, sprint_id, estimate)
+        SELECT i.id, (%s::bigint[])[1 + i.id %% %s], i.created_at + interval '4 hours',
+               i.team_id, %s,
+               'backlog', '', 'done', i.created_at + interval '3 days', NULL, NULL, NULL, NULL
+        FROM incidents_incident i WHERE i.key LIKE %s AND i.id %% 40 = 0
+        """,
+        [card_ids, len(card_ids), dev_team_id, prefix + "%"],
+    )
+
+
 class Command(BaseCommand):
     help = "Seed N incidents with SLA timers, pauses and escalations; time the dashboards."
 
@@ -87,36 +161,7 @@ class Command(BaseCommand):
             if manager is None:
                 manager = User.objects.create_user("bench-manager", password=None, email="bench@example.com")
                 manager.groups.add(Group.objects.get_or_create(name="manager")[0])
-            board = Board.objects.filter(name="Bench board").first()
-            if board is None:
-                board = board_create(
-                    name="Bench board",
-                    teams=[dev],
-                    columns=[
-                        {"name": "Backlog", "category": "backlog"},
-                        {"name": "Ready", "category": "ready"},
-                        {"name": "Doing", "category": "in_progress"},
-                        {"name": "Done", "category": "done"},
-                    ],
-                    lanes=[{"name": "Standard", "kind": "standard"}],
-                    actor=None,
-                    key_prefix="BENB",
-                )
-            done_col = Column.objects.filter(board=board, category=ColumnCategory.DONE).first()
-            lane = board.lanes.first()
-            now = timezone.now()
-            cards = Card.objects.filter(board=board, key__startswith="BENC-")
-            if not cards.exists():
-                Card.objects.bulk_create(
-                    Card(
-                        board=board, key=f"BENC-{i}", title=f"Bench fix {i}", column=done_col, lane=lane,
-                        type="production_defect", created_at=now - timedelta(days=days - i),
-                        started_at=now - timedelta(days=days - i - 1),
-                        done_at=now - timedelta(days=days - i - 3),
-                    )
-                    for i in range(0, days - 3)
-                )  # fmt: skip
-            card_ids = list(cards.values_list("pk", flat=True))
+            card_ids = fix_cards(dev, days)
 
             team_ids = [t.pk for t in teams]
             service_ids = [s.pk for s in services]
@@ -180,38 +225,7 @@ class Command(BaseCommand):
                     [policy.pk, PREFIX + "%"],
                 )
                 self.stdout.write("inserting pauses, tier changes and escalations …")
-                cur.execute(
-                    """
-                    INSERT INTO sla_pauseperiod (timer_id, cause, started_at, ended_at, card_id)
-                    SELECT t.id, (ARRAY['customer','vendor','development'])[1 + t.id %% 3],
-                           t.started_at + interval '1 hour',
-                           t.started_at + (2 + t.id %% 20) * interval '1 hour',
-                           NULL
-                    FROM sla_slatimer t JOIN incidents_incident i ON i.id = t.incident_id
-                    WHERE i.key LIKE %s AND t.metric = 'resolution' AND t.id %% 10 = 0
-                    """,
-                    [PREFIX + "%"],
-                )
-                cur.execute(
-                    """
-                    INSERT INTO incidents_incidentevent (incident_id, at, event, field, old, new, note)
-                    SELECT i.id, i.created_at + interval '2 hours', 'field_changed', 'tier', '1', '2', ''
-                    FROM incidents_incident i WHERE i.key LIKE %s AND i.id %% 8 = 0
-                    """,
-                    [PREFIX + "%"],
-                )
-                cur.execute(
-                    """
-                    INSERT INTO escalation_escalation
-                      (incident_id, card_id, at, from_team_id, to_team_id, placement, note, outcome,
-                       returned_at, escalated_by_id, from_assignee_id, sprint_id, estimate)
-                    SELECT i.id, (%s::bigint[])[1 + i.id %% %s], i.created_at + interval '4 hours',
-                           i.team_id, %s,
-                           'backlog', '', 'done', i.created_at + interval '3 days', NULL, NULL, NULL, NULL
-                    FROM incidents_incident i WHERE i.key LIKE %s AND i.id %% 40 = 0
-                    """,
-                    [card_ids, len(card_ids), dev.pk, PREFIX + "%"],
-                )
+                seed_activity(cur, PREFIX, card_ids=card_ids, dev_team_id=dev.pk)
         with connection.cursor() as cur:
             for table in ("incidents_incident", "sla_slatimer", "sla_pauseperiod", "incidents_incidentevent",
                           "escalation_escalation"):  # fmt: skip
