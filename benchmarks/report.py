@@ -1,12 +1,58 @@
 """Turn the collected figures into the printed table and the JSON document."""
 
 import json
+import os
 import platform
 from pathlib import Path
+
+import django
+from django.db import connection
+
+COLD_NOTE = "cold: Django cache cleared, new DB connection; PostgreSQL buffers and OS cache as they are"
+
+
+def machine() -> dict:
+    """What the figures were measured on."""
+    ram = None
+    try:
+        with open("/proc/meminfo") as f:
+            kib = next(int(line.split()[1]) for line in f if line.startswith("MemTotal:"))
+        ram = round(kib / 1024 / 1024, 1)
+    except (OSError, StopIteration, ValueError):
+        pass
+    with connection.cursor() as cur:
+        cur.execute("SELECT current_setting('server_version'), current_setting('shared_buffers')")
+        pg_version, shared_buffers = cur.fetchone()
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = None
+    return {
+        "cores": os.cpu_count(),
+        "ram_gib": ram,
+        "postgresql": pg_version,
+        "shared_buffers": shared_buffers,
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "platform": platform.platform(),
+        "load_1min_at_start": None if load is None else round(load, 2),
+    }
+
+
+def machine_line(m: dict) -> str:
+    return (
+        f"machine: {m['cores']} cores, {m['ram_gib']} GiB RAM, PostgreSQL {m['postgresql']} "
+        f"(shared_buffers {m['shared_buffers']}), Python {m['python']}, Django {m['django']}, "
+        f"{m['platform']}; load {m['load_1min_at_start']} at start"
+    )
 
 
 def _ms(v):
     return "—" if v is None else f"{v:,.1f} ms"
+
+
+def _timed(r) -> str:
+    return f"{_ms(r['p50_ms'])} / {_ms(r['p95_ms'])} / {r['queries']} (n={r['runs']})"
 
 
 def rows(results: dict) -> list[tuple[str, str]]:
@@ -23,9 +69,7 @@ def rows(results: dict) -> list[tuple[str, str]]:
             )
         )
     for label, r in results.get("incidents", {}).items():
-        out.append(
-            (f"{label} p50 / p95 / queries", f"{_ms(r['p50_ms'])} / {_ms(r['p95_ms'])} / {r['queries']}")
-        )
+        out.append((f"{label} p50 / p95 / queries", _timed(r)))
     for label, r in results.get("search", {}).items():
         plan = r["list_plan"]
         indexes = ", ".join(plan["indexes"]) or "no index"
@@ -44,34 +88,40 @@ def rows(results: dict) -> list[tuple[str, str]]:
             )
         )
     for n, b in results.get("boards", {}).items():
-        out.append(
-            (
-                f"board endpoint at {int(n):,} cards p50 (queries)",
-                f"{_ms(b['endpoint']['p50_ms'])} ({b['endpoint']['queries']})",
-            )
-        )
-        out.append(
-            (
-                f"board page at {int(n):,} cards p50 (queries)",
-                f"{_ms(b['page']['p50_ms'])} ({b['page']['queries']})",
-            )
-        )
+        for label in ("endpoint", "endpoint cold", "page"):
+            if label in b:
+                out.append((f"board {label} at {int(n):,} cards p50 / p95 / queries", _timed(b[label])))
     if "sprint_page" in results:
         r = results["sprint_page"]
-        out.append(("sprint page (active of 30) p50 / queries", f"{_ms(r['p50_ms'])} / {r['queries']}"))
+        out.append(("sprint page (active of 30) p50 / p95 / queries", _timed(r)))
     s = results.get("sla")
     if s:
+        st = s["statement"]
         out.append(
             (
-                f"SLA sweep query ({s['due']:,} due among {s['running_timers']:,} running)",
-                f"{_ms(s['query_median_ms'])} median",
+                f"SLA sweep statement, batch of {st['moved']:,} "
+                f"({s['due']:,} due, {s['running_timers']:,} running)",
+                f"{_ms(st['p50_ms'])} / {_ms(st['p95_ms'])} p50 / p95 (n={st['runs']}, rolled back)",
             )
         )
-        out.append((f"SLA sweep tick ({s['tick_breaches']:,} breaches fired)", f"{s['tick_seconds']:.3f} s"))
+        t = s["tick"]
+        if t.get("seconds") is not None:
+            out.append(
+                (
+                    f"SLA tick with actions ({t['breaches']:,} breaches, real worker)",
+                    f"{t['seconds']:.2f} s until handled (sweep {t['sweep_seconds']:.2f} s; "
+                    f"{t['mails']:,} mails, {t['webhooks']:,} webhooks, "
+                    f"{t['escalated_incidents']:,} escalated)",
+                )
+            )
+        else:
+            out.append(
+                (f"SLA tick ({t['breaches']:,} breaches, actions not handled)", f"{t['sweep_seconds']:.3f} s")
+            )
         out.append(("SLA idle sweep tick (nothing due)", _ms(s["idle_tick_ms"])))
         out.append(
             (
-                f"SLA catch-up of {s['catch_up_due']:,} due ({s['catch_up_sweepers']} sweepers)",
+                f"SLA catch-up of {s['catch_up_due']:,} due ({s['catch_up_sweepers']} sweepers, no actions)",
                 f"{s['catch_up_per_second']:,}/s ({s['catch_up_breaches']:,} in {s['catch_up_seconds']} s)",
             )
         )
@@ -80,11 +130,14 @@ def rows(results: dict) -> list[tuple[str, str]]:
         out.append(
             (
                 "escalate to development, service p50 / p95",
-                f"{_ms(e['service_p50_ms'])} / {_ms(e['service_p95_ms'])}",
+                f"{_ms(e['service_p50_ms'])} / {_ms(e['service_p95_ms'])} (n={e['runs']})",
             )
         )
         out.append(
-            ("escalate to development, API p50 / p95", f"{_ms(e['api_p50_ms'])} / {_ms(e['api_p95_ms'])}")
+            (
+                "escalate to development, API p50 / p95",
+                f"{_ms(e['api_p50_ms'])} / {_ms(e['api_p95_ms'])} (n={e['runs']})",
+            )
         )
     c = results.get("creation")
     if c:
@@ -96,25 +149,16 @@ def rows(results: dict) -> list[tuple[str, str]]:
         )
     d = results.get("dashboards")
     if d:
-        out.append(
-            (f"sla_metrics over {d['incidents_in_window']:,} incidents p50", _ms(d["sla_metrics"]["p50_ms"]))
-        )
+        f = d["sla_metrics"]
         out.append(
             (
-                "GET /api/v1/metrics/sla/ p50 / p95 / queries",
-                f"{_ms(d['api']['p50_ms'])} / {_ms(d['api']['p95_ms'])} / {d['api']['queries']}",
+                f"sla_metrics over {d['incidents_in_window']:,} incidents p50 / p95",
+                f"{_ms(f['p50_ms'])} / {_ms(f['p95_ms'])} (n={f['runs']})",
             )
         )
+        out.append(("GET /api/v1/metrics/sla/ p50 / p95 / queries", _timed(d["api"])))
         for r in d.get("pages", {}).values():
-            if "error" in r:
-                out.append((f"{r['url']}", r["error"]))
-            else:
-                out.append(
-                    (
-                        f"{r['url']} p50 / p95 / queries",
-                        f"{_ms(r['p50_ms'])} / {_ms(r['p95_ms'])} / {r['queries']}",
-                    )
-                )
+            out.append((f"{r['url']} p50 / p95 / queries", _timed(r)))
     m = results.get("mail")
     if m:
         out.append(
@@ -152,6 +196,8 @@ def rows(results: dict) -> list[tuple[str, str]]:
 
 def table(results: dict) -> str:
     data = rows(results)
+    if any("cold" in k for k, _ in data):
+        data.append(("(cold rows)", COLD_NOTE))
     width = max(len(k) for k, _ in data) + 2
     vwidth = max(len(v) for _, v in data)
     line = "+" + "-" * (width + 1) + "+" + "-" * (vwidth + 2) + "+"
@@ -163,5 +209,5 @@ def table(results: dict) -> str:
 
 def write_json(results: dict, path: Path):
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"machine": {"python": platform.python_version(), "platform": platform.platform()}, **results}
+    doc = {"machine": results.get("machine") or {"python": platform.python_version()}, **results}
     path.write_text(json.dumps(doc, indent=2, default=str))

@@ -14,11 +14,12 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from incidents.models import Incident
-from sla import services as sla_services
 from sla.management.commands.bench_sla import Command as SLABench
-from sla.models import SLAEvent, SLATimer
+from sla.models import SLAEvent, SLAEventKind, SLATimer
+from sla.services import sweep as sla_sweep_service
 
-from .measure import Stopwatch, percentile, time_call, time_get
+from . import measure
+from .measure import BenchmarkFailure, Stopwatch, follow_next, percentile, summary, time_call, time_get
 
 
 def host():
@@ -44,9 +45,20 @@ INCIDENT_URLS = [
     ("incident list sla_state=at_risk", "/api/v1/incidents/?page_size=50&sla_state=at_risk"),
     ("incident list priority=P1 team", "/api/v1/incidents/?page_size=50&priority=P1&team={team}"),
     ("incident list search", "/api/v1/incidents/?page_size=50&search=gateway"),
-    ("incident list page 100", "/api/v1/incidents/?page_size=50&page=100"),
     ("incident queue page (HTML)", "/incidents/?tab=all"),
 ]
+# The list pages by cursor (`next`), not by number: page DEEP_PAGE is reached by following
+# `next` DEEP_PAGE - 1 times from the first page, and that URL is timed.
+DEEP_PAGE = 100
+# Timed cold as well as warm (see measure.time_get).
+COLD = ("incident list", "incident queue page (HTML)")
+
+
+def _log_row(log, label, r):
+    log(
+        f"  {label:<38} p50 {r['p50_ms']:7.1f} ms  p95 {r['p95_ms']:7.1f} ms  {r['queries']} queries  "
+        f"n={r['runs']}"
+    )
 
 
 def incident_list(user, runs, log, team_id):
@@ -55,57 +67,118 @@ def incident_list(user, runs, log, team_id):
     for label, url in INCIDENT_URLS:
         url = url.format(team=team_id)
         rows[label] = {"url": url, **time_get(client, url, runs)}
-        r = rows[label]
-        log(f"  {label:<38} p50 {r['p50_ms']:7.1f} ms  p95 {r['p95_ms']:7.1f} ms  {r['queries']} queries")
+        _log_row(log, label, rows[label])
+        if label in COLD:
+            cold = f"{label}, cold"
+            rows[cold] = {"url": url, **time_get(client, url, runs, cold=True)}
+            _log_row(log, cold, rows[cold])
+    first = "/api/v1/incidents/?page_size=50"
+    deep = follow_next(client, first, DEEP_PAGE - 1)
+    label = f"incident list page {DEEP_PAGE} (cursor)"
+    rows[label] = {"url": deep, "hops": DEEP_PAGE - 1, **time_get(client, deep, runs)}
+    _log_row(log, label, rows[label])
     return rows
 
 
 # ------------------------------------------------------------------ boards
 def board(bench, user, board, runs, log):
-    """Board endpoint and page through the boards app's own timing (p50 and p90)."""
+    """Board endpoint (warm and cold) and page, as the boards app's bench user sees them."""
     bench_client = Client(HTTP_HOST=host())
     bench_client.force_login(user)
     out = {}
-    for label, url in (("endpoint", f"/api/v1/boards/{board.pk}/"), ("page", f"/boards/{board.pk}/")):
-        p50, p90, queries, size = bench._time(bench_client, url, runs)
-        out[label] = {"url": url, "p50_ms": round(p50, 1), "p90_ms": round(p90, 1), "queries": queries,
-                      "bytes": size}  # fmt: skip
+    for label, url, cold in (
+        ("endpoint", f"/api/v1/boards/{board.pk}/", False),
+        ("endpoint cold", f"/api/v1/boards/{board.pk}/", True),
+        ("page", f"/boards/{board.pk}/", False),
+    ):
+        out[label] = {"url": url, **time_get(bench_client, url, runs, cold=cold)}
+        r = out[label]
         log(
-            f"  board {label:<9} p50 {p50:7.1f} ms  p90 {p90:7.1f} ms  {queries} queries  "
-            f"{size / 1024:.0f} KiB"
+            f"  board {label:<13} p50 {r['p50_ms']:7.1f} ms  p95 {r['p95_ms']:7.1f} ms  "
+            f"{r['queries']} queries  {r['bytes'] / 1024:.0f} KiB  n={r['runs']}"
         )
     return out
 
 
 # ------------------------------------------------------------------ SLA sweep
-def sla_sweep(n_catch_up, catch_up_batch, sweepers, log):
-    """The sweep over the seeded running timers: query time, one tick with the due ones,
-    an idle tick, then n_catch_up timers falling due at once (downtime) and the catch-up."""
+SWEEP_STATEMENT = "WITH picked AS ("
+
+
+def _sweep_statement_ms(now, batch, runs):
+    """The statement the sweep runs on PostgreSQL (sla.services.sweep: lock the due
+    timers, move them, insert their events and timeline entries, one CTE), timed as the
+    sweep itself executes it: one real breach batch, `runs` times, each rolled back."""
+    samples, moved = [], 0
+
+    def timed(execute, sql, params, many, context):
+        if not sql.lstrip().startswith(SWEEP_STATEMENT):
+            return execute(sql, params, many, context)
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            samples.append((time.perf_counter() - started) * 1000)
+
+    for _ in range(runs):
+        with transaction.atomic(), connection.execute_wrapper(timed):
+            moved = sla_sweep_service._sweep_batch(SLAEventKind.BREACH, now, batch, False)
+            transaction.set_rollback(True)
+    if len(samples) != runs:
+        raise BenchmarkFailure(
+            f"the sweep ran {len(samples)} set-based statements in {runs} batches: is this PostgreSQL?"
+        )
+    return samples, moved
+
+
+def sla_sweep(n_due, n_catch_up, catch_up_batch, sweepers, log, runs, database_url=None, redis_url=None):
+    """The sweep over the seeded running timers: the production statement's time over n_due
+    due ones, one tick with their actions handled by a real worker, an idle tick, then
+    n_catch_up timers falling due at once (downtime) and the catch-up."""
     now = timezone.now()
+    table = SLATimer._meta.db_table
+    with connection.cursor() as cursor:
+        # n_due running clocks fall due just now (the seed's due ones, or after an earlier
+        # run on a reused seed the next ones): fresh breaches, so the policy's actions run
+        # (a breach found long after its instant only notifies).
+        cursor.execute(
+            f"""
+            UPDATE {table} SET due_at = %s - (id %% 60) * interval '1 second', warned_at = warn_at
+            WHERE id IN (SELECT id FROM {table} WHERE state = 'running' AND due_at IS NOT NULL
+                         ORDER BY due_at LIMIT %s)
+            """,  # noqa: S608
+            [now, n_due],
+        )
     running = SLATimer.objects.filter(state="running").count()
     due = SLATimer.objects.filter(state="running", due_at__lte=now).count()
-    with transaction.atomic():
-        sql, params = sla_services.sweep_candidates("breach", now, 1000).query.sql_with_params()
-    query_ms = []
-    for _ in range(7):
-        with transaction.atomic(), connection.cursor() as cursor:
-            started = time.perf_counter()
-            cursor.execute(sql, params)
-            found = len(cursor.fetchall())
-            query_ms.append((time.perf_counter() - started) * 1000)
-            transaction.set_rollback(True)
-    log(f"  sweep query: {found:,} due rows among {running:,} running, median {sorted(query_ms)[3]:.1f} ms")
-    with Stopwatch() as tick:
-        counts = sla_services.sla_sweep_tick(now=now, batch_size=1000, dispatch=False)
+    if not due:
+        raise BenchmarkFailure(
+            f"no running SLA clock left to sweep ({running} running): an earlier run's sla section "
+            "swept the reused seed; run without --reuse to seed again"
+        )
+    samples, moved = _sweep_statement_ms(now, 1000, max(runs, measure.MIN_RUNS))
+    statement = summary(samples)
     log(
-        f"  sweep tick: {counts['breaches']:,} breaches, {counts['warnings']:,} warnings "
-        f"in {tick.seconds:.3f} s"
+        f"  sweep statement: {moved:,} of {due:,} due moved per batch among {running:,} running, "
+        f"p50 {statement['p50_ms']:.1f} ms p95 {statement['p95_ms']:.1f} ms n={statement['runs']}"
     )
-    with Stopwatch() as idle:
-        sla_services.sla_sweep_tick(now=now, batch_size=1000, dispatch=False)
+    out = {"running_timers": running, "due": due, "statement": {"moved": moved, **statement}}
+    if database_url and redis_url:
+        from .tick import tick_with_actions
 
-    # Downtime: n_catch_up running timers fell due during the last hour.
-    table = SLATimer._meta.db_table
+        out["tick"] = tick_with_actions(now, database_url, redis_url, log)
+    else:
+        with Stopwatch() as tick:
+            counts = sla_sweep_service.sla_sweep_tick(now=now, batch_size=1000, dispatch=False)
+        out["tick"] = {
+            "breaches": counts["breaches"],
+            "sweep_seconds": round(tick.seconds, 3),
+            "seconds": None,
+        }
+        log(f"  sweep tick (actions not handled): {counts['breaches']:,} breaches in {tick.seconds:.3f} s")
+    with Stopwatch() as idle:
+        sla_sweep_service.sla_sweep_tick(now=now, batch_size=1000, dispatch=False)
+
+    # Downtime: n_catch_up running timers (or as many as run) fell due during the last hour.
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -115,30 +188,35 @@ def sla_sweep(n_catch_up, catch_up_batch, sweepers, log):
             """,  # noqa: S608
             [now, now, n_catch_up],
         )
+        made_due = cursor.rowcount
         cursor.execute(f"ANALYZE {table}")
+    first_event = SLAEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     bench = SLABench(stdout=io.StringIO())
     with Stopwatch() as catch:
         results = bench._concurrent_sweeps(now, catch_up_batch, sweepers)
     caught = sum(r["breaches"] for r in results)
+    # every breach the catch-up fired is dated at its due instant, not at its detection
     exact = (
-        not SLATimer.objects.filter(state="breached", is_active=True)
+        not SLATimer.objects.filter(events__pk__gt=first_event, events__kind="breach")
         .exclude(breached_at=F("due_at"))
         .exists()
     )
     events = SLAEvent.objects.filter(kind="breach").count()
+    # The catch-up is timed without its actions; its events are marked handled so that a
+    # later tick on a reused seed does not pick them up (requeue_unhandled_events).
+    SLAEvent.objects.filter(pk__gt=first_event, handled_at__isnull=True).update(handled_at=now)
     log(
         f"  catch-up: {caught:,} breaches in {catch.seconds:.2f} s with {sweepers} sweepers "
         f"= {caught / catch.seconds:,.0f}/s; breached_at == due_at: {exact}"
     )
+    if caught != made_due or not exact:
+        raise BenchmarkFailure(
+            f"catch-up fired {caught:,} breaches of {made_due:,} due (breached_at exact: {exact})"
+        )
     return {
-        "running_timers": running,
-        "due": due,
-        "query_median_ms": round(sorted(query_ms)[3], 1),
-        "query_best_ms": round(min(query_ms), 1),
-        "tick_seconds": round(tick.seconds, 3),
-        "tick_breaches": counts["breaches"],
+        **out,
         "idle_tick_ms": round(idle.seconds * 1000, 1),
-        "catch_up_due": n_catch_up,
+        "catch_up_due": made_due,
         "catch_up_breaches": caught,
         "catch_up_seconds": round(catch.seconds, 2),
         "catch_up_per_second": round(caught / catch.seconds) if catch.seconds else None,
@@ -234,6 +312,11 @@ def creation_rate(user, services, n, log, threads=1):
             for t in ts:
                 t.join()
     created = Incident.objects.count() - before
+    if failures or created != n:
+        raise BenchmarkFailure(
+            f"POST /api/v1/incidents/: {len(failures)} of {n} answered otherwise than 201 "
+            f"({sorted(set(failures))}); {created} stored"
+        )
     out = {
         "requests": n,
         "created": created,
@@ -297,11 +380,7 @@ def extra_dashboard_pages(client, runs, log, start=None, end=None):
             url = reverse(name) + query
         except NoReverseMatch:
             continue
-        try:
-            out[name] = {"url": url, **time_get(client, url, runs)}
-        except RuntimeError as exc:
-            out[name] = {"url": url, "error": str(exc)}
-            continue
+        out[name] = {"url": url, **time_get(client, url, runs)}
         r = out[name]
         log(f"  {url:<48} p50 {r['p50_ms']} ms p95 {r['p95_ms']} ms ({r['queries']} queries)")
     return out

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from .measure import BenchmarkFailure
+
 ROOT = Path(settings.BASE_DIR)
 
 LUA = """
@@ -174,6 +176,20 @@ def throughput(database_url, redis_url, token, service_id, *, port, workers, sec
         created = Incident.objects.count() - before
         out["incident create"]["created_rows"] = created
         log(f"  POST create: {_line(out['incident create'])}, rows created {created}")
+    for label, r in out.items():
+        if isinstance(r, dict) and (r["non_2xx"] or r["socket_errors"]):
+            raise BenchmarkFailure(
+                f"gunicorn {label}: {r['non_2xx']} non-2xx answers and {r['socket_errors']} socket errors "
+                f"of {r['requests']} requests"
+            )
+    made = out["incident create"]
+    # wrk may stop with requests in flight that the server still stores: more rows than
+    # answers is fine, fewer means answered writes were lost.
+    if made["created_rows"] < made["requests"]:
+        raise BenchmarkFailure(
+            f"gunicorn incident create: {made['requests']} requests answered 2xx but {made['created_rows']} "
+            "rows stored"
+        )
     return out
 
 

@@ -5,9 +5,13 @@
     scripts/benchmark --only mail --incidents 100000   # one section over a smaller seed
 
 Creates (drops first) the database named by --db on the cluster DATABASE_URL points at,
-migrates it, seeds it set-based, times the endpoints, the SLA sweep and the escalation in
-process, then a real gunicorn (production settings) under wrk, and prints one table. The
-figures also go to benchmarks/results/latest.json.
+migrates it, seeds it set-based, times the endpoints (warm, and cold for the incident list
+and the board), the SLA sweep's own statement, a sweep tick whose actions a real celery
+worker handles, the escalation in process, then a real gunicorn (production settings)
+under wrk, and prints the machine and one table. Every percentile comes from at least 30
+samples (--quick: fewer), every timed response's status is checked, and a failure stops
+the run with a non-zero exit. The figures go to benchmarks/results/latest.json (and, with
+--only, latest-<sections>.json too).
 """
 
 import time
@@ -20,7 +24,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rest_framework.authtoken.models import Token
 
 from benchmarks import mail as mail_section
-from benchmarks import report, sections
+from benchmarks import measure, report, sections
 from benchmarks import search as search_section
 from benchmarks import seed as seeding
 from benchmarks.database import database_url, use_database
@@ -31,7 +35,7 @@ from tracker.celery import app
 
 FULL = {
     "incidents": 1_000_000, "due": 1_000, "catch_up": 100_000, "catch_up_batch": 5_000, "sweepers": 2,
-    "boards": [2_000, 5_000], "sprints": 30, "runs": 30, "board_runs": 15, "escalations": 20,
+    "boards": [2_000, 5_000], "sprints": 30, "runs": 30, "board_runs": 30, "escalations": 30,
     "creations": 300, "dashboard_incidents": 100_000, "server_seconds": 20,
     "mail_ingest": 5_000, "mail_outbound": 1_000,
 }  # fmt: skip
@@ -62,7 +66,8 @@ class Command(BaseCommand):
         parser.add_argument("--db", default="tandem_benchdata", help="Benchmark database (dropped first).")
         parser.add_argument(
             "--json",
-            help="Where the figures go (default benchmarks/results/latest.json, or latest-<sections>.json).",
+            help="Where the figures go (default benchmarks/results/latest.json, and with --only "
+            "latest-<sections>.json as well).",
         )
         parser.add_argument("--no-server", action="store_true", help="Skip the gunicorn + wrk section.")
         parser.add_argument("--port", type=int, default=8391, help="Port for the benchmark gunicorn.")
@@ -99,15 +104,35 @@ class Command(BaseCommand):
         wanted = self._wanted(only)
         if no_server:
             wanted.discard("throughput")
+        results_dir = Path(settings.BASE_DIR) / "benchmarks/results"
         if json is None:
-            name = "latest.json" if not only else f"latest-{'-'.join(sorted(wanted))}.json"
-            json = str(Path(settings.BASE_DIR) / "benchmarks/results" / name)
+            # latest.json always holds the last run; a partial one also goes to its own file.
+            paths = [results_dir / "latest.json"]
+            if only:
+                paths.insert(0, results_dir / f"latest-{'-'.join(sorted(wanted))}.json")
+        else:
+            paths = [Path(json)]
+        # Percentiles from at least 30 samples; --quick is for development and says so.
+        measure.MIN_RUNS = v["runs"] if quick else 30
         self.t0 = time.perf_counter()
+        try:
+            results = self._run(v, quick, db, wanted, reuse, port, workers, connections)
+        except measure.BenchmarkFailure as exc:
+            raise CommandError(f"benchmark failed: {exc}") from exc
+        for path in paths:
+            report.write_json(results, path)
+        self.stdout.write("")
+        self.stdout.write(report.machine_line(results["machine"]))
+        self.stdout.write(report.table(results))
+        self.stdout.write("JSON: " + ", ".join(str(p) for p in paths))
+
+    def _run(self, v, quick, db, wanted, reuse, port, workers, connections):
         results = {
             "mode": "quick" if quick else "full",
             "volumes": v,
             "database": db,
             "sections": sorted(wanted),
+            "min_runs": measure.MIN_RUNS,
         }
 
         seeded = reuse and self._seeded(db, v["incidents"])
@@ -117,6 +142,8 @@ class Command(BaseCommand):
         except Exception as exc:
             raise CommandError(str(exc)) from exc
         call_command("migrate", verbosity=0, interactive=False)
+        results["machine"] = report.machine()
+        self.log(report.machine_line(results["machine"]))
         if "Manifest" in settings.STORAGES["staticfiles"]["BACKEND"]:
             call_command("collectstatic", interactive=False, verbosity=0)
 
@@ -145,9 +172,13 @@ class Command(BaseCommand):
             self.log(f"dashboards over the latest {v['dashboard_incidents']:,} incidents")
             results["dashboards"] = sections.dashboards(admin, v["dashboard_incidents"], v["runs"], self.log)
 
+        redis_url = getattr(settings, "REDIS_URL", None) or settings.CELERY_BROKER_URL
         if "sla" in wanted:
-            self.log("SLA sweep")
-            results["sla"] = sections.sla_sweep(v["catch_up"], v["catch_up_batch"], v["sweepers"], self.log)
+            self.log("SLA sweep (a celery worker handles the tick's actions)")
+            results["sla"] = sections.sla_sweep(
+                v["due"], v["catch_up"], v["catch_up_batch"], v["sweepers"], self.log, v["runs"],
+                database_url=database_url(), redis_url=redis_url,
+            )  # fmt: skip
 
         if "boards" in wanted:
             self._boards(results, v, admin)
@@ -167,28 +198,28 @@ class Command(BaseCommand):
                 results["mail"] = mail_section.mail_channel(
                     admin, services[0], v["mail_ingest"], v["mail_outbound"], self.log
                 )
-            except RuntimeError as exc:
+            except measure.BenchmarkFailure:
+                raise
+            except RuntimeError as exc:  # the mail servers are missing here: said in the table
                 self.log(f"  mail section skipped: {exc}")
                 results["mail_error"] = str(exc)
 
         if "throughput" in wanted:
             self.log("throughput under gunicorn + wrk")
             token, _ = Token.objects.get_or_create(user=admin)
-            redis_url = getattr(settings, "REDIS_URL", None) or settings.CELERY_BROKER_URL
             try:
                 results["throughput"] = sections_throughput(
                     database_url(), redis_url, token.key, services[0].pk, port=port, workers=workers,
                     seconds=v["server_seconds"], connections=connections, log=self.log,
                 )  # fmt: skip
-            except RuntimeError as exc:
+            except measure.BenchmarkFailure:
+                raise
+            except RuntimeError as exc:  # wrk or gunicorn could not run here: said in the table
                 self.log(f"  throughput skipped: {exc}")
                 results["throughput_error"] = str(exc)
         self._purge_queue()
         results["total_seconds"] = round(time.perf_counter() - self.t0, 1)
-        report.write_json(results, Path(json))
-        self.stdout.write("")
-        self.stdout.write(report.table(results))
-        self.stdout.write(f"JSON: {json}")
+        return results
 
     def _boards(self, results, v, admin):
         results["boards"] = {}
@@ -202,7 +233,8 @@ class Command(BaseCommand):
                 client = sections.session_client(admin)
                 url = f"/sprints/{sprints['active'].pk}/"
                 results["sprint_page"] = {"url": url, **sections.time_get(client, url, v["board_runs"])}
-                self.log(f"  sprint page p50 {results['sprint_page']['p50_ms']} ms")
+                r = results["sprint_page"]
+                self.log(f"  sprint page p50 {r['p50_ms']} ms p95 {r['p95_ms']} ms n={r['runs']}")
             else:
                 seeding.drop_board(board)
 
