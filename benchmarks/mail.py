@@ -2,11 +2,13 @@
 real poller, and staff replies sent to a local aiosmtpd sink. The servers are the channel
 tests' own (tests/channel/mailservers.py)."""
 
+import multiprocessing
 import os
 import shutil
 import tempfile
 import time
 
+from django.db import connections
 from django.test import override_settings
 
 from incidents.models import Incident, Status
@@ -77,9 +79,52 @@ def _servers_available() -> str:
     return ""
 
 
-def mail_channel(admin, service, n_ingest: int, n_outbound: int, log) -> dict:
-    """Ingest n_ingest mails from Dovecot (messages/s end to end through mailbox_poll), then
-    send n_outbound staff replies to an SMTP sink (seconds)."""
+def _poll_share(mailbox_id: int, part: int, parts: int, results) -> None:
+    """One poller process: poll its share of the mailbox until nothing is left."""
+    try:
+        box = Mailbox.objects.select_related("default_service", "default_customer").get(pk=mailbox_id)
+        polls, outcomes = 0, {}
+        while counts := mailbox_poll(mailbox=box, shard=(part, parts)):
+            polls += 1
+            for k, v in counts.items():
+                outcomes[str(k)] = outcomes.get(str(k), 0) + v
+        results.put((polls, outcomes, ""))
+    except BaseException as exc:  # the parent reports it and fails the section
+        results.put((0, {}, f"{type(exc).__name__}: {exc}"))
+    finally:
+        connections.close_all()
+
+
+def _poll_in_parallel(box: Mailbox, pollers: int) -> tuple[int, dict[str, int]]:
+    """`pollers` processes poll the mailbox at once, each its share of the UIDs — as
+    MAIL_POLL_WORKERS pollers do on as many Celery worker processes."""
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    connections.close_all()  # each child opens its own database connection
+    children = [
+        context.Process(target=_poll_share, args=(box.pk, k, pollers, results)) for k in range(pollers)
+    ]
+    for child in children:
+        child.start()
+    reports = [results.get(timeout=3600) for _ in children]
+    for child in children:
+        child.join()
+    errors = [error for _, _, error in reports if error]
+    if errors:
+        raise RuntimeError(f"a poller failed: {errors[0]}")
+    polls, outcomes = 0, {}
+    for n, counts, _ in reports:
+        polls += n
+        for k, v in counts.items():
+            outcomes[k] = outcomes.get(k, 0) + v
+    return polls, outcomes
+
+
+def mail_channel(admin, service, n_ingest: int, n_outbound: int, log, pollers: int = 0) -> dict:
+    """Ingest n_ingest mails from Dovecot (messages/s end to end through mailbox_poll, with
+    `pollers` poller processes: default one per core), then send n_outbound staff replies to
+    an SMTP sink (seconds)."""
+    pollers = pollers or os.cpu_count() or 1
     why = _servers_available()
     if why:
         raise RuntimeError(why)
@@ -89,27 +134,24 @@ def mail_channel(admin, service, n_ingest: int, n_outbound: int, log) -> dict:
     directory = tempfile.mkdtemp(prefix="tandem-bench-dovecot-")
     dovecot, sink = Dovecot(directory).start(), SmtpSink().start()
     try:
+        run = time.strftime("%Y%m%d%H%M%S")  # a mailbox per run: --reuse runs again
         box = Mailbox.objects.create(
-            name="Bench support", address="bench-support@tandem.example", default_service=service,
-            default_customer=customer, imap_url=dovecot.url,
+            name=f"Bench support {run}", address=f"bench-support-{run}@tandem.example",
+            default_service=service, default_customer=customer, imap_url=dovecot.url,
         )  # fmt: skip
         raws, replies = _messages(n_ingest, keys)
         with Stopwatch() as appended:
             dovecot.append(*raws)
         log(f"  {n_ingest:,} mails appended to Dovecot in {appended.seconds:.1f} s ({replies:,} replies)")
         incidents_before = Incident.objects.count()
-        polls = 0
-        outcomes: dict[str, int] = {}
         with Stopwatch() as ingest:
-            while counts := mailbox_poll(mailbox=box):
-                polls += 1
-                for k, v in counts.items():
-                    outcomes[k] = outcomes.get(k, 0) + v
+            polls, outcomes = _poll_in_parallel(box, pollers)
         logged = InboundMessage.objects.filter(mailbox=box).count()
         opened = Incident.objects.count() - incidents_before
         per_second = round(logged / ingest.seconds, 1) if ingest.seconds else None
         log(
-            f"  ingest: {logged:,} mails in {ingest.seconds:.1f} s = {per_second}/s over {polls} polls; "
+            f"  ingest: {logged:,} mails in {ingest.seconds:.1f} s = {per_second}/s, {pollers} pollers, "
+            f"{polls} polls; "
             f"{outcomes}; {opened:,} incidents opened; {dovecot.unseen()} left unseen"
         )
 
@@ -156,6 +198,7 @@ def mail_channel(admin, service, n_ingest: int, n_outbound: int, log) -> dict:
             "ingest_outcomes": outcomes,
             "ingest_incidents_opened": opened,
             "ingest_polls": polls,
+            "ingest_pollers": pollers,
             "ingest_seconds": round(ingest.seconds, 2),
             "ingest_per_second": per_second,
             "append_seconds": round(appended.seconds, 2),

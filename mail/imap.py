@@ -9,6 +9,7 @@ from imap_tools import AND, MailBox, MailBoxUnencrypted, MailMessageFlags
 
 from .inbound import inbound_process
 from .models import Mailbox
+from .outbound import own_addresses
 
 logger = logging.getLogger(__name__)
 BATCH = 200
@@ -26,18 +27,27 @@ def connect(imap_url: str, folder: str):
     return client.login(unquote(parts.username or ""), unquote(parts.password or ""), initial_folder=folder)
 
 
-def mailbox_poll(*, mailbox: Mailbox, limit: int = BATCH) -> dict:
-    """Fetch up to `limit` unseen messages and process them. Returns counts per outcome."""
+def mailbox_poll(*, mailbox: Mailbox, limit: int = BATCH, shard: tuple[int, int] = (0, 1)) -> dict:
+    """Fetch up to `limit` unseen messages and process them. Returns counts per outcome.
+
+    `shard` (k, n): take only the messages whose UID is k modulo n, so n pollers share one
+    busy mailbox without fetching each other's mail (MAIL_POLL_WORKERS). Two pollers that
+    do meet on a message still process it once (mail.inbound)."""
+    part, parts = shard
     counts: dict[str, int] = {}
+    own = own_addresses()  # read once: every message is checked against them
     try:
         with connect(mailbox.imap_url, mailbox.folder) as client:
             validity = client.folder.status(mailbox.folder, ["UIDVALIDITY"]).get("UIDVALIDITY", 0)
-            uids = client.uids(AND(seen=False))[:limit]
+            uids = [uid for uid in client.uids(AND(seen=False)) if int(uid) % parts == part][:limit]
             for start in range(0, len(uids), 50):
                 chunk = uids[start : start + 50]
                 for message in client.fetch(AND(uid=chunk), mark_seen=False, bulk=True):
                     row = inbound_process(
-                        mailbox=mailbox, imap_key=f"{validity}:{message.uid}", raw=message.obj.as_bytes()
+                        mailbox=mailbox,
+                        imap_key=f"{validity}:{message.uid}",
+                        raw=message.obj.as_bytes(),
+                        own=own,
                     )
                     # Committed: now the server may forget it.
                     client.flag(message.uid, MailMessageFlags.SEEN, True)

@@ -22,12 +22,12 @@ from mailparser_reply import EmailReplyParser
 from incidents.attachments import attachment_create, too_big_message
 from incidents.models import HoldReason, Incident, IncidentType, Status
 from incidents.services import incident_comment, incident_create, incident_transition
-from org.selectors import contact_for_address, customer_for_address
+from org.selectors import contact_for_address, customer_for_domain
 from org.services import contact_get_or_create
 from tracker.exceptions import DomainError
 
 from .models import InboundMessage, Mailbox, OutboundMail, Outcome
-from .outbound import own_addresses
+from .outbound import arriving_through, own_addresses
 
 logger = logging.getLogger(__name__)
 
@@ -84,8 +84,9 @@ def received_at_of(msg):
     return value
 
 
-def automatic_reason(msg, sender: str) -> str:
-    """Why a message is automatic mail that must never open or answer anything ("" if not)."""
+def automatic_reason(msg, sender: str, own: set[str] | None = None) -> str:
+    """Why a message is automatic mail that must never open or answer anything ("" if not).
+    `own`: Tandem's own addresses when the caller has read them (a poll reads them once)."""
     auto = _header(msg, "Auto-Submitted").lower()
     if auto and auto != "no":
         return f"Auto-Submitted: {auto}"
@@ -105,7 +106,7 @@ def automatic_reason(msg, sender: str) -> str:
     local = sender.partition("@")[0]
     if not sender or local in {"mailer-daemon", "postmaster"}:
         return "bounce (no sender or mailer-daemon)"
-    if sender in own_addresses():
+    if sender in (own_addresses() if own is None else own):
         return "mail from Tandem's own address"
     return ""
 
@@ -171,20 +172,23 @@ def latest_reply(text: str) -> str:
 def incident_for(msg) -> Incident | None:
     """Our Message-IDs in In-Reply-To/References first, then the key in the subject."""
     ids = referenced_ids(msg)
+    incidents = Incident.objects.select_related("customer")
     if ids:
-        out = OutboundMail.objects.filter(message_id__in=ids).order_by("-created_at").first()
-        if out is not None:
-            return out.incident
+        out = OutboundMail.objects.filter(message_id__in=ids).order_by("-created_at").values("incident")[:1]
+        found = incidents.filter(pk__in=out).first()
+        if found is not None:
+            return found
         seen = (
             InboundMessage.objects.filter(message_id__in=ids, incident__isnull=False)
             .order_by("-received_at")
-            .first()
+            .values("incident")[:1]
         )
-        if seen is not None:
-            return seen.incident
+        found = incidents.filter(pk__in=seen).first()
+        if found is not None:
+            return found
     match = KEY_IN_SUBJECT.search(_header(msg, "Subject"))
     if match:
-        return Incident.objects.filter(key__iexact=match.group(1)).first()
+        return incidents.filter(key__iexact=match.group(1)).first()
     return None
 
 
@@ -197,9 +201,9 @@ def _contact_at(customer, address, name):
     )
 
 
-def _route(row: InboundMessage, msg, mailbox: Mailbox, at) -> None:
+def _route(row: InboundMessage, msg, mailbox: Mailbox, at, own: set[str] | None = None) -> None:
     """Do what the message means; sets row.outcome, incident, comment."""
-    reason = automatic_reason(msg, row.from_address)
+    reason = automatic_reason(msg, row.from_address, own)
     if reason:
         row.outcome, row.error = Outcome.IGNORED_AUTO, reason
         return
@@ -228,7 +232,7 @@ def _route(row: InboundMessage, msg, mailbox: Mailbox, at) -> None:
             contact=contact,
             attachments=files,
         )
-        incident.refresh_from_db()
+        incident = comment.incident  # read fresh under its lock by incident_comment
         if incident.status == Status.RESOLVED or (
             incident.status == Status.ON_HOLD and incident.hold_reason == HoldReason.AWAITING_CUSTOMER
         ):
@@ -253,30 +257,34 @@ def _attach(incident, files, *, contact, at):
 
 
 def _new_incident(row, msg, mailbox, body, at, *, follows=None) -> Incident:
-    customer = customer_for_address(row.from_address) or mailbox.default_customer
+    # Who the sender belongs to: their contact's customer, else their domain's, else the
+    # mailbox's default (org.selectors.customer_for_address, with the contact kept).
+    known = contact_for_address(row.from_address)
+    customer = (
+        known.customer if known else customer_for_domain(row.from_address.rpartition("@")[2])
+    ) or mailbox.default_customer
     if customer is None:
         raise UnknownSender(
             f"{row.from_address} is no contact of any customer and its domain belongs to none; "
             "add the sender as a contact (or set the mailbox's default customer) and retry."
         )
-    contact = _contact_at(customer, row.from_address, row.from_name)
+    if known is None or known.customer_id != customer.pk:
+        known = _contact_at(customer, row.from_address, row.from_name)
     subject = re.sub(r"\s+", " ", _header(msg, "Subject")).strip() or "(no subject)"
-    incident = incident_create(
-        actor=None,
-        title=subject[:200],
-        description=body,
-        service=mailbox.default_service,
-        type=IncidentType.INCIDENT,
-        customer=customer,
-        requester=contact,
-        contact=f"{row.from_name} <{row.from_address}>".strip()[:200],
-        follows=follows,
-        at=at,
-    )
-    # The acknowledgement queued by incident_create answers from the mailbox it came in to.
-    OutboundMail.objects.filter(incident=incident, state="pending").update(
-        mailbox=mailbox, from_address=mailbox.address
-    )
+    # The acknowledgement incident_create queues answers from the mailbox it came in to.
+    with arriving_through(mailbox):
+        incident = incident_create(
+            actor=None,
+            title=subject[:200],
+            description=body,
+            service=mailbox.default_service,
+            type=IncidentType.INCIDENT,
+            customer=customer,
+            requester=known,
+            contact=f"{row.from_name} <{row.from_address}>".strip()[:200],
+            follows=follows,
+            at=at,
+        )
     row.incident = incident
     return incident
 
@@ -287,8 +295,11 @@ def _follow_up(row, msg, mailbox, old: Incident, body, at) -> Incident:
 
 
 # ------------------------------------------------------------------ exactly once
-def inbound_process(*, mailbox: Mailbox, imap_key: str, raw: bytes) -> InboundMessage:
-    """Process one message fetched from `mailbox` exactly once and return its log row.
+def inbound_process(
+    *, mailbox: Mailbox, imap_key: str, raw: bytes, own: set[str] | None = None
+) -> InboundMessage:
+    """Process one message fetched from `mailbox` exactly once and return its log row
+    (`own`: Tandem's own addresses, read once per poll by the caller; else read here).
 
     A message already logged under this IMAP key (the poller died before flagging it) is
     returned as it is. A different message with a Message-ID already seen is a duplicate.
@@ -317,7 +328,7 @@ def inbound_process(*, mailbox: Mailbox, imap_key: str, raw: bytes) -> InboundMe
     try:
         with transaction.atomic():
             row.save()
-            _apply(row, msg, mailbox)
+            _apply(row, msg, mailbox, own)
             row.save()
             return row
     except IntegrityError:
@@ -339,9 +350,9 @@ def inbound_process(*, mailbox: Mailbox, imap_key: str, raw: bytes) -> InboundMe
     return _save_alone(row)
 
 
-def _apply(row, msg, mailbox):
+def _apply(row, msg, mailbox, own=None):
     row.outcome = Outcome.PROCESSING
-    _route(row, msg, mailbox, timezone.now())
+    _route(row, msg, mailbox, timezone.now(), own)
 
 
 def _save_alone(row) -> InboundMessage:

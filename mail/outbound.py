@@ -9,6 +9,9 @@ comment for the agent to see and retry. A lost publish is found again by the bea
 
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 from email.utils import formataddr
 
@@ -27,6 +30,9 @@ from .hooks import extra_context
 from .models import InboundMessage, Mailbox, MailKind, OutboundMail, Outcome, SendState
 
 logger = logging.getLogger(__name__)
+# The mailbox a mail being processed came in through: the incident it opens answers from
+# that mailbox (mail.inbound sets it around incident_create).
+_arriving_through: ContextVar[Mailbox | None] = ContextVar("arriving_through", default=None)
 
 AUTOMATIC_KINDS = {MailKind.ACKNOWLEDGEMENT, MailKind.RESOLUTION}
 # Headers stay readable: the first mail of the thread and the latest ones.
@@ -37,8 +43,21 @@ def subject_for(incident) -> str:
     return f"[{incident.key}] {incident.title}"
 
 
+@contextmanager
+def arriving_through(mailbox: Mailbox) -> Iterator[None]:
+    """While a mail that came in through `mailbox` opens an incident."""
+    token = _arriving_through.set(mailbox)
+    try:
+        yield
+    finally:
+        _arriving_through.reset(token)
+
+
 def mailbox_for(incident) -> Mailbox | None:
     """The mailbox the incident's first mail came in through, else its service's mailbox."""
+    arriving = _arriving_through.get()
+    if arriving is not None:
+        return arriving
     came_in = (
         InboundMessage.objects.filter(incident=incident)
         .order_by("received_at", "id")
@@ -73,14 +92,17 @@ def recipients(incident) -> tuple[list[str], list[str]]:
     return to, cc
 
 
-def outbound_create(*, incident, kind: str, comment=None, at=None) -> OutboundMail | None:
-    """Queue one mail about `incident` to its requester and copies (None when it has none)."""
+def outbound_create(
+    *, incident, kind: str, comment=None, at=None, mailbox: Mailbox | None = None
+) -> OutboundMail | None:
+    """Queue one mail about `incident` to its requester and copies (None when it has none);
+    `mailbox` when the caller already knows it (else mailbox_for)."""
     at = at or timezone.now()
     incident = Incident.objects.select_related("requester", "service").get(pk=incident.pk)
     to, cc = recipients(incident)
     if not to:
         return None
-    mailbox = mailbox_for(incident)
+    mailbox = mailbox or mailbox_for(incident)
     from_address = _from_address(mailbox)
     mail = OutboundMail.objects.create(
         incident=incident,
@@ -121,14 +143,12 @@ def mail_on_comment_added(*, comment: Comment) -> None:
         )
 
 
-def _acknowledge(incident) -> bool:
-    mailbox = mailbox_for(incident)
-    return mailbox.acknowledge if mailbox else settings.MAIL_ACKNOWLEDGE
-
-
 def mail_on_incident_created(*, incident, at) -> None:
-    if incident.requester_id and _acknowledge(incident):
-        outbound_create(incident=incident, kind=MailKind.ACKNOWLEDGEMENT, at=at)
+    if not incident.requester_id:
+        return
+    mailbox = mailbox_for(incident)
+    if mailbox.acknowledge if mailbox else settings.MAIL_ACKNOWLEDGE:
+        outbound_create(incident=incident, kind=MailKind.ACKNOWLEDGEMENT, at=at, mailbox=mailbox)
 
 
 def mail_on_incident_changed(*, incident, changes, at, actor=None) -> None:

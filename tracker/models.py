@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
-from django.db.models import F
+from django.db import connection, models
 
 
 class KeySequence(models.Model):
@@ -18,10 +17,17 @@ class KeySequence(models.Model):
 
 
 def next_number(name: str) -> int:
-    with transaction.atomic():
-        KeySequence.objects.get_or_create(name=name)
-        KeySequence.objects.filter(name=name).update(last_value=F("last_value") + 1)
-        return KeySequence.objects.values_list("last_value", flat=True).get(name=name)
+    """The next value of the counter `name`, made on first use: one upsert statement
+    (PostgreSQL and SQLite ≥ 3.35 both take INSERT … ON CONFLICT … RETURNING), whose row
+    lock orders concurrent creators."""
+    table = connection.ops.quote_name(KeySequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (name, last_value) VALUES (%s, 1) ON CONFLICT (name) "  # noqa: S608 - our own table
+            f"DO UPDATE SET last_value = {table}.last_value + 1 RETURNING last_value",
+            [name],
+        )
+        return int(cursor.fetchone()[0])
 
 
 class IdempotentRequest(models.Model):

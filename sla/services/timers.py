@@ -59,7 +59,7 @@ def sla_on_incident_created(*, incident: Incident, at: datetime) -> None:
         logger.info("no SLA policy matches %s (%s): timers without target", incident.key, incident.priority)
     start = incident.created_at or at
     timers = [
-        SLATimer.objects.create(
+        SLATimer(
             incident=incident,
             metric=metric,
             policy=policy,
@@ -69,7 +69,29 @@ def sla_on_incident_created(*, incident: Incident, at: datetime) -> None:
         )
         for metric in (TimerMetric.RESPONSE, TimerMetric.RESOLUTION)
     ]
+    if _counting_from_start(incident, timers, at):
+        # The usual case, a new incident counting from now: both clocks in one insert,
+        # their instants computed without reading pauses they cannot have yet.
+        SLATimer.objects.bulk_create(timers)
+        _store_earliest_due(incident, timers)
+        return
+    for timer in timers:
+        timer.save()
     sync_timers(incident, timers, at=at, recompute=True)
+
+
+def _counting_from_start(incident: Incident, timers: list[SLATimer], at: datetime) -> bool:
+    """Set the instants of unsaved new timers when all of them simply count from their start
+    with nothing reached yet (no warning or breach to record); False leaves them to
+    sync_timers (a backdated incident, one logged on hold or already resolved)."""
+    for timer in timers:
+        if _desired_mode(incident, timer, False) != (COUNTING, ""):
+            return False
+        due, warn = _recompute(timer, at, closed_gaps=[])
+        if (due is not None and due <= at) or (warn is not None and warn <= at):
+            return False
+        timer.state = _state_for(timer)
+    return True
 
 
 def sla_on_incident_changed(
@@ -218,16 +240,21 @@ def _state_for(timer: SLATimer) -> str:
     return TimerState.RUNNING
 
 
-def _recompute(timer: SLATimer, at: datetime) -> tuple[datetime | None, datetime | None]:
+def _recompute(
+    timer: SLATimer, at: datetime, closed_gaps: list[tuple[datetime, datetime | None]] | None = None
+) -> tuple[datetime | None, datetime | None]:
     """Due and warning instants from the original start, leaving out every pause and
-    stopped stretch. Returns (due, warn) reached in counted time, None when not reached
-    before an open pause or stop."""
+    stopped stretch (`closed_gaps`: the ended pauses when the caller knows them, else read).
+    Returns (due, warn) reached in counted time, None when not reached before an open pause
+    or stop."""
     if timer.policy is None:
         return None, None
     cal = calendar_of(timer.policy.calendar)
-    gaps: list[tuple[datetime, datetime | None]] = [
-        (p.started_at, p.ended_at) for p in timer.pauses.filter(ended_at__isnull=False)
-    ]
+    gaps: list[tuple[datetime, datetime | None]] = (
+        list(closed_gaps)
+        if closed_gaps is not None
+        else [(p.started_at, p.ended_at) for p in timer.pauses.filter(ended_at__isnull=False)]
+    )
     open_start = timer.paused_at if timer.is_active else timer.stopped_at
     if open_start is not None:
         gaps.append((open_start, None))

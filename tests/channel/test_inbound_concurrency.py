@@ -32,3 +32,30 @@ def test_two_pollers_and_every_message_twice(org, contact, imap_mailbox, dovecot
     # Polling again changes nothing.
     assert mailbox_poll(mailbox=box) == {}
     assert InboundMessage.objects.count() == 30
+
+
+def test_sharded_pollers_split_the_mailbox_and_the_task_fans_out(
+    org, contact, imap_mailbox, dovecot, settings, monkeypatch
+):
+    """MAIL_POLL_WORKERS=2: each poller takes the UIDs of its residue only; together they
+    take everything once, and the beat task publishes one share task per part."""
+    dovecot.append(*[mail(subject=f"Shard {i}", message_id=f"<s{i}@northwind.example>") for i in range(9)])
+    box = Mailbox.objects.get(pk=imap_mailbox.pk)
+    first = mailbox_poll(mailbox=box, shard=(0, 2))
+    assert dovecot.unseen() == 9 - first["incident"] and 0 < first["incident"] < 9
+    keys = set(InboundMessage.objects.values_list("imap_key", flat=True))
+    assert all(int(k.rpartition(":")[2]) % 2 == 0 for k in keys)
+    assert mailbox_poll(mailbox=box, shard=(1, 2)) == {"incident": 9 - first["incident"]}
+    assert dovecot.unseen() == 0 and Incident.objects.count() == 9
+
+    from mail import tasks
+
+    published = []
+    monkeypatch.setattr(tasks, "enqueue", lambda task, *args: published.append((task.name, args)))
+    settings.MAIL_POLL_WORKERS = 2
+    assert tasks.mail_poll.run() == 1
+    assert published == [
+        ("mail.tasks.mail_poll_shard", (box.pk, 0, 2)),
+        ("mail.tasks.mail_poll_shard", (box.pk, 1, 2)),
+    ]
+    assert tasks.mail_poll_shard.run(box.pk, 1, 2) == 0  # nothing left: a second run is harmless

@@ -273,6 +273,9 @@ CELERY_TASK_PUBLISH_RETRY = False
 BEAT_LOCK_SECONDS = float(env("BEAT_LOCK_SECONDS", "30"))
 SLA_SWEEP_SECONDS = float(env("SLA_SWEEP_SECONDS", "30"))
 MAIL_POLL_SECONDS = float(env("MAIL_POLL_SECONDS", "60"))
+# Pollers per mailbox at once (each takes the UIDs ≡ k mod n): raise it with the workers
+# when one busy mailbox's mail arrives faster than one process handles it.
+MAIL_POLL_WORKERS = int(env("MAIL_POLL_WORKERS", "1"))
 # GET /metrics (Prometheus) asks for `Authorization: Bearer <METRICS_TOKEN>` when this is set;
 # unset, it is open to whoever reaches it (production warns: see tracker.checks).
 METRICS_TOKEN = env("METRICS_TOKEN", "")
