@@ -21,8 +21,9 @@ All datetimes in and out are timezone-aware; results are in UTC.
 
 from __future__ import annotations
 
+import heapq
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -35,6 +36,9 @@ _TIME_RE = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 _DAY = timedelta(days=1)
 # add_business_seconds gives up when a calendar yields no working time for this long.
 _MAX_SEARCH_DAYS = 366 * 20
+# Farther from UTC than any zone (+14:00 … −12:00): no interval of local date d starts
+# before UTC midnight of d minus this.
+_MAX_OFFSET = timedelta(hours=15)
 
 
 class CalendarError(ValueError):
@@ -316,6 +320,49 @@ def _check_aware(*values: datetime) -> None:
 
 
 # ------------------------------------------------------------------ arithmetic
+def _stretches(
+    cal: Calendar, start: datetime, until: datetime | None = None
+) -> Iterator[tuple[datetime, datetime]]:
+    """Business time from `start` on (up to `until`), as disjoint UTC stretches in order.
+
+    A day's intervals may run past midnight into the next day's, and around a DST change
+    (a fold repeats wall-clock time) they can start before the previous day's last one: so
+    they are gathered from every day that can reach an instant and merged, and a stretch is
+    given out only once no later day can start before its end."""
+    day = local_date(cal, start) - 2 * _DAY
+    limit = day + timedelta(days=_MAX_SEARCH_DAYS)
+    pending: list[tuple[datetime, datetime]] = []
+    current: list[datetime] | None = None
+    while day < limit:
+        for s, e in day_intervals(cal, day):
+            if e > start:
+                heapq.heappush(pending, (max(s, start), e))
+        day += _DAY
+        horizon = datetime(day.year, day.month, day.day, tzinfo=UTC) - _MAX_OFFSET
+        while pending and pending[0][0] < horizon:
+            s, e = heapq.heappop(pending)
+            if current is not None and s <= current[1]:
+                current[1] = max(current[1], e)
+                continue
+            if current is not None:
+                yield current[0], current[1]
+            current = [s, e]
+        if current is not None and current[1] < horizon:
+            yield current[0], current[1]
+            current = None
+        if until is not None and horizon > until:
+            break
+    for s, e in sorted(pending):
+        if current is not None and s <= current[1]:
+            current[1] = max(current[1], e)
+            continue
+        if current is not None:
+            yield current[0], current[1]
+        current = [s, e]
+    if current is not None:
+        yield current[0], current[1]
+
+
 def business_seconds_between(cal: Calendar, start: datetime, end: datetime) -> float:
     """Business seconds in [start, end); negative when end is before start."""
     _check_aware(start, end)
@@ -326,18 +373,11 @@ def business_seconds_between(cal: Calendar, start: datetime, end: datetime) -> f
     if cal.always_open:
         return (end - start).total_seconds()
     start, end = start.astimezone(UTC), end.astimezone(UTC)
-    day = local_date(cal, start) - 2 * _DAY
-    last = local_date(cal, end)
     total = 0.0
-    covered = start
-    while day <= last:
-        for s, e in day_intervals(cal, day):
-            s = max(s, covered)
-            e = min(e, end)
-            if s < e:
-                total += (e - s).total_seconds()
-                covered = e
-        day += _DAY
+    for s, e in _stretches(cal, start, until=end):
+        if s >= end:
+            break
+        total += (min(e, end) - s).total_seconds()
     return total
 
 
@@ -354,20 +394,11 @@ def add_business_seconds(cal: Calendar, start: datetime, seconds: float) -> date
     if not any(cal.weekly):
         raise ValueError("the calendar has no working time")
     remaining = float(seconds)
-    day = local_date(cal, start) - 2 * _DAY
-    limit = day + timedelta(days=_MAX_SEARCH_DAYS)
-    covered = start
-    while day < limit:
-        for s, e in day_intervals(cal, day):
-            s = max(s, covered)
-            if s >= e:
-                continue
-            length = (e - s).total_seconds()
-            if length >= remaining:
-                return s + timedelta(seconds=remaining)
-            remaining -= length
-            covered = e
-        day += _DAY
+    for s, e in _stretches(cal, start):
+        length = (e - s).total_seconds()
+        if length >= remaining:
+            return s + timedelta(seconds=remaining)
+        remaining -= length
     raise ValueError("the calendar has no working time in the next 20 years")
 
 

@@ -160,3 +160,20 @@ def test_due_with_a_pause_skips_exactly_the_pause(tz, week, a, minutes, gap_star
     else:
         return
     assert due == t + MINUTE
+
+
+def test_a_minute_of_the_next_days_interval_before_a_fold_is_counted_first():
+    """Lord Howe's clocks go back 30 minutes at 02:00 on 6 April 2025 (15:00 UTC). With a
+    Saturday 05:45–01:45 and a Sunday 00:00–02:00, Sunday's stretch (13:00–15:30 UTC) holds
+    14:59 UTC while Saturday's second pass through 01:30–01:45 starts at 15:00: the minute
+    from 14:59 is due at 15:00, not after Saturday's later piece (found by the property above)."""
+    cal = make_calendar(
+        "Australia/Lord_Howe",
+        [[], [], [], [], [], [["05:45", "01:45"]], [["00:00", "02:00"]]],
+        [],
+        date(2025, 4, 5),
+    )
+    start = datetime(2025, 4, 5, 14, 59, tzinfo=UTC)
+    assert add_business_seconds(cal, start, 60) == datetime(2025, 4, 5, 15, 0, tzinfo=UTC)
+    assert due_instant(cal, start, 60, [(start, start)])[0] == datetime(2025, 4, 5, 15, 0, tzinfo=UTC)
+    assert business_seconds_between(cal, start, datetime(2025, 4, 5, 15, 30, tzinfo=UTC)) == 31 * 60
