@@ -4,7 +4,10 @@ breach's notifications with their e-mail (to a local SMTP sink), the policy's es
 and the `sla.breach` webhooks (to a local HTTP receiver) — and the figure runs from the
 sweep's start until every one of them is done."""
 
+import contextlib
+import ctypes
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -62,6 +65,13 @@ class WebhookReceiver:
         return self.server.received
 
 
+def _die_with_parent():
+    """In the worker's child before exec: SIGTERM it when the benchmark dies (a killed run
+    must not leave a worker consuming the bench Redis db). Linux only; elsewhere a no-op."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 class Worker:
     """`celery -A tracker worker` (prefork, --concurrency) until stopped; no beat: the
     benchmark runs the sweep itself."""
@@ -79,7 +89,7 @@ class Worker:
             [sys.executable, "-m", "celery", "-A", "tracker", "worker", "--loglevel=warning",
              f"--concurrency={self.concurrency}", "-n", self.name, "--without-heartbeat",
              "--without-mingle", "--without-gossip"],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
         )  # fmt: skip
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
