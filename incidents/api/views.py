@@ -18,7 +18,7 @@ from .. import permissions as perms
 from .. import services
 from ..filters import IncidentFilter
 from ..models import Incident
-from ..selectors import incident_history, incident_list, incident_sort
+from ..selectors import incident_history, incident_list, incident_rows, incident_sort
 from . import serializers as s
 
 
@@ -48,7 +48,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return CursorPagination if self.action == "list" else PageNumberPagination
 
     def get_queryset(self):
-        qs = incident_list(for_detail=self.action != "list")
+        # The list reads its page's names and links itself (IncidentListSerializer).
+        qs = incident_rows() if self.action == "list" else incident_list(for_detail=True)
         if self.action == "list" and not self.request.query_params.get("ordering"):
             sort = self.request.query_params.get("sort", "newest")
             qs = incident_sort(qs, sort)
