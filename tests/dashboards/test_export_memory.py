@@ -1,4 +1,4 @@
-"""Exports stream: 100,000 rows go out without being held in memory together."""
+"""Exports stream: 30,000 rows go out without being held in memory together."""
 
 import gc
 import tracemalloc
@@ -13,11 +13,11 @@ from tests.factories import ServiceFactory
 
 pytestmark = pytest.mark.django_db
 
-ROWS = 100_000
+ROWS = 30_000
 BATCH = 10_000
 
 
-def test_exporting_100000_incidents_keeps_memory_bounded(client, manager_user):
+def test_exporting_30000_incidents_keeps_memory_bounded(client, manager_user):
     service = ServiceFactory()
     now = timezone.now()
     for start in range(0, ROWS, BATCH):
@@ -56,6 +56,7 @@ def test_exporting_100000_incidents_keeps_memory_bounded(client, manager_user):
     print(
         f"\nexported {lines - 1} rows, {size / 1e6:.1f} MB of CSV; peak Python memory +{grown / 1e6:.2f} MB"
     )
-    # the CSV itself is ~14 MB; holding the rows would take far more than that
-    assert size > 10_000_000
-    assert grown < 4_000_000
+    # the CSV itself is ~4 MB; holding the rows (model instances, ~1 KB each) would take
+    # ~30 MB, and even holding the CSV would exceed the bound
+    assert size > 3_500_000
+    assert grown < min(4_000_000, size * 0.8)

@@ -5,10 +5,6 @@ the first test starts pytest again on this module with the local settings and an
 file, which runs the `*_on_sqlite` tests (they skip elsewhere), as tests/sla does for the
 sweep. The migrations' PostgreSQL-only steps are skipped there, which this run proves too."""
 
-import os
-import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,39 +14,22 @@ from incidents import services
 from incidents.models import Incident
 from incidents.selectors import filter_search
 from search.selectors import global_search
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.sqlite_run import ROOT, outcomes, sqlite_run
 
 
 def found(text):
     return list(filter_search(Incident.objects.order_by("id"), text).values_list("key", flat=True))
 
 
+@pytest.mark.xdist_group("sqlite")
 @pytest.mark.django_db
-def test_the_sqlite_search_tests_pass_on_a_real_sqlite_database(tmp_path):
+def test_the_sqlite_search_tests_pass_on_a_real_sqlite_database():
     if connection.vendor == "sqlite":
         pytest.skip("this is the SQLite run itself")
-    var = tmp_path / "var"
-    for sub in ("broker/queue", "broker/processed"):
-        (var / sub).mkdir(parents=True)
-    env = {k: v for k, v in os.environ.items() if k not in {"CELERY_BROKER_URL", "REDIS_URL"}}
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "tracker.settings.local",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'tandem.sqlite3'}",
-            "TANDEM_VAR_DIR": str(var),
-        }
-    )
-    run = subprocess.run(  # noqa: S603 - our own interpreter running our own tests
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
-         "--ds=tracker.settings.local", "-k", "on_sqlite", "-rs", str(Path(__file__).relative_to(ROOT))],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    out = run.stdout + run.stderr
-    assert run.returncode == 0, out[-6000:]
-    cases = sum(1 for name in globals() if name.startswith("test_") and name.endswith("_on_sqlite"))
-    assert re.search(rf"\b{cases} passed\b", out), out[-3000:]
-    assert "skipped" not in out, out[-3000:]
+    code, out = sqlite_run()
+    assert code == 0, out[-6000:]
+    cases = sorted(name for name in globals() if name.startswith("test_") and name.endswith("_on_sqlite"))
+    assert outcomes(str(Path(__file__).relative_to(ROOT))) == dict.fromkeys(cases, "PASSED"), out[-3000:]
 
 
 @pytest.fixture

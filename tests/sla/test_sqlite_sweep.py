@@ -2,15 +2,11 @@
 
 sla.services.sweep has a set-based PostgreSQL sweep and another path for every other database;
 the suite runs on PostgreSQL, so the other path never ran. Here it does, for real: the
-test on PostgreSQL starts pytest again in a subprocess on this same module, with the local
-(embedded) settings and DATABASE_URL pointing at an SQLite file, and that run executes the
-`*_on_sqlite` tests below (they skip on any other database; the PostgreSQL test skips on
-SQLite)."""
+test on PostgreSQL starts pytest again in a subprocess (tests/sqlite_run.py, one run shared
+with the search module) with the local (embedded) settings and DATABASE_URL pointing at an
+SQLite file, and that run executes the `*_on_sqlite` tests below (they skip on any other
+database; the PostgreSQL test skips on SQLite)."""
 
-import os
-import re
-import subprocess
-import sys
 from datetime import UTC, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -25,10 +21,10 @@ from incidents.models import Incident, IncidentEvent
 from sla import services
 from sla.models import SLAEvent, SLATimer, TimerState
 from tests.factories import ServiceFactory, UserFactory
+from tests.sqlite_run import ROOT, outcomes, sqlite_run
 
 from .factories import PolicyFactory
 
-ROOT = Path(__file__).resolve().parents[2]
 ON_SQLITE = "sqlite"
 
 
@@ -46,46 +42,16 @@ def _sqlite_cases() -> int:
 
 
 # ------------------------------------------------------------------ the PostgreSQL side
+@pytest.mark.xdist_group("sqlite")
 @pytest.mark.django_db
-def test_the_sqlite_sweep_tests_pass_on_a_real_sqlite_database(tmp_path):
+def test_the_sqlite_sweep_tests_pass_on_a_real_sqlite_database():
     if _vendor() == ON_SQLITE:
         pytest.skip("this is the SQLite run itself")
-    var = tmp_path / "var"
-    for sub in ("broker/queue", "broker/processed"):
-        (var / sub).mkdir(parents=True)
-    env = {k: v for k, v in os.environ.items() if k not in {"CELERY_BROKER_URL", "REDIS_URL"}}
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "tracker.settings.local",  # the embedded defaults
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'tandem.sqlite3'}",
-            "TANDEM_VAR_DIR": str(var),
-        }
-    )
-    run = subprocess.run(  # noqa: S603 - our own interpreter running our own tests
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--ds=tracker.settings.local",
-            "-k",
-            "on_sqlite",
-            "-rs",
-            str(Path(__file__).relative_to(ROOT)),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    out = run.stdout + run.stderr
-    assert run.returncode == 0, out[-6000:]
+    code, out = sqlite_run()
+    assert code == 0, out[-6000:]
     # every SQLite test (each parametrized case) ran and passed: none skipped or missed
-    assert re.search(rf"\b{_sqlite_cases()} passed\b", out), out[-3000:]
-    assert "skipped" not in out, out[-3000:]
+    ran = outcomes(str(Path(__file__).relative_to(ROOT)))
+    assert len(ran) == _sqlite_cases() and set(ran.values()) == {"PASSED"}, out[-3000:]
 
 
 # ------------------------------------------------------------------ the SQLite side
