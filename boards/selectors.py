@@ -35,19 +35,24 @@ if TYPE_CHECKING:
     from org.models import Team
 
 
+def _counting_resolution_timers() -> QuerySet[SLATimer]:
+    """The resolution timers still counting (running, or breached but not yet resolved) with
+    a due instant: the ones whose earliest due instant a card shows."""
+    return SLATimer.objects.filter(
+        metric=TimerMetric.RESOLUTION,
+        # A breached clock still runs until the incident is resolved: the card shows it overdue.
+        state__in=[TimerState.RUNNING, TimerState.PAUSED, TimerState.BREACHED],
+        is_active=True,
+        due_at__isnull=False,
+    )
+
+
 def sla_due_subquery() -> Subquery:
-    """The earliest due instant of the resolution timers still counting (running, or
-    breached but not yet resolved) of the incidents linked to the card — one correlated
-    subquery, never a query per card."""
+    """The earliest due instant of the counting resolution timers of the incidents linked to
+    the card — one correlated subquery, never a query per card."""
     return Subquery(
-        SLATimer.objects.filter(
-            incident__card_links__card=OuterRef("pk"),
-            metric=TimerMetric.RESOLUTION,
-            # A breached clock still runs until the incident is resolved: the card shows it overdue.
-            state__in=[TimerState.RUNNING, TimerState.PAUSED, TimerState.BREACHED],
-            is_active=True,
-            due_at__isnull=False,
-        )
+        _counting_resolution_timers()
+        .filter(incident__card_links__card=OuterRef("pk"))
         .order_by("due_at")
         .values("due_at")[:1]
     )
@@ -171,21 +176,32 @@ def board_cards_json(board: Board, columns: Mapping[str, str]) -> str | None:
     if unknown:
         raise ValueError(f"Not columns of a card: {sorted(unknown)}")
     selected = sorted({"id", "rank", *columns.values()})
-    inner = cards_with_sla(_board_cards_qs(board)).order_by().values(*selected, "sla_due_at")
+    inner = _board_cards_qs(board).order_by().values(*selected)
     sql, params = inner.query.sql_with_params()
-    pairs = ", ".join(f"'{name}', t.{column}" for name, column in columns.items())
+    timers_sql, timers_params = (
+        _counting_resolution_timers().values("incident_id", "due_at").query.sql_with_params()
+    )
+    quote = connection.ops.quote_name
+    fields = ", ".join(f"t.{column} AS {quote(name)}" for name, column in columns.items())
     link_table = CardIncident._meta.db_table
-    # Incident ids come from one grouped join over the card set, not a subquery per card.
-    # Only code constants (checked above) and Django-compiled SQL are interpolated; values
-    # travel as params.
+    # Incident ids and the earliest counting due instant (sla_due_subquery's rule) come from
+    # grouped joins over the card set, not a subquery per card (EXPLAIN ANALYZE at 5,000
+    # cards: the 5,000 subplans took a quarter of the statement). Each card is one row turned
+    # into JSON by row_to_json (its columns named in SQL), cheaper than json_build_object's
+    # 38 arguments per card, and compact. Only code constants (checked above, names quoted)
+    # and Django-compiled SQL are interpolated; values travel as params.
     wrapped = (
         f"WITH t AS ({sql}), "  # noqa: S608
         f"l AS (SELECT ci.card_id, array_agg(ci.incident_id ORDER BY ci.incident_id) AS ids "
-        f"FROM {link_table} ci JOIN t ON t.id = ci.card_id GROUP BY ci.card_id) "
-        f"SELECT coalesce(json_agg(json_build_object({pairs}, "
-        f"'incidents', coalesce(l.ids, '{{}}'::integer[]), 'sla_due_at', t.sla_due_at) "
-        f"ORDER BY t.rank, t.id), '[]')::text FROM t LEFT JOIN l ON l.card_id = t.id"
+        f"FROM {link_table} ci JOIN t ON t.id = ci.card_id GROUP BY ci.card_id), "
+        f"s AS (SELECT ci.card_id, min(u.due_at) AS due FROM {link_table} ci JOIN t ON t.id = ci.card_id "
+        f"JOIN ({timers_sql}) u ON u.incident_id = ci.incident_id GROUP BY ci.card_id) "
+        f"SELECT coalesce(json_agg(row_to_json(r) ORDER BY t.rank, t.id), '[]')::text "
+        f"FROM t LEFT JOIN l ON l.card_id = t.id LEFT JOIN s ON s.card_id = t.id, "
+        f"LATERAL (SELECT {fields}, coalesce(l.ids, '{{}}'::integer[]) AS incidents, "
+        f"s.due AS sla_due_at) r"
     )
+    params = (*params, *timers_params)
     with connection.cursor() as cursor:
         cursor.execute(wrapped, params)
         row = cursor.fetchone()
