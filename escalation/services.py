@@ -90,21 +90,24 @@ def _board_for(team: Team) -> Board:
     return board
 
 
-def _estimate(value: object, team: Team, incident: Incident) -> Decimal | None:
+def escalation_estimate(value: object, team: Team, priority: str) -> Decimal | None:
+    """The card's estimate: as given (0–1000), else the team's default for the priority.
+    Shared with a problem's escalation (problems.services.development)."""
     if value in (None, ""):
-        default = (team.default_estimates or {}).get(incident.priority)
-        return None if default is None else Decimal(str(default))
+        default = (team.default_estimates or {}).get(priority)
+        return None if default in (None, "") else Decimal(str(default))
     try:
         estimate = Decimal(str(value))
     except (InvalidOperation, ValueError):
         raise ValidationError({"estimate": ["Give the estimate as a number."]}) from None
-    if estimate < 0 or estimate > 1000:
+    if not estimate.is_finite() or estimate < 0 or estimate > 1000:
         raise ValidationError({"estimate": ["The estimate must be between 0 and 1000."]})
     return estimate
 
 
-def _target_sprint(incident: Incident, team: Team, into_sprint: Sprint | bool | None) -> Sprint | None:
-    """P1/P2 join the active sprint; P3–P5 only when the escalator asks for it."""
+def escalation_sprint(team: Team, priority: str, into_sprint: Sprint | bool | None) -> Sprint | None:
+    """The sprint the card joins: P1/P2 the active sprint; P3–P5 only when the escalator
+    asks for it (True: the active one; a Sprint: that one, if the team's and not closed)."""
     if isinstance(into_sprint, Sprint):
         if into_sprint.team_id != team.pk:
             raise ValidationError({"into_sprint": ["That sprint belongs to another team."]})
@@ -114,7 +117,7 @@ def _target_sprint(incident: Incident, team: Team, into_sprint: Sprint | bool | 
     active = Sprint.objects.filter(team=team, state=SprintState.ACTIVE).first()
     if into_sprint is True and active is None:
         raise ValidationError({"into_sprint": [f"{team} has no active sprint."]})
-    if into_sprint is True or (into_sprint is None and incident.priority in URGENT):
+    if into_sprint is True or (into_sprint is None and priority in URGENT):
         return active
     return None
 
@@ -275,9 +278,11 @@ def incident_escalate_to_development(
         if card.cancelled_at or card.column.category == ColumnCategory.DONE:
             raise ValidationError({"card": [f"{card.key} is already finished; escalate with a new card."]})
         if estimate not in (None, "") and card.estimate is None:
-            card_estimate_set(card=card, estimate=_estimate(estimate, team, incident), actor=actor)
-    estimate_value = _estimate(estimate, team, incident) if card is None else card.estimate
-    sprint = _target_sprint(incident, team, into_sprint)
+            card_estimate_set(
+                card=card, estimate=escalation_estimate(estimate, team, incident.priority), actor=actor
+            )
+    estimate_value = escalation_estimate(estimate, team, incident.priority) if card is None else card.estimate
+    sprint = escalation_sprint(team, incident.priority, into_sprint)
     before = _panel(sprint) if sprint is not None else None
 
     if card is None:

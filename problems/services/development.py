@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -27,6 +27,8 @@ from boards.selectors import board_for_team, sla_due_subquery
 from escalation.models import Escalation
 from escalation.services import (
     URGENT,
+    escalation_estimate,
+    escalation_sprint,
     incident_escalate_to_development,
     production_defect_create,
 )
@@ -34,7 +36,7 @@ from incidents.models import OPEN_STATUSES, Incident
 from notifications.models import Kind as NotificationKind
 from notifications.services import notification_create
 from org.models import Team
-from sprints.models import Sprint, SprintState, WorkSource
+from sprints.models import Sprint, WorkSource
 from sprints.selectors import PanelView, sprint_panel
 from sprints.services import card_estimate_set, card_sprint_set
 from tracker.exceptions import DomainError, TransitionNotAllowed
@@ -108,35 +110,6 @@ def _team(problem: Problem, incidents: list[Incident], team: Team | None) -> Tea
     return team
 
 
-def _estimate(value: object, team: Team, priority: str) -> Decimal | None:
-    if value in (None, ""):
-        default = (team.default_estimates or {}).get(priority)
-        return None if default in (None, "") else Decimal(str(default))
-    try:
-        estimate = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise ValidationError({"estimate": ["Give the estimate as a number."]}) from None
-    if not estimate.is_finite() or estimate < 0 or estimate > 1000:
-        raise ValidationError({"estimate": ["The estimate must be between 0 and 1000."]})
-    return estimate
-
-
-def _target_sprint(team: Team, priority: str, into_sprint: Sprint | bool | None) -> Sprint | None:
-    """As for an incident: P1/P2 join the active sprint; P3–P5 only when asked."""
-    if isinstance(into_sprint, Sprint):
-        if into_sprint.team_id != team.pk:
-            raise ValidationError({"into_sprint": ["That sprint belongs to another team."]})
-        if into_sprint.state == SprintState.CLOSED:
-            raise ValidationError({"into_sprint": ["That sprint is closed."]})
-        return into_sprint
-    active = Sprint.objects.filter(team=team, state=SprintState.ACTIVE).first()
-    if into_sprint is True and active is None:
-        raise ValidationError({"into_sprint": [f"{team} has no active sprint."]})
-    if into_sprint is True or (into_sprint is None and priority in URGENT):
-        return active
-    return None
-
-
 def _existing_card(card: Card, team: Team) -> Card:
     Card.objects.select_for_update().filter(pk=card.pk).values_list("pk", flat=True).get()
     card = Card.objects.select_related("column", "board").get(pk=card.pk)
@@ -198,13 +171,13 @@ def problem_escalate_to_development(
     board = board_for_team(team)
     if board is None:
         raise ValidationError({"team": [f"{team} has no board to put the defect card on."]})
-    sprint = _target_sprint(team, priority, into_sprint)
+    sprint = escalation_sprint(team, priority, into_sprint)
     before: PanelView | None = sprint_panel(sprint) if sprint is not None else None
     urgent = priority in URGENT
     if card is not None:
         card = _existing_card(card, team)
         if estimate not in (None, "") and card.estimate is None:
-            card_estimate_set(card=card, estimate=_estimate(estimate, team, priority), actor=actor)
+            card_estimate_set(card=card, estimate=escalation_estimate(estimate, team, priority), actor=actor)
         placement = "linked"
     else:
         card = production_defect_create(
@@ -212,7 +185,7 @@ def problem_escalate_to_development(
             title=f"{problem.key}: {problem.title}",
             description=_description(problem, incidents, note),
             urgent=urgent,
-            estimate=_estimate(estimate, team, priority),
+            estimate=escalation_estimate(estimate, team, priority),
             actor=actor,
             at=now,
         )
