@@ -83,7 +83,7 @@ def _poll_share(mailbox_id: int, part: int, parts: int, results) -> None:
     """One poller process: poll its share of the mailbox until nothing is left."""
     try:
         box = Mailbox.objects.select_related("default_service", "default_customer").get(pk=mailbox_id)
-        polls, outcomes = 0, {}
+        polls, outcomes = 0, dict[str, int]()
         while counts := mailbox_poll(mailbox=box, shard=(part, parts)):
             polls += 1
             for k, v in counts.items():
@@ -112,7 +112,7 @@ def _poll_in_parallel(box: Mailbox, pollers: int) -> tuple[int, dict[str, int]]:
     errors = [error for _, _, error in reports if error]
     if errors:
         raise RuntimeError(f"a poller failed: {errors[0]}")
-    polls, outcomes = 0, {}
+    polls, outcomes = 0, dict[str, int]()
     for n, counts, _ in reports:
         polls += n
         for k, v in counts.items():
