@@ -53,11 +53,21 @@ def emit_events(kind: str, rows: list[Fired], now: datetime, *, dispatch: bool =
     return ids
 
 
+# Events per action task: a sweep that fires a thousand breaches at once queues forty
+# tasks, so every worker process takes a share instead of one working through all of them.
+EVENTS_PER_TASK = 25
+
+
+def event_chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[i : i + EVENTS_PER_TASK] for i in range(0, len(ids), EVENTS_PER_TASK)]
+
+
 def dispatch_events(ids: list[int]) -> None:
     """Queue the actions of fired events, after this commit."""
     from ..tasks import sla_handle_events  # the tasks module imports these services
 
-    enqueue_on_commit(sla_handle_events, ids)  # type: ignore[no-untyped-call]  # tracker.tasks is untyped
+    for chunk in event_chunks(ids):
+        enqueue_on_commit(sla_handle_events, chunk)  # type: ignore[no-untyped-call]  # tracker.tasks is untyped
 
 
 def emit_webhooks(kind: str, rows: list[Fired], now: datetime) -> None:

@@ -15,7 +15,7 @@ from incidents.history import history_insert_select
 from tracker.tasks import enqueue
 
 from ..models import SLAEvent, SLAEventKind, SLATimer, TimerState
-from .events import dispatch_events, emit_events, emit_webhooks, history_event, history_note_end
+from .events import dispatch_events, emit_events, emit_webhooks, event_chunks, history_event, history_note_end
 
 _RUNNING, _BREACHED = TimerState.RUNNING.value, TimerState.BREACHED.value
 # kind -> (instant column, column set, the guard a row must still pass, the assignment)
@@ -170,5 +170,6 @@ def requeue_unhandled_events(
     if ids:
         from ..tasks import sla_handle_events  # cycle: sla.tasks imports sla.services
 
-        enqueue(sla_handle_events, ids)  # type: ignore[no-untyped-call]  # tracker.tasks is untyped
+        for chunk in event_chunks(ids):
+            enqueue(sla_handle_events, chunk)  # type: ignore[no-untyped-call]  # tracker.tasks is untyped
     return len(ids)
