@@ -31,6 +31,10 @@ def test_quick_benchmark_runs_end_to_end(tmp_path):
             "manage.py",
             "benchmark",
             "--quick",
+            "--incidents",  # the quick mode's volumes, smaller: this checks it runs, not how fast
+            "4000",
+            "--due",
+            "50",
             "--no-server",
             "--db",
             scratch,

@@ -80,6 +80,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--incidents", type=int, help="Seed this many incidents instead of the mode's.")
         parser.add_argument(
+            "--due", type=int, help="Clocks already due for the SLA section instead of the mode's."
+        )
+        parser.add_argument(
             "--reuse",
             action="store_true",
             help="Keep the database and its seed when it already holds that many incidents "
@@ -96,11 +99,26 @@ class Command(BaseCommand):
         return wanted
 
     def handle(
-        self, *args, quick, db, json, no_server, port, workers, connections, only, incidents, reuse, **options
+        self,
+        *args,
+        quick,
+        db,
+        json,
+        no_server,
+        port,
+        workers,
+        connections,
+        only,
+        incidents,
+        due,
+        reuse,
+        **options,
     ):
         v = dict(QUICK if quick else FULL)
         if incidents is not None:
             v["incidents"] = incidents
+        if due is not None:
+            v["due"] = due
         wanted = self._wanted(only)
         if no_server:
             wanted.discard("throughput")
