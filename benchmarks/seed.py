@@ -162,7 +162,7 @@ SEED_VECTOR_SQL = (
 # Every COMMENT_EVERY-th seeded incident carries one comment (from DETAILS, by the desk).
 COMMENT_EVERY = 4
 # Seeded incident number g (the key's digits) from a row of the incidents table.
-_G = f"substr({{i}}.key, {len(PREFIX) + 1})::int"
+_G = f"substr({{i}}.key, {len(PREFIX) + 1})::bigint"
 
 
 def _due_sql(g: str, m: str, n_due: int) -> str:
@@ -380,7 +380,7 @@ def insert_incidents(n_incidents: int, n_due: int, now) -> None:
                        || CASE WHEN g %% %(rare_every)s = 0 THEN %(rare)s
                                ELSE (%(closings)s::text[])[1 + (g / 13) %% %(n_closings)s] END
                        AS description
-                FROM generate_series(1, %(n)s) AS g
+                FROM generate_series(1::bigint, %(n)s::bigint) AS g
             ) s
             """,  # noqa: S608
             params,
