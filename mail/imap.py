@@ -43,6 +43,11 @@ def mailbox_poll(*, mailbox: Mailbox, limit: int = BATCH, shard: tuple[int, int]
             for start in range(0, len(uids), 50):
                 chunk = uids[start : start + 50]
                 for message in client.fetch(AND(uid=chunk), mark_seen=False, bulk=True):
+                    if message.uid not in chunk:
+                        # Not a message we asked for: an unsolicited FETCH the server sends
+                        # when another session (another poller) flags one \Seen. It has no
+                        # UID and no content; a message of ours left out comes next poll.
+                        continue
                     row = inbound_process(
                         mailbox=mailbox,
                         imap_key=f"{validity}:{message.uid}",

@@ -198,7 +198,7 @@ def test_database_outage_is_a_clean_503_in_the_api(db, api, monkeypatch):
     def down(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(views, "incident_list", down)
+    monkeypatch.setattr(views, "incident_rows", down)  # the list endpoint's queryset
     response = api.as_user(UserFactory(roles=[Role.SERVICE_DESK])).get("/api/v1/incidents/")
     assert response.status_code == 503
     assert response.json()["code"] == "database_unavailable"
