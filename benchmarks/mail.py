@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 import time
+import traceback
 
 from django.db import connections
 from django.test import override_settings
@@ -79,45 +80,68 @@ def _servers_available() -> str:
     return ""
 
 
-def _poll_share(mailbox_id: int, part: int, parts: int, results) -> None:
+def _poll_share(mailbox_id: int, part: int, parts: int) -> dict[str, int]:
     """One poller process: poll its share of the mailbox until nothing is left."""
+    box = Mailbox.objects.select_related("default_service", "default_customer").get(pk=mailbox_id)
+    outcomes = {"polls": 0}
+    while counts := mailbox_poll(mailbox=box, shard=(part, parts)):
+        outcomes["polls"] += 1
+        for k, v in counts.items():
+            outcomes[str(k)] = outcomes.get(str(k), 0) + v
+    return outcomes
+
+
+def _send_share(ids: list[int]) -> dict[str, int]:
+    """One sender process: send these mails, as one Celery worker process would."""
+    results: dict[str, int] = {}
+    for pk in ids:
+        outcome = outbound_send(outbound_id=pk)
+        results[outcome] = results.get(outcome, 0) + 1
+    return results
+
+
+def _child(target, args, results) -> None:
     try:
-        box = Mailbox.objects.select_related("default_service", "default_customer").get(pk=mailbox_id)
-        polls, outcomes = 0, dict[str, int]()
-        while counts := mailbox_poll(mailbox=box, shard=(part, parts)):
-            polls += 1
-            for k, v in counts.items():
-                outcomes[str(k)] = outcomes.get(str(k), 0) + v
-        results.put((polls, outcomes, ""))
+        results.put((target(*args), ""))
     except BaseException as exc:  # the parent reports it and fails the section
-        results.put((0, {}, f"{type(exc).__name__}: {exc}"))
+        where = traceback.format_exc(limit=-3).strip().replace("\n", " | ")
+        results.put(({}, f"{type(exc).__name__}: {exc} ({where})"))
     finally:
         connections.close_all()
 
 
-def _poll_in_parallel(box: Mailbox, pollers: int) -> tuple[int, dict[str, int]]:
-    """`pollers` processes poll the mailbox at once, each its share of the UIDs — as
-    MAIL_POLL_WORKERS pollers do on as many Celery worker processes."""
+def _in_processes(target, shares: list) -> dict[str, int]:
+    """Run target(*share) in one forked process per share, at once (as many Celery worker
+    processes do), and add up the counts they return."""
     context = multiprocessing.get_context("fork")
     results = context.Queue()
     connections.close_all()  # each child opens its own database connection
     children = [
-        context.Process(target=_poll_share, args=(box.pk, k, pollers, results)) for k in range(pollers)
+        context.Process(
+            target=_child, args=(target, share if isinstance(share, tuple) else (share,), results)
+        )
+        for share in shares
     ]
     for child in children:
         child.start()
     reports = [results.get(timeout=3600) for _ in children]
     for child in children:
         child.join()
-    errors = [error for _, _, error in reports if error]
+    errors = [error for _, error in reports if error]
     if errors:
-        raise RuntimeError(f"a poller failed: {errors[0]}")
-    polls, outcomes = 0, dict[str, int]()
-    for n, counts, _ in reports:
-        polls += n
+        raise RuntimeError(f"a worker process failed: {errors[0]}")
+    total: dict[str, int] = {}
+    for counts, _ in reports:
         for k, v in counts.items():
-            outcomes[k] = outcomes.get(k, 0) + v
-    return polls, outcomes
+            total[k] = total.get(k, 0) + v
+    return total
+
+
+def _poll_in_parallel(box: Mailbox, pollers: int) -> tuple[int, dict[str, int]]:
+    """`pollers` processes poll the mailbox at once, each its share of the UIDs — as
+    MAIL_POLL_WORKERS pollers do on as many Celery worker processes."""
+    outcomes = _in_processes(_poll_share, [(box.pk, k, pollers) for k in range(pollers)])
+    return outcomes.pop("polls", 0), outcomes
 
 
 def mail_channel(admin, service, n_ingest: int, n_outbound: int, log, pollers: int = 0) -> dict:
@@ -181,15 +205,12 @@ def mail_channel(admin, service, n_ingest: int, n_outbound: int, log, pollers: i
             "EMAIL_PORT": sink.port, "EMAIL_USE_TLS": False, "EMAIL_USE_SSL": False,
             "EMAIL_HOST_USER": "", "EMAIL_HOST_PASSWORD": "", "EMAIL_TIMEOUT": 10,
         }  # fmt: skip
-        results: dict[str, int] = {}
         with override_settings(**smtp), Stopwatch() as sending:
-            for pk in pending:
-                outcome = outbound_send(outbound_id=pk)
-                results[outcome] = results.get(outcome, 0) + 1
+            results = _in_processes(_send_share, [pending[k::pollers] for k in range(pollers)])
             received = len(sink.wait_for(len(pending), timeout=60))
         log(
             f"  outbound: {len(pending):,} replies queued in {commented.seconds:.1f} s, sent in "
-            f"{sending.seconds:.1f} s {results}; the sink received {received:,}"
+            f"{sending.seconds:.1f} s by {pollers} processes {results}; the sink received {received:,}"
         )
         return {
             "ingest_messages": n_ingest,
@@ -208,6 +229,7 @@ def mail_channel(admin, service, n_ingest: int, n_outbound: int, log, pollers: i
             "outbound_results": results,
             "outbound_received": received,
             "outbound_seconds": round(sending.seconds, 2),
+            "outbound_processes": pollers,
         }
     finally:
         sink.stop()
