@@ -48,8 +48,10 @@ INCIDENT_URLS = [
     ("incident queue page (HTML)", "/incidents/?tab=all"),
 ]
 # The list pages by cursor (`next`), not by number: page DEEP_PAGE is reached by following
-# `next` DEEP_PAGE - 1 times from the first page, and that URL is timed.
+# `next` DEEP_PAGE - 1 times from the first page, and that URL is timed (a seed too small for
+# it, as the smoke test's, takes its last full page instead; the label names the page).
 DEEP_PAGE = 100
+PAGE_SIZE = 50
 # Timed cold as well as warm (see measure.time_get).
 COLD = ("incident list", "incident queue page (HTML)")
 
@@ -72,10 +74,11 @@ def incident_list(user, runs, log, team_id):
             cold = f"{label}, cold"
             rows[cold] = {"url": url, **time_get(client, url, runs, cold=True)}
             _log_row(log, cold, rows[cold])
-    first = "/api/v1/incidents/?page_size=50"
-    deep = follow_next(client, first, DEEP_PAGE - 1)
-    label = f"incident list page {DEEP_PAGE} (cursor)"
-    rows[label] = {"url": deep, "hops": DEEP_PAGE - 1, **time_get(client, deep, runs)}
+    first = f"/api/v1/incidents/?page_size={PAGE_SIZE}"
+    hops = max(1, min(DEEP_PAGE, Incident.objects.count() // PAGE_SIZE) - 1)
+    deep = follow_next(client, first, hops)
+    label = f"incident list page {hops + 1} (cursor)"
+    rows[label] = {"url": deep, "hops": hops, **time_get(client, deep, runs)}
     _log_row(log, label, rows[label])
     return rows
 

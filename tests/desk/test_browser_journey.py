@@ -43,6 +43,9 @@ def test_filter_save_share_open_and_act_in_bulk(
     rows = page.locator("#queue-results tbody tr")
     expect(rows).to_have_count(3)
     assert sorted(rows.locator("td:nth-child(4) a").all_inner_texts()) == sorted(i.title for i in wanted)
+    # Typing the date fires input and change: let the last swap land before opening the save
+    # form, or it re-renders the form closed under the cursor.
+    page.wait_for_load_state("networkidle")
     page.get_by_text("Save this view").click()
     page.get_by_label("View name").fill("Contoso, 9–13 Nov")
     page.get_by_label("Share with").select_option(label="Service Desk")
