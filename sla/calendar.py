@@ -329,10 +329,26 @@ def _stretches(
     (a fold repeats wall-clock time) they can start before the previous day's last one: so
     they are gathered from every day that can reach an instant and merged, and a stretch is
     given out only once no later day can start before its end."""
+    current: tuple[datetime, datetime] | None = None
+    for s, e in _intervals_in_order(cal, start, until):
+        if current is not None and s <= current[1]:
+            current = (current[0], max(current[1], e))
+            continue
+        if current is not None:
+            yield current
+        current = (s, e)
+    if current is not None:
+        yield current
+
+
+def _intervals_in_order(
+    cal: Calendar, start: datetime, until: datetime | None
+) -> Iterator[tuple[datetime, datetime]]:
+    """Every day's intervals reaching past `start`, by start instant (they may overlap): one
+    is given out once no later day can start an interval before it."""
     day = local_date(cal, start) - 2 * _DAY
     limit = day + timedelta(days=_MAX_SEARCH_DAYS)
     pending: list[tuple[datetime, datetime]] = []
-    current: list[datetime] | None = None
     while day < limit:
         for s, e in day_intervals(cal, day):
             if e > start:
@@ -340,27 +356,10 @@ def _stretches(
         day += _DAY
         horizon = datetime(day.year, day.month, day.day, tzinfo=UTC) - _MAX_OFFSET
         while pending and pending[0][0] < horizon:
-            s, e = heapq.heappop(pending)
-            if current is not None and s <= current[1]:
-                current[1] = max(current[1], e)
-                continue
-            if current is not None:
-                yield current[0], current[1]
-            current = [s, e]
-        if current is not None and current[1] < horizon:
-            yield current[0], current[1]
-            current = None
+            yield heapq.heappop(pending)
         if until is not None and horizon > until:
             break
-    for s, e in sorted(pending):
-        if current is not None and s <= current[1]:
-            current[1] = max(current[1], e)
-            continue
-        if current is not None:
-            yield current[0], current[1]
-        current = [s, e]
-    if current is not None:
-        yield current[0], current[1]
+    yield from sorted(pending)
 
 
 def business_seconds_between(cal: Calendar, start: datetime, end: datetime) -> float:
