@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from django.contrib.auth.models import AbstractBaseUser
     from django.db.models import Prefetch, QuerySet
@@ -134,7 +134,8 @@ def fix_forecasts() -> FixForecasts:
 class ClockReads(Protocol):
     """What incident reads need from the SLA app (sla.incident_reads): the clocks to
     prefetch on a list (`incident.sla_timers`), the queue's filter by clock state, a
-    clock's badge state, and the incident API's `sla` field."""
+    clock's badge state, the incident API's `sla` field, and a page's `sla` lists read at once
+    as plain values (`page_clocks`, for the lean list: {incident id: [clock dicts]})."""
 
     def timers_prefetch(self) -> Prefetch[str]: ...
 
@@ -145,6 +146,10 @@ class ClockReads(Protocol):
     def clock_display_state(self, timer: Any, now: datetime | None = None) -> str: ...
 
     def incident_api_field(self) -> Field[Any, Any, Any, Any]: ...
+
+    def page_clocks(
+        self, incident_ids: list[int], *, now: datetime, iso: Callable[[datetime | None], str | None]
+    ) -> dict[int, list[dict[str, Any]]]: ...
 
 
 _clock_reads: ClockReads | None = None

@@ -4,6 +4,7 @@ and the incident API ask this module through the port."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -12,8 +13,21 @@ from django.utils import timezone
 from rest_framework.fields import Field
 
 from .api.serializers import SLATimerSerializer
-from .models import SLATimer, TimerState
-from .selectors import sla_timer_prefetch, timer_display_state
+from .models import BusinessCalendar, SLATimer, TimerState
+from .selectors import (
+    at_risk,
+    calendar_of,
+    is_counting,
+    remaining_seconds,
+    sla_timer_prefetch,
+    timer_display_state,
+)
+
+# The columns of a timer a list row shows (SLATimerSerializer's fields) and its rules read.
+_PAGE_COLUMNS = (
+    "incident_id", "metric", "state", "due_at", "breached_at", "warn_at", "target_minutes", "paused_at",
+    "pause_cause", "is_active", "elapsed_seconds", "policy_id", "policy__calendar_id",
+)  # fmt: skip
 
 
 def timers_prefetch() -> Prefetch[str]:
@@ -41,3 +55,49 @@ def incident_api_field() -> Field[Any, Any, Any, Any]:
     """The incident API's `sla` list: one timer serializer for the whole list (the
     serializer context's "now" is shared by every row)."""
     return SLATimerSerializer(source="sla_timers", many=True, read_only=True)
+
+
+def page_clocks(
+    incident_ids: list[int], *, now: datetime, iso: Callable[[datetime | None], str | None]
+) -> dict[int, list[dict[str, Any]]]:
+    """The `sla` lists of a page of incidents, by incident id, as SLATimerSerializer writes
+    them (by metric), from the timers' columns read as values and each calendar of the page
+    read once: two queries (one when no clock counts on a calendar), no model instance per
+    timer. `iso` writes the instants (tracker.api.datetimes.iso_instants)."""
+    rows = list(
+        SLATimer.objects.filter(incident_id__in=incident_ids).order_by("metric").values_list(*_PAGE_COLUMNS)
+    )
+    wanted = {
+        row[12]
+        for row in rows
+        if row[12] is not None and is_counting(active=row[9], paused_at=row[7], due_at=row[3])
+    }
+    calendars = (
+        {c.pk: calendar_of(c) for c in BusinessCalendar.objects.filter(pk__in=wanted)} if wanted else {}
+    )
+    clocks: dict[int, list[dict[str, Any]]] = {pk: [] for pk in incident_ids}
+    for (incident_id, metric, state, due_at, breached_at, warn_at, target, paused_at, cause, active,
+         elapsed, policy_id, calendar_id) in rows:  # fmt: skip
+        counting = is_counting(active=active, paused_at=paused_at, due_at=due_at)
+        clocks[incident_id].append(
+            {
+                "metric": metric,
+                "state": state,
+                "due_at": iso(due_at),
+                "remaining_seconds": remaining_seconds(
+                    has_policy=policy_id is not None,
+                    counting=counting,
+                    due_at=due_at,
+                    target_minutes=target,
+                    elapsed_seconds=elapsed,
+                    calendar=calendars.get(calendar_id) if counting and policy_id is not None else None,
+                    now=now,
+                ),
+                "breached_at": iso(breached_at),
+                "warn_at": iso(warn_at),
+                "at_risk": at_risk(state=state, paused_at=paused_at, warn_at=warn_at, now=now),
+                "paused_cause": (cause or None) if paused_at is not None else None,
+                "target_minutes": target,
+            }
+        )
+    return clocks

@@ -46,7 +46,12 @@ def timer_calendar(timer: SLATimer) -> bcal.Calendar | None:
 
 
 def timer_is_counting(timer: SLATimer) -> bool:
-    return timer.is_active and timer.paused_at is None and timer.due_at is not None
+    return is_counting(active=timer.is_active, paused_at=timer.paused_at, due_at=timer.due_at)
+
+
+def is_counting(*, active: bool, paused_at: datetime | None, due_at: datetime | None) -> bool:
+    """A timer's clock runs: active, not paused, with a due instant (from its columns)."""
+    return active and paused_at is None and due_at is not None
 
 
 def timer_remaining_seconds(timer: SLATimer, now: datetime | None = None) -> int | None:
@@ -55,28 +60,53 @@ def timer_remaining_seconds(timer: SLATimer, now: datetime | None = None) -> int
     Paused or stopped timers report the remaining time frozen when their clock stopped.
     Reads timer.policy.calendar: select_related("policy__calendar") for lists.
     """
-    if timer.policy_id is None and timer.due_at is None and not timer.target_minutes:
+    counting = timer_is_counting(timer)
+    return remaining_seconds(
+        has_policy=timer.policy_id is not None,
+        counting=counting,
+        due_at=timer.due_at,
+        target_minutes=timer.target_minutes,
+        elapsed_seconds=timer.elapsed_seconds,
+        calendar=timer_calendar(timer) if counting else None,
+        now=now,
+    )
+
+
+def remaining_seconds(
+    *,
+    has_policy: bool,
+    counting: bool,
+    due_at: datetime | None,
+    target_minutes: int,
+    elapsed_seconds: float,
+    calendar: bcal.Calendar | None,
+    now: datetime | None = None,
+) -> int | None:
+    """timer_remaining_seconds from a timer's columns (lists read them as values): the one
+    rule for the remaining time, with the timer's policy calendar (None without a policy)."""
+    if not has_policy and due_at is None and not target_minutes:
         return None  # no policy applied: no clock
-    if not timer_is_counting(timer):
-        return round(timer.target_minutes * 60 - timer.elapsed_seconds)
-    now = now or timezone.now()
-    cal = timer_calendar(timer)
-    if timer.due_at is None:  # never: a counting timer has its due instant (for the type)
+    if not counting:
+        return round(target_minutes * 60 - elapsed_seconds)
+    if due_at is None:  # never: a counting timer has its due instant (for the type)
         return None
-    if cal is None:
-        return round((timer.due_at - now).total_seconds())
-    return round(bcal.business_seconds_between(cal, now, timer.due_at))
+    now = now or timezone.now()
+    if calendar is None:
+        return round((due_at - now).total_seconds())
+    return round(bcal.business_seconds_between(calendar, now, due_at))
 
 
 def timer_at_risk(timer: SLATimer, now: datetime | None = None) -> bool:
     """Running and past its warning instant, not yet breached."""
+    return at_risk(state=timer.state, paused_at=timer.paused_at, warn_at=timer.warn_at, now=now)
+
+
+def at_risk(
+    *, state: str, paused_at: datetime | None, warn_at: datetime | None, now: datetime | None
+) -> bool:
+    """timer_at_risk from a timer's columns."""
     now = now or timezone.now()
-    return (
-        timer.state == TimerState.RUNNING
-        and timer.paused_at is None
-        and timer.warn_at is not None
-        and timer.warn_at <= now
-    )
+    return state == TimerState.RUNNING and paused_at is None and warn_at is not None and warn_at <= now
 
 
 def timer_display_state(timer: SLATimer, now: datetime | None = None) -> str:

@@ -1,12 +1,13 @@
 """Shapes of the incident API (SPEC Appendix A). Input serializers only parse and type-check;
 the rules live in incidents.services."""
 
-from django.db.models import prefetch_related_objects
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from accounts.models import User
 from org.models import Contact, Customer, Service, Team
+from tracker.api.datetimes import iso_instants
 
 from ..hooks import FIX_FORECASTS_CONTEXT, clock_reads, fix_forecasts
 from ..models import (
@@ -48,32 +49,31 @@ def _user(user):
     return None if user is None else user.pk
 
 
-# The datetime fields of an incident row (rendered by the serializer's own DateTimeFields).
-_DATETIMES = ("major_declared_at", "created_at", "updated_at", "responded_at", "resolved_at", "closed_at",
-              "sla_due_at")  # fmt: skip
-
-
 class IncidentListSerializer(serializers.ListSerializer):
     """A page of incidents, the lean read path (issue 19): the same rows IncidentSerializer
     gives one incident, built as plain dicts from the page's own columns and what
     incident_page_reads fetched for the whole page by id (names, links, copies, cards), with
-    the SLA clocks prefetched for the page and the fix forecasts (the boards app's, through
-    the port) read at once and shared through the context, never per row. Running DRF's
-    field machinery per row cost more than the queries (tests/incidents/test_hot_paths.py
-    holds the two outputs equal)."""
+    the SLA clocks read for the page as values (the SLA app's, through the port) and the fix
+    forecasts (the boards app's) read at once for the incidents with a card and shared
+    through the context, never per row. Running DRF's field machinery per row (and even
+    building the child's fields, a deep copy per request) cost more than the queries;
+    tests/incidents/test_hot_paths.py holds the two outputs equal."""
 
     def to_representation(self, data):
         rows = list(data.all() if hasattr(data, "all") else data)
-        if FIX_FORECASTS_CONTEXT not in self.context:
-            self.context[FIX_FORECASTS_CONTEXT] = fix_forecasts().for_incidents([r.pk for r in rows])
         reads = incident_page_reads(rows)
-        prefetch_related_objects(rows, clock_reads().timers_prefetch())
-        fields = self.child.fields
-        dt = {name: fields[name].to_representation for name in _DATETIMES}
-        sla, forecast = fields["sla"].to_representation, fields["fix_forecast"].to_representation
+        if FIX_FORECASTS_CONTEXT not in self.context:
+            # Only an incident with a linked card can have a forecast (None for the others).
+            linked = [r.pk for r in rows if r.pk in reads.cards]
+            self.context[FIX_FORECASTS_CONTEXT] = fix_forecasts().for_incidents(linked) if linked else {}
+        forecasts = self.context[FIX_FORECASTS_CONTEXT]
+        when = iso_instants()
+        now = self.context.setdefault("now", timezone.now())
+        clocks = clock_reads().page_clocks([r.pk for r in rows], now=now, iso=when)
 
-        def when(name, value):
-            return None if value is None else dt[name](value)
+        def forecast(incident):
+            found = forecasts.get(incident.pk)
+            return None if found is None else found.as_dict()
 
         return [
             {
@@ -103,18 +103,18 @@ class IncidentListSerializer(serializers.ListSerializer):
                 "assignee_name": reads.user_names[i.assignee_id] if i.assignee_id else None,
                 "participants": reads.participants.get(i.pk, []),
                 "is_major": i.is_major,
-                "major_declared_at": when("major_declared_at", i.major_declared_at),
+                "major_declared_at": when(i.major_declared_at),
                 "parent": reads.parent_keys[i.parent_id] if i.parent_id else None,
                 "caused_by_card": i.caused_by_card_id,
                 "caused_by_release": i.caused_by_release_id,
-                "created_at": when("created_at", i.created_at),
-                "updated_at": when("updated_at", i.updated_at),
-                "responded_at": when("responded_at", i.responded_at),
-                "resolved_at": when("resolved_at", i.resolved_at),
-                "closed_at": when("closed_at", i.closed_at),
+                "created_at": when(i.created_at),
+                "updated_at": when(i.updated_at),
+                "responded_at": when(i.responded_at),
+                "resolved_at": when(i.resolved_at),
+                "closed_at": when(i.closed_at),
                 "version": i.version,
-                "sla_due_at": when("sla_due_at", i.sla_due_at),
-                "sla": sla(i.sla_timers),
+                "sla_due_at": when(i.sla_due_at),
+                "sla": clocks[i.pk],
                 "cards": reads.cards.get(i.pk, []),
                 "requester": i.requester_id,
                 "cc": reads.cc.get(i.pk, []),
