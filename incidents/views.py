@@ -6,7 +6,6 @@ same service and permission predicate as the API.
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -19,6 +18,8 @@ from org.models import ServiceSupportModel
 from org.services import contacts_for_incident
 from tracker.exceptions import DomainError
 from tracker.forms import add_service_error
+from tracker.paging import capped_page
+from tracker.timefmt import PageInstants
 
 from . import forms as f
 from . import hooks, services
@@ -58,13 +59,22 @@ def queue(request):
         data["status"] = "open"
     filterset = IncidentFilter(data, queryset=incident_queue(user=request.user, tab=tab), request=request)
     qs = filterset.qs if filterset.is_valid() else incident_queue(user=request.user, tab=tab).none()
-    page = Paginator(incident_sort(qs, sort), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = capped_page(incident_sort(qs, sort), PAGE_SIZE, request.GET.get("page"))
     now = timezone.now()
+    instants = PageInstants()
+    # One reverse() for the page: the row links differ only by key.
+    detail_url = reverse("incidents:detail", kwargs={"key": "KEY"}).replace("KEY", "{}")
     rows = []
     for incident in page.object_list:
         timer = headline_timer(incident)
+        state = display_state(timer, now) if timer else ""
         rows.append(
-            {"incident": incident, "timer": timer, "timer_state": display_state(timer, now) if timer else ""}
+            {
+                "incident": incident,
+                "url": detail_url.format(incident.key),
+                "created": instants(incident.created_at),
+                "badge": _queue_badge(timer, state, instants) if timer else None,
+            }
         )
     params = data.copy()
     params.pop("page", None)
@@ -91,6 +101,22 @@ def queue(request):
         "incidents/_queue_results.html" if request.headers.get("HX-Request") else "incidents/queue.html"
     )
     return render(request, template, context)
+
+
+def _queue_badge(timer, state: str, instants: PageInstants) -> dict:
+    """A queue row's SLA badge, as incidents/_sla_badge.html shows a timer (its text is
+    "met", "paused", "void (cancelled)", "no SLA policy", the due instant, or the state)."""
+    due = instants(timer.due_at)
+    if state in ("met", "paused"):
+        text = state
+    elif state == "cancelled":
+        text = "void (cancelled)"
+    elif not timer.policy_id and not timer.due_at:
+        text = "no SLA policy"
+    else:
+        text = "" if due else state
+    title = f"{timer.get_metric_display()} SLA: {state.replace('_', '').capitalize()}"
+    return {"state": state, "metric": timer.get_metric_display(), "title": title, "due": due, "text": text}
 
 
 def _create_with_contacts(actor, cleaned: dict, form_data=None) -> Incident:

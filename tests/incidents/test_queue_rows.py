@@ -1,0 +1,122 @@
+"""The queue page writes its rows' instants and SLA badges without a template filter or an
+include per row (issue 19); what it writes is what the date filter and
+incidents/_sla_badge.html write."""
+
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import pytest
+from django.template import Context, Template
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents.views import _queue_badge
+from sla.models import SLATimer, TimerState
+from tracker.paging import CappedPaginator
+from tracker.timefmt import PageInstants
+
+INSTANTS = [
+    datetime(2026, 3, 29, 0, 59, tzinfo=UTC),  # the hour before and after Europe's spring change
+    datetime(2026, 3, 29, 1, 1, tzinfo=UTC),
+    datetime(2026, 10, 4, 15, 30, tzinfo=UTC),  # Lord Howe: +10:30 / +11
+    datetime(2026, 12, 2, 23, 5, 7, 120, tzinfo=UTC),
+    datetime(2027, 1, 1, 0, 0, tzinfo=UTC),
+]
+ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata"]
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_the_page_instants_are_what_the_date_filter_writes(zone):
+    template = Template(
+        "{{ v|date:'c' }}|{{ v|date:'j M H:i' }}|{{ v|date:'j M H:i T' }}|{{ v|date:'j M Y H:i T' }}"
+        "|{{ v|date:'D j M H:i T' }}"
+    )
+    with timezone.override(zone):
+        instants = PageInstants()
+        for value in INSTANTS:
+            got = instants(value)
+            assert got is not None
+            expected = template.render(Context({"v": value}))
+            assert "|".join([got.iso, got.brief, got.short, got.full, got.day]) == expected, value
+        assert instants(None) is None
+
+
+def _timer(state, *, due=True, policy=True, active=True):
+    due_at = datetime(2026, 12, 3, 9, 30, tzinfo=UTC) if due else None
+    return SLATimer(
+        metric="resolution",
+        state=state,
+        due_at=due_at,
+        policy_id=7 if policy else None,
+        is_active=active,
+        started_at=due_at or datetime(2026, 12, 1, tzinfo=UTC),
+    )
+
+
+CASES = [
+    (_timer(TimerState.RUNNING), "running"),
+    (_timer(TimerState.RUNNING), "at_risk"),
+    (_timer(TimerState.BREACHED), "breached"),
+    (_timer(TimerState.PAUSED), "paused"),
+    (_timer(TimerState.MET, active=False), "met"),
+    (_timer(TimerState.RUNNING, due=False, policy=False), "running"),
+    (_timer(TimerState.RUNNING, due=False), "running"),
+    (SimpleNamespace(**{**vars(_timer(TimerState.RUNNING, due=False)), "state": "cancelled"}), "cancelled"),
+]
+
+
+@pytest.mark.parametrize(("timer", "state"), CASES)
+def test_the_queue_badge_is_the_sla_badge_include(timer, state):
+    if isinstance(timer, SimpleNamespace):
+        timer.get_metric_display = lambda: "Resolution"
+    row_badge = Template(
+        '{% with b=badge %}{% if b %}<span class="sla sla-{{ b.state }}" title="{{ b.title }}'
+        '{% if b.due %}, due {{ b.due.day }}{% endif %}">{{ b.metric }} ·\n{% if b.text %}{{ b.text }}'
+        '{% else %}<time datetime="{{ b.due.iso }}" data-countdown>{{ b.due.short }}</time>{% endif %}'
+        '</span>{% else %}<span class="muted">—</span>{% endif %}{% endwith %}'
+    )
+    with timezone.override("Europe/Berlin"):
+        expected = render_to_string("incidents/_sla_badge.html", {"timer": timer, "state": state})
+        got = row_badge.render(Context({"badge": _queue_badge(timer, state, PageInstants())}))
+    assert got.strip() == expected.strip()
+
+
+def test_the_queue_template_writes_the_badge_the_test_compares():
+    """The template above is the queue's own (so the comparison is of what the page writes)."""
+    with open("templates/incidents/_queue_results.html", encoding="utf-8") as f:
+        text = f.read()
+    assert (
+        '<span class="sla sla-{{ b.state }}" title="{{ b.title }}{% if b.due %}, due {{ b.due.day }}' in text
+    )
+    assert '<time datetime="{{ b.due.iso }}" data-countdown>{{ b.due.short }}</time>' in text
+
+
+@pytest.mark.django_db
+def test_the_queue_counts_at_most_a_cap_beyond_the_page(client, org, log_incident, monkeypatch):
+    monkeypatch.setattr(CappedPaginator, "CAP", 3)
+    for n in range(7):
+        log_incident(title=f"Row {n}")
+    monkeypatch.setattr("incidents.views.PAGE_SIZE", 2)
+    client.force_login(org.desk)
+    page = client.get(reverse("incidents:queue") + "?tab=all").content.decode()
+    # page 1 of 2 rows + 3 beyond = 5 counted of 7: "5+ incidents", and more pages after
+    assert "5+ incidents" in page and "page 1 of 3+" in page
+    last = client.get(reverse("incidents:queue") + "?tab=all&page=3").content.decode()
+    # asking for page 3 counts up to 6 + 3: all 7 counted, exact
+    assert "7 incidents" in last and "page 3 of 4" in last and "+" not in last.split("incidents")[0][-6:]
+    monkeypatch.setattr(CappedPaginator, "CAP", 1000)
+    exact = client.get(reverse("incidents:queue") + "?tab=all").content.decode()
+    assert "7 incidents" in exact and "page 1 of 4" in exact
+
+
+def test_a_capped_count_of_a_list():
+    class Small(CappedPaginator):
+        CAP = 3
+
+    capped = Small(list(range(10)), 2, wanted_page=1)
+    assert (capped.count, capped.shown_count, capped.capped, capped.num_pages) == (6, 5, True, 3)
+    exact = Small(list(range(10)), 2, wanted_page="4")
+    assert (exact.count, exact.shown_count, exact.capped, exact.num_pages) == (10, 10, False, 5)
+    nonsense = Small(list(range(10)), 2, wanted_page="x")
+    assert nonsense.limit == 2 + 3
