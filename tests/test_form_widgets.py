@@ -190,3 +190,24 @@ def test_audit_filter_form_shows_its_days():
         form = audit_filter_form(initial={"since": DAY, "until": DAY})
         assert _value(str(form["since"]), "since") == "2026-05-12"
         assert _value(str(form["until"]), "until") == "2026-05-12"
+
+
+def test_the_project_select_template_writes_what_djangos_writes():
+    """templates/django/forms/widgets/select.html inlines Django's option template: the same
+    HTML for groups, selected and disabled options, attributes and escaping."""
+    from django.forms.renderers import DjangoTemplates, get_default_renderer
+
+    assert "TemplatesSetting" in type(get_default_renderer()).__name__
+    choices = [
+        ("", "---------"),
+        ("Teams", [(1, "Tier 1 <desk>"), (2, 'Tier "2"')]),
+        (3, "Developers & co"),
+    ]
+    for widget in (
+        forms.Select(choices=choices, attrs={"class": "wide", "aria-describedby": "hint", "required": True}),
+        forms.SelectMultiple(choices=choices, attrs={"disabled": False}),
+    ):
+        for value in ("", 2, [1, 3], None):
+            ours = widget.render("team", value, attrs={"id": "id_team"})
+            django = widget.render("team", value, attrs={"id": "id_team"}, renderer=DjangoTemplates())
+            assert ours == django, (value, ours, django)

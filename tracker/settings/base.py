@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # its widget templates, for the project's renderer (FORM_RENDERER)
     "django_prometheus",
     "django_structlog",
     "rest_framework",
@@ -96,6 +97,10 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "tracker.urls"
 WSGI_APPLICATION = "tracker.wsgi.application"
+
+# Widgets render through the project's template engine, so templates/django/forms/ may
+# replace one of Django's widget templates (select.html: options inline, not included).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 TEMPLATES = [
     {
