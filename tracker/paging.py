@@ -28,9 +28,10 @@ class CappedPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         """The rows counted, at most `limit` (exact when `capped` is False)."""
-        if hasattr(self.object_list, "query"):
-            return self.object_list[: self.limit + 1].count()
-        return min(len(self.object_list), self.limit + 1)
+        rows: Any = self.object_list
+        if hasattr(rows, "query"):
+            return int(rows[: self.limit + 1].count())
+        return min(len(rows), self.limit + 1)
 
     @property
     def capped(self) -> bool:
