@@ -185,3 +185,34 @@ def test_titles_are_marked_where_their_words_match_and_kept_whole_otherwise(desk
     assert results[tagged.key].display_title == (
         "Checkout &lt;b&gt;<mark>loops</mark>&lt;/b&gt; for <mark>Safari</mark>"
     )
+
+
+def test_a_word_the_statistics_call_common_needs_no_probe_and_finds_the_same(desk, monkeypatch):
+    """incident_search skips the probe (how many match, up to PROBE_LIMIT) for one word that
+    PostgreSQL's statistics count in more than 3 × PROBE_LIMIT incidents; the page is the
+    same either way, and a rare word, two words or a word outside the statistics still probe."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from incidents import search
+
+    for n in range(12):
+        desk.log(f"Checkout button greyed out {n}")
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Incident._meta.db_table}")
+    probed = found("checkout")
+    monkeypatch.setattr(search, "PROBE_LIMIT", 2)  # 12 matches are "well over" 3 × 2
+
+    def probes(text):
+        with CaptureQueriesContext(connection) as queries:
+            keys = found(text)
+        return keys, sum(1 for q in queries if 'SELECT "incidents_incident"."id" AS "pk"' in q["sql"])
+
+    assert search.common_word(search.prepare("checkout"))
+    assert probes("checkout") == (probed, 0)
+    assert len(probed) == 12
+    assert not search.common_word(search.prepare("safari"))  # in one incident of 15
+    assert probes("safari")[1] == 1
+    assert not search.common_word(search.prepare("checkout greyed"))
+    assert probes("checkout greyed")[1] == 1
+    assert not search.common_word(search.prepare("the"))
