@@ -1,8 +1,8 @@
 """Mail from customers (SPEC §13): what a message is, where it belongs, what it does.
 
-`inbound_process` handles one fetched message in one transaction: the mail-log row, the
-comment or incident, and the status change are written together or not at all. The poller
-(mail.imap) flags the message on the server only after that commit.
+`inbound_process_many` handles fetched messages, each in one transaction: the mail-log row,
+the comment or incident, and the status change are written together or not at all. The
+poller (mail.imap) flags the messages on the server only after those commits.
 """
 
 import email
@@ -11,11 +11,13 @@ import hashlib
 import html as html_lib
 import logging
 import re
+from collections.abc import Iterable
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
 import nh3
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from mailparser_reply import EmailReplyParser
 
@@ -188,7 +190,9 @@ def incident_for(msg) -> Incident | None:
             return found
     match = KEY_IN_SUBJECT.search(_header(msg, "Subject"))
     if match:
-        return incidents.filter(key__iexact=match.group(1)).first()
+        # Keys are stored upper case: an exact match uses the key's unique index (iexact
+        # compares UPPER(key) and reads every incident).
+        return incidents.filter(key=match.group(1).upper()).first()
     return None
 
 
@@ -299,16 +303,53 @@ def inbound_process(
     *, mailbox: Mailbox, imap_key: str, raw: bytes, own: set[str] | None = None
 ) -> InboundMessage:
     """Process one message fetched from `mailbox` exactly once and return its log row
-    (`own`: Tandem's own addresses, read once per poll by the caller; else read here).
+    (`own`: Tandem's own addresses, read once per poll by the caller; else read here)."""
+    return inbound_process_many(mailbox=mailbox, fetched=[(imap_key, raw)], own=own)[0]
 
-    A message already logged under this IMAP key (the poller died before flagging it) is
-    returned as it is. A different message with a Message-ID already seen is a duplicate.
-    Anything that fails is kept as `failed` with its error for a person to retry."""
-    done = InboundMessage.objects.filter(mailbox=mailbox, imap_key=imap_key).first()
-    if done is not None:
-        return done
-    # An oversized message is logged from its headers only.
-    msg = parse(raw[:65536]) if len(raw) > settings.MAIL_INBOUND_MAX_BYTES else parse(raw)
+
+def inbound_process_many(
+    *, mailbox: Mailbox, fetched: Iterable[tuple[str, bytes]], own: set[str] | None = None
+) -> list[InboundMessage]:
+    """Process messages fetched from `mailbox`, given as (IMAP key, raw bytes), each exactly
+    once and in its own transaction; returns their log rows in the same order.
+
+    One read finds the messages already logged under their IMAP key (the poller died before
+    flagging them), returned as they are, and the Message-IDs already taken: such a message
+    is a duplicate, recorded without being processed again. A message processed meanwhile by
+    another poller is caught by the unique constraints when its row is written, which rolls
+    back its work. Anything that fails is kept as `failed` with its error for a person to
+    retry (a failed message keeps its Message-ID: a later copy is a duplicate)."""
+    prepared = [_prepared(mailbox, imap_key, raw) for imap_key, raw in fetched]
+    if not prepared:
+        return []
+    keys = [row.imap_key for row, _ in prepared]
+    ids = [row.message_id for row, _ in prepared]
+    known = list(
+        InboundMessage.objects.filter(mailbox=mailbox)
+        .filter(Q(imap_key__in=keys) | (Q(message_id__in=ids) & ~Q(outcome=Outcome.DUPLICATE)))
+        .defer("raw", "html")
+    )
+    logged = {row.imap_key: row for row in known}
+    taken = {row.message_id for row in known if row.outcome != Outcome.DUPLICATE}
+    out = []
+    for row, msg in prepared:
+        done = logged.get(row.imap_key)
+        if done is None:
+            done = _process(row, msg, mailbox, own, taken=row.message_id in taken)
+            logged[done.imap_key] = done
+            if done.outcome != Outcome.DUPLICATE:
+                taken.add(done.message_id)
+        out.append(done)
+    return out
+
+
+def _prepared(
+    mailbox: Mailbox, imap_key: str, raw: bytes
+) -> tuple[InboundMessage, email.message.EmailMessage]:
+    """The unsaved log row of a fetched message, and the message parsed (an oversized one
+    from its headers only)."""
+    oversized = len(raw) > settings.MAIL_INBOUND_MAX_BYTES
+    msg = parse(raw[:65536]) if oversized else parse(raw)
     name, address = sender_of(msg)
     row = InboundMessage(
         mailbox=mailbox,
@@ -321,33 +362,63 @@ def inbound_process(
         raw=raw,
         attempts=1,
     )
-    if len(raw) > settings.MAIL_INBOUND_MAX_BYTES:
+    return row, msg
+
+
+def _process(row: InboundMessage, msg, mailbox: Mailbox, own: set[str] | None, *, taken: bool):
+    if taken:
+        return _save_duplicate(row)
+    size = len(row.raw)
+    if size > settings.MAIL_INBOUND_MAX_BYTES:
         row.outcome = Outcome.FAILED
-        row.error = f"The message is {len(raw)} bytes, over the limit of {settings.MAIL_INBOUND_MAX_BYTES}."
+        row.error = f"The message is {size} bytes, over the limit of {settings.MAIL_INBOUND_MAX_BYTES}."
         return _save_alone(row)
     try:
         with transaction.atomic():
-            row.save()
             _apply(row, msg, mailbox, own)
+            # The row is written last, in the same transaction: the unique constraints on it
+            # are what make a message processed once, whoever else is processing it.
             row.save()
             return row
-    except IntegrityError:
-        pass
+    except IntegrityError as exc:
+        conflict: Exception = exc
     except Exception as exc:  # noqa: BLE001 - a message we cannot process is logged, not lost
         logger.exception("mail %s failed", row.message_id)
-        row.pk = None
-        row.outcome, row.error = Outcome.FAILED, f"{type(exc).__name__}: {exc}"[:4000]
-        row.incident = row.comment = None
-        return _save_alone(row)
-    # A unique constraint said no: the same IMAP message (another poller got it first) or
-    # another message with the same Message-ID.
-    row.pk = None
-    same = InboundMessage.objects.filter(mailbox=mailbox, imap_key=imap_key).first()
+        return _save_failed(row, exc)
+    # A unique constraint said no: the same IMAP message (another poller got it first),
+    # another message with the same Message-ID, or something else the work ran into.
+    same = InboundMessage.objects.filter(mailbox=mailbox, imap_key=row.imap_key).first()
     if same is not None:
         return same
-    row.outcome, row.error = Outcome.DUPLICATE, "A message with this Message-ID was already processed."
+    if _message_id_taken(row):
+        return _save_duplicate(row)
+    logger.error("mail %s failed: %s", row.message_id, conflict)
+    return _save_failed(row, conflict)
+
+
+def _message_id_taken(row: InboundMessage) -> bool:
+    return (
+        InboundMessage.objects.filter(mailbox=row.mailbox, message_id=row.message_id)
+        .exclude(outcome=Outcome.DUPLICATE)
+        .exists()
+    )
+
+
+def _reset(row: InboundMessage, outcome: str, error: str) -> InboundMessage:
+    row.pk = None
+    row.outcome, row.error = outcome, error[:4000]
     row.incident = row.comment = None
-    return _save_alone(row)
+    return row
+
+
+def _save_failed(row: InboundMessage, exc: Exception) -> InboundMessage:
+    return _save_alone(_reset(row, Outcome.FAILED, f"{type(exc).__name__}: {exc}"))
+
+
+def _save_duplicate(row: InboundMessage) -> InboundMessage:
+    return _save_alone(
+        _reset(row, Outcome.DUPLICATE, "A message with this Message-ID was already processed.")
+    )
 
 
 def _apply(row, msg, mailbox, own=None):
@@ -355,12 +426,20 @@ def _apply(row, msg, mailbox, own=None):
     _route(row, msg, mailbox, timezone.now(), own)
 
 
-def _save_alone(row) -> InboundMessage:
+def _save_alone(row: InboundMessage) -> InboundMessage:
+    """Write a row that did nothing (failed, duplicate) in its own transaction. Another poller
+    may have logged the same IMAP message meanwhile (its row is returned), or taken the
+    Message-ID (this one is then a duplicate)."""
     try:
         with transaction.atomic():
             row.save()
     except IntegrityError:
-        return InboundMessage.objects.get(mailbox=row.mailbox, imap_key=row.imap_key)
+        same = InboundMessage.objects.filter(mailbox=row.mailbox, imap_key=row.imap_key).first()
+        if same is not None:
+            return same
+        if row.outcome == Outcome.DUPLICATE or not _message_id_taken(row):
+            raise
+        return _save_duplicate(row)
     return row
 
 
