@@ -60,3 +60,34 @@ def test_follow_next_walks_the_cursor_pages():
 
     with pytest.raises(measure.BenchmarkFailure, match="no next page after 0 hops"):
         measure.follow_next(Last(), "/api/v1/incidents/", 2)
+
+
+@pytest.mark.django_db
+def test_the_profile_of_a_real_request_splits_its_time_by_area(client, django_user_model):
+    from benchmarks import profile
+
+    user = django_user_model.objects.create_superuser("prof", password="x")
+    client.force_login(user)
+    result = profile.profile_url(client, "/api/v1/incidents/", runs=3, top=5)
+    assert result["statements"] >= 1 and result["sql_p50_ms"] <= result["wall_p50_ms"]
+    areas = dict(result["areas"])
+    assert "Django ORM" in areas and abs(sum(areas.values()) - 100) < 1
+    assert result["ours"] and all(where.split(":")[0].endswith(".py") for _, _, where in result["ours"])
+    text = profile.render(result)
+    assert "of which SQL" in text and "Django ORM" in text
+
+
+def test_a_profiled_error_is_not_explained_but_refused(client):
+    from benchmarks import profile
+
+    with pytest.raises(measure.BenchmarkFailure):
+        profile.profile_url(FakeClient([404]), "/missing/", runs=1)
+
+
+def test_areas_name_our_apps_and_the_libraries():
+    from benchmarks import profile
+
+    assert profile.area_of(f"{profile.BASE}/incidents/selectors.py") == "app: incidents"
+    assert profile.area_of("/x/.venv/lib/python3.11/site-packages/django/db/models/query.py") == "Django ORM"
+    assert profile.area_of("/x/.venv/lib/python3.11/site-packages/rest_framework/fields.py") == "DRF"
+    assert profile.area_of("~") == "standard library, builtins"

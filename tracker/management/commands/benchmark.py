@@ -25,6 +25,7 @@ from rest_framework.authtoken.models import Token
 
 from benchmarks import mail as mail_section
 from benchmarks import measure, report, sections
+from benchmarks import profile as profiling
 from benchmarks import search as search_section
 from benchmarks import seed as seeding
 from benchmarks.database import database_url, use_database
@@ -88,6 +89,14 @@ class Command(BaseCommand):
             help="Keep the database and its seed when it already holds that many incidents "
             "(time read-only sections again without seeding; sections that write change the seed).",
         )
+        parser.add_argument(
+            "--profile",
+            action="append",
+            default=[],
+            metavar="URL",
+            help="Instead of the sections: where the time of a GET of URL goes (SQL, areas of the "
+            "stack, our costliest functions), over an existing seed; repeat for several URLs.",
+        )
 
     def _wanted(self, only: str) -> set[str]:
         wanted = {name.strip() for name in only.split(",") if name.strip()} or set(SECTIONS)
@@ -112,11 +121,15 @@ class Command(BaseCommand):
         incidents,
         due,
         reuse,
+        profile,
         **options,
     ):
         v = dict(QUICK if quick else FULL)
         if incidents is not None:
             v["incidents"] = incidents
+        if profile:
+            self._profile(db, v["incidents"], profile)
+            return
         if due is not None:
             v["due"] = due
         wanted = self._wanted(only)
@@ -255,6 +268,21 @@ class Command(BaseCommand):
                 self.log(f"  sprint page p50 {r['p50_ms']} ms p95 {r['p95_ms']} ms n={r['runs']}")
             else:
                 seeding.drop_board(board)
+
+    def _profile(self, db: str, n_incidents: int, urls: list[str]) -> None:
+        self.t0 = time.perf_counter()
+        if not self._seeded(db, n_incidents):
+            raise CommandError(
+                f"{db} does not hold a seed of {n_incidents:,} incidents: run scripts/benchmark first "
+                "(or pass --incidents for a smaller seed)"
+            )
+        client = sections.session_client(get_user_model().objects.get(username="admin"))
+        self.stdout.write(report.machine_line(report.machine()))
+        for url in urls:
+            try:
+                self.stdout.write(profiling.render(profiling.profile_url(client, url)))
+            except measure.BenchmarkFailure as exc:
+                raise CommandError(f"profile failed: {exc}") from exc
 
     def _seeded(self, db: str, n_incidents: int) -> bool:
         """Whether `db` exists, is migrated and holds at least n_incidents incidents."""
