@@ -36,7 +36,14 @@ class IncidentCreateForm(forms.Form):
     customer = forms.ModelChoiceField(
         queryset=Customer.objects.order_by("name"), required=False, empty_label="No customer / internal"
     )
-    contact = forms.CharField(max_length=200, required=False, label="Contact (who to reply to)")
+    # Free text kept with the incident (a phone number, when to call); e-mail goes to the
+    # requester and the copies below.
+    contact = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Contact notes",
+        help_text="A phone number, when to call. Replies are e-mailed to the requester and copies.",
+    )
     # The requester: found as you type (requester_search asks customers:contact_search), or
     # a new contact by name and address; copies by address. See org.services.contacts_for_incident.
     requester = forms.ModelChoiceField(
