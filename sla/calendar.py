@@ -21,6 +21,7 @@ All datetimes in and out are timezone-aware; results are in UTC.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import re
 from collections.abc import Iterator, Sequence
@@ -378,6 +379,37 @@ def business_seconds_between(cal: Calendar, start: datetime, end: datetime) -> f
             break
         total += (min(e, end) - s).total_seconds()
     return total
+
+
+class BusinessSecondsFrom:
+    """business_seconds_between(cal, start, end) for one calendar and start and many ends (a
+    page of clocks, all measured from now): the stretches from `start` are walked once, as
+    far as the latest end asks, and each end is summed by bisection over them."""
+
+    def __init__(self, cal: Calendar, start: datetime) -> None:
+        _check_aware(start)
+        self.cal, self.start = cal, start.astimezone(UTC)
+        self._walk = None if cal.always_open else _stretches(cal, self.start)
+        self._starts: list[datetime] = []
+        self._ends: list[datetime] = []
+        self._before: list[float] = []  # business seconds before each stretch
+        self._total = 0.0
+
+    def __call__(self, end: datetime) -> float:
+        _check_aware(end)
+        if self._walk is None or end <= self.start:
+            return business_seconds_between(self.cal, self.start, end)
+        end = end.astimezone(UTC)
+        while not self._ends or self._ends[-1] < end:
+            stretch = next(self._walk, None)
+            if stretch is None:
+                return self._total  # nothing more within the search's reach
+            self._starts.append(stretch[0])
+            self._ends.append(stretch[1])
+            self._before.append(self._total)
+            self._total += (stretch[1] - stretch[0]).total_seconds()
+        i = bisect.bisect_left(self._ends, end)  # the first stretch ending at or after `end`
+        return self._before[i] + max(0.0, (end - self._starts[i]).total_seconds())
 
 
 def add_business_seconds(cal: Calendar, start: datetime, seconds: float) -> datetime:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from rest_framework.fields import Field
 
 from .api.serializers import SLATimerSerializer
+from .calendar import BusinessSecondsFrom
 from .models import BusinessCalendar, SLATimer, TimerState
 from .selectors import (
     at_risk,
@@ -75,6 +76,9 @@ def page_clocks(
     calendars = (
         {c.pk: calendar_of(c) for c in BusinessCalendar.objects.filter(pk__in=wanted)} if wanted else {}
     )
+    # Every clock of the page is measured from the same instant: each calendar's business
+    # time from now is walked once for all of them.
+    from_now = {pk: BusinessSecondsFrom(calendar, now) for pk, calendar in calendars.items()}
     clocks: dict[int, list[dict[str, Any]]] = {pk: [] for pk in incident_ids}
     for (incident_id, metric, state, due_at, breached_at, warn_at, target, paused_at, cause, active,
          elapsed, policy_id, calendar_id) in rows:  # fmt: skip
@@ -92,6 +96,7 @@ def page_clocks(
                     elapsed_seconds=elapsed,
                     calendar=calendars.get(calendar_id) if counting and policy_id is not None else None,
                     now=now,
+                    from_now=from_now.get(calendar_id) if counting and policy_id is not None else None,
                 ),
                 "breached_at": iso(breached_at),
                 "warn_at": iso(warn_at),

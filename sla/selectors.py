@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 
@@ -81,9 +82,12 @@ def remaining_seconds(
     elapsed_seconds: float,
     calendar: bcal.Calendar | None,
     now: datetime | None = None,
+    from_now: Callable[[datetime], float] | None = None,
 ) -> int | None:
     """timer_remaining_seconds from a timer's columns (lists read them as values): the one
-    rule for the remaining time, with the timer's policy calendar (None without a policy)."""
+    rule for the remaining time, with the timer's policy calendar (None without a policy).
+    `from_now`: the calendar's business seconds from `now` to an instant, shared by a page's
+    clocks (bcal.BusinessSecondsFrom); else computed here."""
     if not has_policy and due_at is None and not target_minutes:
         return None  # no policy applied: no clock
     if not counting:
@@ -93,6 +97,8 @@ def remaining_seconds(
     now = now or timezone.now()
     if calendar is None:
         return round((due_at - now).total_seconds())
+    if from_now is not None:
+        return round(from_now(due_at))
     return round(bcal.business_seconds_between(calendar, now, due_at))
 
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from sla.calendar import (
     WEEKDAYS,
+    BusinessSecondsFrom,
     add_business_seconds,
     business_seconds_between,
     due_instant,
@@ -115,6 +116,23 @@ def test_between_matches_minute_walk(tz, week, holidays, a, span):
     b = a + timedelta(minutes=span)
     assert business_seconds_between(cal, a, b) == reference_between(cal, a, b)
     assert business_seconds_between(cal, b, a) == -reference_between(cal, a, b)
+
+
+@pytest.mark.parametrize("tz", ZONES)
+@common
+@given(
+    week=weekly,
+    holidays=st.lists(st.integers(-3, 3), max_size=2),
+    a=start_instant,
+    spans=st.lists(st.integers(-2 * 1440, 12 * 1440), min_size=1, max_size=12),
+)
+def test_one_walk_from_a_start_measures_every_end_as_between_does(tz, week, holidays, a, spans):
+    # A page's clocks share the start (now) and come in any order of due instants.
+    cal = make_calendar(tz, week, holidays, a.date())
+    from_a = BusinessSecondsFrom(cal, a)
+    for span in spans:
+        b = a + timedelta(minutes=span, seconds=span % 7)
+        assert from_a(b) == business_seconds_between(cal, a, b)
 
 
 @pytest.mark.parametrize("tz", ZONES)
