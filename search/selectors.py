@@ -28,6 +28,7 @@ from django.contrib.postgres.search import (
     TrigramWordSimilarity,
 )
 from django.db.models import Case, F, FloatField, Q, QuerySet, Subquery, Value, When
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils.html import escape
@@ -230,7 +231,9 @@ def _by_words(
         vector = "search_words"
     condition = Q()
     for term in terms:
-        condition &= Q(**{vector: SearchQuery(term, config=CONFIG)}) | Q(key__iexact=term)
+        # Keys are written upper case: an exact match keeps the key's unique index usable
+        # next to the words' GIN index (UPPER(key) would make PostgreSQL read every row).
+        condition &= Q(**{vector: SearchQuery(term, config=CONFIG)}) | Q(key__in={term, term.upper()})
     query = _query(terms)
     exact_key = Case(When(key__in=keys, then=Value(10.0)), default=Value(0.0), output_field=FloatField())
     rank = Coalesce(SearchRank(F(vector), query, normalization=Value(32)), Value(0.0))
@@ -255,10 +258,16 @@ def _snippet(row: Any, field: str) -> SafeString:
     return highlighted(headline) if headline else plain_snippet(getattr(row, field))
 
 
-def _cards(terms: list[str], limit: int) -> list[SearchResult]:
-    vector = SearchVector("key", "title", weight="A", config=CONFIG) + SearchVector(
+def card_search_vector() -> CombinedExpression:
+    """A card's words as the cards' GIN index holds them (boards migration 0007 builds the
+    index from this same expression; a different one would read every card)."""
+    return SearchVector("key", "title", weight="A", config=CONFIG) + SearchVector(
         "description", weight="B", config=CONFIG
     )
+
+
+def _cards(terms: list[str], limit: int) -> list[SearchResult]:
+    vector = card_search_vector()
     qs = Card.objects.order_by().only("id", "key", "title", "description")
     rows = _by_words(qs, vector=vector, terms=terms, limit=limit, snippet_field="description",
                      fields=("title", "description"))  # fmt: skip
