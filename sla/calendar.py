@@ -383,23 +383,35 @@ def business_seconds_between(cal: Calendar, start: datetime, end: datetime) -> f
 
 class BusinessSecondsFrom:
     """business_seconds_between(cal, start, end) for one calendar and start and many ends (a
-    page of clocks, all measured from now): the stretches from `start` are walked once, as
-    far as the latest end asks, and each end is summed by bisection over them."""
+    page of clocks, all measured from now): the stretches from `earliest` (the earliest end,
+    when some lie before `start`) are walked once, as far as the latest end asks, and each
+    end is summed by bisection over them; an end before `start` is the difference of two such
+    sums. Equal to business_seconds_between for ends after `start` when nothing lies before
+    it, else to the second (floating-point sums)."""
 
-    def __init__(self, cal: Calendar, start: datetime) -> None:
+    def __init__(self, cal: Calendar, start: datetime, *, earliest: datetime | None = None) -> None:
         _check_aware(start)
         self.cal, self.start = cal, start.astimezone(UTC)
-        self._walk = None if cal.always_open else _stretches(cal, self.start)
+        self.origin = self.start if earliest is None else min(self.start, earliest.astimezone(UTC))
+        self._walk = None if cal.always_open else _stretches(cal, self.origin)
         self._starts: list[datetime] = []
         self._ends: list[datetime] = []
-        self._before: list[float] = []  # business seconds before each stretch
+        self._before: list[float] = []  # business seconds from the origin before each stretch
         self._total = 0.0
+        self._at_start: float | None = None if self.origin < self.start else 0.0
 
     def __call__(self, end: datetime) -> float:
         _check_aware(end)
-        if self._walk is None or end <= self.start:
-            return business_seconds_between(self.cal, self.start, end)
         end = end.astimezone(UTC)
+        reach = timedelta(days=_MAX_SEARCH_DAYS - 366)
+        if self._walk is None or end < self.origin or end - self.origin > reach:
+            return business_seconds_between(self.cal, self.start, end)
+        if self._at_start is None:
+            self._at_start = self._from_origin(self.start)
+        return self._from_origin(end) - self._at_start
+
+    def _from_origin(self, end: datetime) -> float:
+        assert self._walk is not None  # noqa: S101 - __call__ measures always-open time itself
         while not self._ends or self._ends[-1] < end:
             stretch = next(self._walk, None)
             if stretch is None:

@@ -100,7 +100,15 @@ def page_clocks(
     )
     # Every clock of the page is measured from the same instant: each calendar's business
     # time from now is walked once for all of them.
-    from_now = {pk: BusinessSecondsFrom(calendar, now) for pk, calendar in calendars.items()}
+    # Overdue clocks lie before now: each walk starts at its calendar's earliest due instant.
+    earliest: dict[int, datetime] = {}
+    for row in rows:
+        if row[12] in calendars and row[3] is not None and row[3] < now:
+            earliest[row[12]] = min(earliest.get(row[12], row[3]), row[3])
+    from_now = {
+        pk: BusinessSecondsFrom(calendar, now, earliest=earliest.get(pk))
+        for pk, calendar in calendars.items()
+    }
     clocks: dict[int, list[dict[str, Any]]] = {pk: [] for pk in incident_ids}
     for (incident_id, metric, state, due_at, breached_at, warn_at, target, paused_at, cause, active,
          elapsed, policy_id, calendar_id) in rows:  # fmt: skip
