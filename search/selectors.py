@@ -224,7 +224,8 @@ def _by_words(
     term, or whose key is a term; scored by rank, an exact key first, with a headline."""
     keys = _key_terms(terms)
     if not is_postgresql():
-        rows = qs.filter(_every_term(terms, ("key", *fields))).order_by("-id")[:limit]
+        exact_first = Case(When(key__in=keys, then=Value(0)), default=Value(1))
+        rows = qs.filter(_every_term(terms, ("key", *fields))).order_by(exact_first, "-id")[:limit]
         return [_with(r, score=(10.0 if r.key in keys else 0.3)) for r in rows]
     if not isinstance(vector, str):
         qs = qs.annotate(search_words=vector)

@@ -69,3 +69,17 @@ def test_global_search_page_and_api_work_on_sqlite(on_sqlite, desk, client):
     assert page.status_code == 200 and desk.refunds.key in page.content.decode()
     queue = client.get("/incidents/", {"tab": "all", "search": "contoso", "sort": "relevance"})
     assert queue.status_code == 200 and desk.safari.key in queue.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_exact_card_key_comes_first_among_many_that_contain_it_on_sqlite(on_sqlite, desk):
+    from search.selectors import PER_KIND
+    from tests.boards.factories import BoardFactory, CardFactory
+
+    board = BoardFactory()
+    CardFactory(board=board, key="WEB-1", title="Retry failed captures")
+    # More newer cards whose keys contain it (WEB-10 … WEB-1nn) than one kind's share.
+    for n in range(10, 20 + PER_KIND):
+        CardFactory(board=board, key=f"WEB-{n}", title="Something else")
+    cards = [r.key for r in global_search(user=desk.sam, text="WEB-1") if r.type == "card"]
+    assert cards and cards[0] == "WEB-1", cards
