@@ -86,6 +86,7 @@ def profile_url(client, url: str, runs: int = 40, top: int = 20) -> dict:
         if filename.startswith(BASE) and "/.venv/" not in filename:
             functions.append((cumtime, tottime, f"{filename[len(BASE) + 1 :]}:{line} {name}"))
     functions.sort(reverse=True)
+    own = sorted(stats.stats.items(), key=lambda item: -item[1][2])[:top]  # type: ignore[attr-defined]
     wall = statistics.median(walls)
     return {
         "url": url,
@@ -100,7 +101,18 @@ def profile_url(client, url: str, runs: int = 40, top: int = 20) -> dict:
             (round(1000 * cum / runs, 2), round(1000 * tot / runs, 2), where)
             for cum, tot, where in functions[:top]
         ],
+        "own_time": [
+            (round(1000 * tottime / runs, 2), calls // runs, f"{_short(filename)}:{line} {name}")
+            for (filename, line, name), (_cc, calls, tottime, _cum, _callers) in own
+        ],
     }
+
+
+def _short(filename: str) -> str:
+    for marker in ("site-packages/", "python3.11/"):
+        if marker in filename:
+            return filename.split(marker, 1)[1]
+    return filename.removeprefix(BASE + "/")
 
 
 def render(result: dict) -> str:
@@ -112,4 +124,6 @@ def render(result: dict) -> str:
     lines += [f"    {share:5.1f} %  {name}" for name, share in result["areas"] if share >= 0.5]
     lines.append("  our functions by cumulative time per request (profiled ms, cumulative / own):")
     lines += [f"    {cum:7.2f} / {tot:6.2f}  {where}" for cum, tot, where in result["ours"]]
+    lines.append("  every function by its own time per request (profiled ms, calls per request):")
+    lines += [f"    {tot:7.2f}  {calls:6d}  {where}" for tot, calls, where in result["own_time"]]
     return "\n".join(lines)
