@@ -47,6 +47,7 @@ from .metrics import Counts, percent, sla_metrics, timer_rollup
 WEEKLY_AFTER_DAYS = 62
 LIST_LIMIT = 25
 AT_RISK_LIMIT = 10
+AT_RISK_PROBE = 1000
 # Timer fields: the SLA service copies the incident's dimensions onto its timers.
 # Reporting dimensions (copied onto every timer) and the model naming their values.
 DIMENSIONS = {"priority": None, "team": Team, "service": Service, "customer": Customer}
@@ -307,14 +308,30 @@ def at_risk_now(scope: Scope, now=None):
 
 def at_risk_first(scope: Scope, now=None, limit=AT_RISK_LIMIT) -> tuple[list, int]:
     """The soonest-due timers at risk now and how many there are. Which ones is answered by
-    the at-risk index alone (two index-only reads), then only those rows are loaded."""
+    the at-risk index alone, then only those rows are loaded.
+
+    The index is walked in its own order (warning instant) for up to AT_RISK_PROBE + 1
+    timers first: that many or fewer are counted and sorted by due instant here. PostgreSQL
+    estimates "running and warned" as the product of two common conditions (400,000 of 1M
+    timers when none were at risk) and would otherwise scan every timer twice, for the
+    page and for the count: 455 ms of the SLA dashboard."""
     risk = at_risk_now(scope, now)
+    probe = list(risk.order_by("warn_at", "pk").values_list("pk", "due_at")[: AT_RISK_PROBE + 1])
+    if len(probe) <= AT_RISK_PROBE:
+        # As at_risk_now orders them: soonest due first (none last), then by id.
+        probe.sort(key=lambda row: (row[1] is None, row[1] or now, row[0]))
+        ids = [pk for pk, _due in probe[:limit]]
+        return _at_risk_rows(ids), len(probe)
     ids = list(risk.values_list("pk", flat=True)[:limit])
+    return _at_risk_rows(ids), risk.count()
+
+
+def _at_risk_rows(ids: list[int]) -> list:
     rows = SLATimer.objects.filter(pk__in=ids).select_related(
         "incident__team", "incident__assignee", "incident__service"
     )
     by_id = {timer.pk: timer for timer in rows}
-    return [by_id[pk] for pk in ids if pk in by_id], risk.count()
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def sla_dashboard(scope: Scope, now=None) -> dict:

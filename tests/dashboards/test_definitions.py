@@ -168,6 +168,21 @@ def test_at_risk_now_is_running_past_warning_only():
     assert [t.incident_id for t in sla.at_risk_now(scope())] == [a.pk]
 
 
+def test_at_risk_first_soonest_due_and_the_count_by_either_path(monkeypatch):
+    now = timezone.now()
+    expected = []
+    for hours in (5, 1, 3, 2, 4):
+        inc = incident(now - 2 * H)
+        expected.append((hours, timer(inc, "resolution", warn_at=now - H, due_at=now + hours * H).pk))
+    timer(incident(now - 2 * H), "resolution", warn_at=now + H, due_at=now + 2 * H)  # not warned yet
+    soonest = [pk for _hours, pk in sorted(expected)][:3]
+    # Few at risk: probed through the index and sorted here; many: sorted by the database.
+    for probe in (sla.AT_RISK_PROBE, 2):
+        monkeypatch.setattr(sla, "AT_RISK_PROBE", probe)
+        rows, count = sla.at_risk_first(scope(), limit=3)
+        assert ([t.pk for t in rows], count) == (soonest, 5), probe
+
+
 def _escalation(
     *, reported, raised=None, escalated, started, done, deployed=None, initial_tier=1, release=True
 ):
