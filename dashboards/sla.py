@@ -39,7 +39,8 @@ from django.utils import timezone
 from escalation.models import Escalation
 from incidents.models import OPEN_STATUSES, IncidentEvent
 from org.models import Customer, Service, Team
-from sla.models import PauseCause, PausePeriod, SLATimer, TimerMetric, TimerState
+from sla.models import PauseCause, PausePeriod, SLATimer, TimerMetric
+from sla.selectors import timers_at_risk
 
 from .filters import Scope
 from .metrics import Counts, percent, sla_metrics, timer_rollup
@@ -291,13 +292,9 @@ def breaches(scope: Scope):
 
 def at_risk_now(scope: Scope, now=None):
     """Running timers past their warning instant and not yet breached, soonest due first."""
-    now = now or timezone.now()
     return (
-        SLATimer.objects.filter(
-            scope.q(),
-            state=TimerState.RUNNING,
-            warn_at__lte=now,
-        )
+        timers_at_risk(now)
+        .filter(scope.q())
         .select_related("incident__team", "incident__assignee", "incident__service")
         # Sorting by an expression, not the bare column, keeps the planner off a walk of the
         # due_at index (hundreds of thousands of running timers) and on the small at-risk

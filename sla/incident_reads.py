@@ -22,6 +22,7 @@ from .selectors import (
     remaining_seconds,
     sla_timer_prefetch,
     timer_display_state,
+    timers_at_risk,
 )
 
 # The columns of a timer a list row shows (SLATimerSerializer's fields) and its rules read.
@@ -55,7 +56,7 @@ def filter_by_clock_state(qs: QuerySet[Any], state: str, now: datetime | None = 
     # product of two common conditions (half a million timers at 1M, when none may be) and
     # would scan the table, where the at-risk index finds the few in milliseconds.
     if state == "at_risk":
-        matching = SLATimer.objects.filter(state=TimerState.RUNNING, warn_at__lte=now)
+        matching = timers_at_risk(now)
         order: tuple[str, ...] = ("warn_at",)
     elif state in TimerState.values:
         matching = SLATimer.objects.filter(state=state)

@@ -102,6 +102,13 @@ def remaining_seconds(
     return round(bcal.business_seconds_between(calendar, now, due_at))
 
 
+def timers_at_risk(now: datetime | None = None) -> QuerySet[SLATimer]:
+    """The timers at risk now (`at_risk` as a filter): running and past their warning
+    instant. Read them in warning order (the at-risk partial index) where their count is
+    unknown: PostgreSQL estimates the two conditions as independent and common."""
+    return SLATimer.objects.filter(state=TimerState.RUNNING, warn_at__lte=now or timezone.now())
+
+
 def timer_at_risk(timer: SLATimer, now: datetime | None = None) -> bool:
     """Running and past its warning instant, not yet breached."""
     return at_risk(state=timer.state, paused_at=timer.paused_at, warn_at=timer.warn_at, now=now)
