@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import Group
 
 from accounts.models import User
+from org import services as org_services
 from org.models import Customer, Service, ServiceSupportModel, Team, TeamSupportModel
 
 DEMO_PASSWORD = "tandem-demo"  # noqa: S105 - printed for the demo on purpose
@@ -37,6 +38,16 @@ class DemoContext:
     services: dict = field(default_factory=dict)
     customers: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+
+
+DEMO_CONTACTS = [
+    ("Northwind Traders", "Ana Lopez", "ana@northwind.example"),
+    ("Northwind Traders", "Carl Jensen", "carl@northwind.example"),
+    ("Contoso Retail", "Priya Raman", "priya@contoso.example"),
+    ("Fabrikam Foods", "Jonas Weber", "jonas@fabrikam.example"),
+    ("Tailspin Travel", "Claire Martin", "claire@tailspin.example"),
+    ("Globex Energy", "Daan de Vries", "daan@globex.example"),
+]
 
 
 def logins_text():
@@ -141,5 +152,8 @@ def seed_organisation(log) -> DemoContext:
         ("Globex Energy", "NL"),
     ]:
         ctx.customers[name], _ = Customer.objects.get_or_create(name=name, defaults={"country": country})
-    log(f"{len(ctx.customers)} customers")
+    # People at the customers, so the log form's requester search finds someone.
+    for customer, name, email in DEMO_CONTACTS:
+        org_services.contact_get_or_create(customer=ctx.customers[customer], email=email, name=name)
+    log(f"{len(ctx.customers)} customers, {len(DEMO_CONTACTS)} contacts")
     return ctx
