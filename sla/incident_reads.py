@@ -4,19 +4,24 @@ and the incident API ask this module through the port."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 from rest_framework.fields import Field
 
+from . import calendar as bcal
 from .api.serializers import SLATimerSerializer
 from .calendar import BusinessSecondsFrom
-from .models import BusinessCalendar, SLATimer, TimerState
+from .models import BusinessCalendar, SLAPolicy, SLATimer, TimerState
 from .selectors import (
     at_risk,
+    calendar_from_columns,
     calendar_of,
     is_counting,
     remaining_seconds,
@@ -79,6 +84,75 @@ def incident_api_field() -> Field[Any, Any, Any, Any]:
     return SLATimerSerializer(source="sla_timers", many=True, read_only=True)
 
 
+PageTimers = tuple[list[tuple[Any, ...]], dict[int, bcal.Calendar]]
+
+
+def _counting_calendars(rows: list[tuple[Any, ...]]) -> set[int]:
+    return {
+        row[12]
+        for row in rows
+        if row[12] is not None and is_counting(active=row[9], paused_at=row[7], due_at=row[3])
+    }
+
+
+def _page_timers(incident_ids: list[int]) -> PageTimers:
+    """The page's timers (_PAGE_COLUMNS, by metric) and the calendars of those whose clock
+    counts, by calendar id. On PostgreSQL as plain statements (compiling the ORM's queries
+    cost more than running them); elsewhere through the ORM. Both give the same."""
+    if connection.vendor == "postgresql":
+        return _page_timers_in_sql(incident_ids)
+    return _page_timers_by_orm(incident_ids)
+
+
+def _page_timers_by_orm(incident_ids: list[int]) -> PageTimers:
+    rows = list(
+        SLATimer.objects.filter(incident_id__in=incident_ids).order_by("metric").values_list(*_PAGE_COLUMNS)
+    )
+    wanted = _counting_calendars(rows)
+    found = BusinessCalendar.objects.filter(pk__in=wanted) if wanted else []
+    return rows, {c.pk: calendar_of(c) for c in found}
+
+
+def _page_timers_in_sql(incident_ids: list[int]) -> PageTimers:
+    timers_sql, calendars_sql = _page_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(timers_sql, [incident_ids])
+        rows = cursor.fetchall()
+        wanted = _counting_calendars(rows)
+        if not wanted:
+            return rows, {}
+        cursor.execute(calendars_sql, [sorted(wanted)])
+        return rows, {
+            pk: calendar_from_columns(
+                timezone=tz,
+                always_open=always_open,
+                hours=json.loads(hours),
+                holidays=json.loads(holidays),
+                country=country,
+                subdivision=subdivision,
+            )
+            for pk, tz, always_open, hours, holidays, country, subdivision in cursor.fetchall()
+        }
+
+
+@lru_cache(maxsize=1)
+def _page_sql() -> tuple[str, str]:
+    """_page_timers' statements: the timers with their policy's calendar, and calendars."""
+    quote = connection.ops.quote_name
+    timer, policy, calendar = (quote(m._meta.db_table) for m in (SLATimer, SLAPolicy, BusinessCalendar))
+    # The timer's own columns by attname (SLATimer names no db_column), then its calendar.
+    columns = ", ".join(f"t.{quote(name)}" for name in _PAGE_COLUMNS[:-1])
+    timers = f"""
+        SELECT {columns}, p.calendar_id FROM {timer} t LEFT JOIN {policy} p ON p.id = t.policy_id
+        WHERE t.incident_id = ANY(%s) ORDER BY t.metric
+    """  # noqa: S608 - the models' own table and column names; the ids are a parameter
+    calendars = f"""
+        SELECT id, timezone, always_open, hours::text, holidays::text, country, subdivision
+        FROM {calendar} WHERE id = ANY(%s)
+    """  # noqa: S608 - the model's own table name; the ids are a parameter
+    return timers, calendars
+
+
 def page_clocks(
     incident_ids: list[int], *, now: datetime, iso: Callable[[datetime | None], str | None]
 ) -> dict[int, list[dict[str, Any]]]:
@@ -88,17 +162,7 @@ def page_clocks(
     timer. `iso` writes the instants (tracker.api.datetimes.iso_instants)."""
     if not incident_ids:
         return {}
-    rows = list(
-        SLATimer.objects.filter(incident_id__in=incident_ids).order_by("metric").values_list(*_PAGE_COLUMNS)
-    )
-    wanted = {
-        row[12]
-        for row in rows
-        if row[12] is not None and is_counting(active=row[9], paused_at=row[7], due_at=row[3])
-    }
-    calendars = (
-        {c.pk: calendar_of(c) for c in BusinessCalendar.objects.filter(pk__in=wanted)} if wanted else {}
-    )
+    rows, calendars = _page_timers(incident_ids)
     # Every clock of the page is measured from the same instant: each calendar's business
     # time from now is walked once for all of them.
     # Overdue clocks lie before now: each walk starts at its calendar's earliest due instant.

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
@@ -30,13 +31,27 @@ def _parsed(key: tuple[str, bool, str, tuple[str, ...], str, str]) -> bcal.Calen
 def calendar_of(calendar: BusinessCalendar) -> bcal.Calendar:
     """The arithmetic calendar of a stored one, parsed once per distinct content and
     process (the cache key is the content, so an edit is picked up at once)."""
+    return calendar_from_columns(
+        timezone=calendar.timezone,
+        always_open=calendar.always_open,
+        hours=calendar.hours,
+        holidays=calendar.holidays,
+        country=calendar.country,
+        subdivision=calendar.subdivision,
+    )
+
+
+def calendar_from_columns(
+    *, timezone: str, always_open: bool, hours: Any, holidays: Any, country: str, subdivision: str
+) -> bcal.Calendar:
+    """calendar_of from a stored calendar's columns (lists read them as values)."""
     key = (
-        calendar.timezone,
-        bool(calendar.always_open),
-        json.dumps(calendar.hours or {}, sort_keys=True),
-        tuple(sorted(calendar.holidays or [])),
-        calendar.country or "",
-        calendar.subdivision or "",
+        timezone,
+        bool(always_open),
+        json.dumps(hours or {}, sort_keys=True),
+        tuple(sorted(holidays or [])),
+        country or "",
+        subdivision or "",
     )
     return _parsed(key)
 

@@ -22,7 +22,9 @@ from ..models import (
     Status,
     TimeEntry,
 )
-from ..selectors import incident_page_reads, related_objects  # cards and releases are the boards app's
+
+# Cards and releases are the boards app's (related_objects).
+from ..selectors import LIST_COLUMNS, incident_page_reads, related_objects
 
 UserRefSerializer = inline_serializer(
     "UserRef",
@@ -57,69 +59,72 @@ class IncidentListSerializer(serializers.ListSerializer):
     forecasts (the boards app's) read at once for the incidents with a card and shared
     through the context, never per row. Running DRF's field machinery per row (and even
     building the child's fields, a deep copy per request) cost more than the queries;
-    tests/incidents/test_hot_paths.py holds the two outputs equal."""
+    tests/incidents/test_hot_paths.py holds the two outputs equal. The rows are the list's
+    plain rows (incident_rows); model instances are read into the same shape."""
 
     def to_representation(self, data):
         rows = list(data.all() if hasattr(data, "all") else data)
+        if rows and not isinstance(rows[0], dict):  # model instances, not the list's rows
+            rows = [{column: getattr(i, column) for column in LIST_COLUMNS} for i in rows]
         reads = incident_page_reads(rows)
         if FIX_FORECASTS_CONTEXT not in self.context:
             # Only an incident with a linked card can have a forecast (None for the others).
-            linked = [r.pk for r in rows if r.pk in reads.cards]
+            linked = [r["id"] for r in rows if r["id"] in reads.cards]
             self.context[FIX_FORECASTS_CONTEXT] = fix_forecasts().for_incidents(linked) if linked else {}
         forecasts = self.context[FIX_FORECASTS_CONTEXT]
         when = iso_instants()
         now = self.context.setdefault("now", timezone.now())
-        clocks = clock_reads().page_clocks([r.pk for r in rows], now=now, iso=when)
+        clocks = clock_reads().page_clocks([r["id"] for r in rows], now=now, iso=when)
 
-        def forecast(incident):
-            found = forecasts.get(incident.pk)
+        def forecast(pk):
+            found = forecasts.get(pk)
             return None if found is None else found.as_dict()
 
         return [
             {
-                "id": i.pk,
-                "key": i.key,
-                "type": i.type,
-                "title": i.title,
-                "description": i.description,
-                "service": i.service_id,
-                "service_name": reads.service_names[i.service_id],
-                "customer": i.customer_id,
-                "reporter": i.reporter_id,
-                "contact": i.contact,
-                "impact": i.impact,
-                "urgency": i.urgency,
-                "priority": i.priority,
-                "priority_override_reason": i.priority_override_reason,
-                "status": i.status,
-                "hold_reason": i.hold_reason,
-                "resolution_code": i.resolution_code,
-                "resolution_note": i.resolution_note,
-                "cancel_reason": i.cancel_reason,
-                "tier": i.tier,
-                "team": i.team_id,
-                "team_name": reads.team_names[i.team_id],
-                "assignee": i.assignee_id,
-                "assignee_name": reads.user_names[i.assignee_id] if i.assignee_id else None,
-                "participants": reads.participants.get(i.pk, []),
-                "is_major": i.is_major,
-                "major_declared_at": when(i.major_declared_at),
-                "parent": reads.parent_keys[i.parent_id] if i.parent_id else None,
-                "caused_by_card": i.caused_by_card_id,
-                "caused_by_release": i.caused_by_release_id,
-                "created_at": when(i.created_at),
-                "updated_at": when(i.updated_at),
-                "responded_at": when(i.responded_at),
-                "resolved_at": when(i.resolved_at),
-                "closed_at": when(i.closed_at),
-                "version": i.version,
-                "sla_due_at": when(i.sla_due_at),
-                "sla": clocks[i.pk],
-                "cards": reads.cards.get(i.pk, []),
-                "requester": i.requester_id,
-                "cc": reads.cc.get(i.pk, []),
-                "fix_forecast": forecast(i),
-                "problem": reads.problems.get(i.pk),
+                "id": (pk := i["id"]),
+                "key": i["key"],
+                "type": i["type"],
+                "title": i["title"],
+                "description": i["description"],
+                "service": i["service_id"],
+                "service_name": reads.service_names[pk],
+                "customer": i["customer_id"],
+                "reporter": i["reporter_id"],
+                "contact": i["contact"],
+                "impact": i["impact"],
+                "urgency": i["urgency"],
+                "priority": i["priority"],
+                "priority_override_reason": i["priority_override_reason"],
+                "status": i["status"],
+                "hold_reason": i["hold_reason"],
+                "resolution_code": i["resolution_code"],
+                "resolution_note": i["resolution_note"],
+                "cancel_reason": i["cancel_reason"],
+                "tier": i["tier"],
+                "team": i["team_id"],
+                "team_name": reads.team_names[pk],
+                "assignee": i["assignee_id"],
+                "assignee_name": reads.user_names.get(pk),
+                "participants": reads.participants.get(pk, []),
+                "is_major": i["is_major"],
+                "major_declared_at": when(i["major_declared_at"]),
+                "parent": reads.parent_keys.get(pk),
+                "caused_by_card": i["caused_by_card_id"],
+                "caused_by_release": i["caused_by_release_id"],
+                "created_at": when(i["created_at"]),
+                "updated_at": when(i["updated_at"]),
+                "responded_at": when(i["responded_at"]),
+                "resolved_at": when(i["resolved_at"]),
+                "closed_at": when(i["closed_at"]),
+                "version": i["version"],
+                "sla_due_at": when(i["sla_due_at"]),
+                "sla": clocks[pk],
+                "cards": reads.cards.get(pk, []),
+                "requester": i["requester_id"],
+                "cc": reads.cc.get(pk, []),
+                "fix_forecast": forecast(pk),
+                "problem": reads.problems.get(pk),
             }  # fmt: skip
             for i in rows
         ]

@@ -190,3 +190,32 @@ def test_services_create_keeps_answering_the_full_incident(api, org):
     detail = api.get(f"/api/v1/incidents/{created['id']}/").json()
     listed = api.get("/api/v1/incidents/?page_size=1").json()["results"][0]
     assert listed["id"] == detail["id"] and set(listed) == set(detail)
+
+
+def test_the_one_statement_reads_equal_the_orm_reads(api, org, populated, frozen):
+    """PostgreSQL reads a page's names, links and clocks in plain statements; other databases
+    (SQLite, the embedded default) through the ORM. Both read the same, for rows with every
+    relation set and for a bare one."""
+    from incidents.selectors import _page_reads_by_kind, _page_reads_in_one_statement, incident_rows
+    from sla.incident_reads import _page_timers_by_orm, _page_timers_in_sql
+
+    rows = list(incident_rows().filter(pk__in=[i.pk for i in populated]).order_by("id"))
+    by_orm = _page_reads_by_kind(rows)
+    assert _page_reads_in_one_statement(rows) == by_orm
+    assert by_orm.cards and by_orm.cc and by_orm.participants and by_orm.problems and by_orm.parent_keys
+    ids = [row["id"] for row in rows]
+    timers, calendars = _page_timers_by_orm(ids)
+    assert timers and calendars, "the compared page has counting clocks on a calendar"
+    assert _page_timers_in_sql(ids) == (timers, calendars)
+
+
+def test_the_list_reads_a_page_in_eight_statements(api, org, populated):
+    """The token with its user, the user's roles, the page, its names and links in one
+    statement, the fix forecasts of its cards (two), its clocks and their calendars: the
+    ORM's compiling of one small query per relation cost more than running them (issue 19)."""
+    api.as_user(org.desk)
+    url = "/api/v1/incidents/?page_size=50"
+    api.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get(url).status_code == 200
+    assert len(queries.captured_queries) == 8, "\n".join(q["sql"][:100] for q in queries.captured_queries)

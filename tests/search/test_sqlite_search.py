@@ -83,3 +83,20 @@ def test_an_exact_card_key_comes_first_among_many_that_contain_it_on_sqlite(on_s
         CardFactory(board=board, key=f"WEB-{n}", title="Something else")
     cards = [r.key for r in global_search(user=desk.sam, text="WEB-1") if r.type == "card"]
     assert cards and cards[0] == "WEB-1", cards
+
+
+@pytest.mark.django_db
+def test_the_incident_list_reads_its_names_and_clocks_through_the_orm_on_sqlite(on_sqlite, desk, client):
+    """PostgreSQL reads a list page's names, links and clocks in plain statements; SQLite
+    through the ORM (incidents.selectors, sla.incident_reads): the same answer here."""
+    desk.safari.participants.add(desk.sam)
+    Incident.objects.filter(pk=desk.refunds.pk).update(parent=desk.safari, assignee=desk.sam)
+    client.force_login(desk.sam)
+    r = client.get("/api/v1/incidents/", {"page_size": 50})
+    assert r.status_code == 200, r.content
+    rows = {row["key"]: row for row in r.json()["results"]}
+    safari, refunds = rows[desk.safari.key], rows[desk.refunds.key]
+    assert safari["service_name"] == desk.safari.service.name and safari["team_name"]
+    assert safari["participants"] == [desk.sam.pk]
+    assert refunds["parent"] == desk.safari.key and refunds["assignee_name"] == desk.sam.display_name
+    assert safari["sla"] and all("remaining_seconds" in clock for clock in safari["sla"])

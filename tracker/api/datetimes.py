@@ -8,6 +8,7 @@ compares the lean list with the serializer's output."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from datetime import datetime
 
@@ -16,12 +17,15 @@ from django.utils import timezone
 
 def iso_instants() -> Callable[[datetime | None], str | None]:
     """A formatter for the instants of one response: None stays None."""
-    zone = timezone.get_current_timezone()
+    zone: dt.tzinfo = timezone.get_current_timezone()
+    if getattr(zone, "key", None) == "UTC":
+        # The database's instants come in UTC already (datetime.timezone.utc): no conversion.
+        zone = dt.UTC
 
     def iso(value: datetime | None) -> str | None:
         if value is None:
             return None
-        text = value.astimezone(zone).isoformat()
+        text = (value if value.tzinfo is zone else value.astimezone(zone)).isoformat()
         return text[:-6] + "Z" if text.endswith("+00:00") else text
 
     return iso
