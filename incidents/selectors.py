@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import F, Field, Manager, Model, Prefetch, Q, QuerySet
 
 from accounts.models import User
+from tracker.sql import execute_prepared
 
 from .hooks import clock_reads
 from .models import OPEN_STATUSES, Comment, Incident, IncidentEvent
@@ -178,13 +179,14 @@ def _page_reads_sql() -> str:
              LEFT JOIN {_table(User)} au ON au.id = cd.assignee_id
              WHERE cl.incident_id = i.id)
         FROM {_table(Incident)} i
-        WHERE i.id = ANY(%s)
+        WHERE i.id = ANY($1)
     """  # noqa: S608 - the tables are the models' own names; the ids are a parameter
 
 
 def _page_reads_in_one_statement(rows: list[dict[str, Any]]) -> PageReads:
     with connection.cursor() as cursor:
-        cursor.execute(_page_reads_sql(), [[row["id"] for row in rows]])
+        ids = [row["id"] for row in rows]
+        execute_prepared(cursor, "tandem_incident_page_reads", _page_reads_sql(), [ids], "bigint[]")
         found = cursor.fetchall()
     reads = PageReads({}, {}, {}, {}, {}, {}, {}, {})
     for pk, service, team, assignee, parent, problem, cc, participants, cards in found:

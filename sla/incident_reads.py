@@ -15,6 +15,8 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 from rest_framework.fields import Field
 
+from tracker.sql import execute_prepared
+
 from . import calendar as bcal
 from .api.serializers import SLATimerSerializer
 from .calendar import BusinessSecondsFrom
@@ -116,7 +118,7 @@ def _page_timers_by_orm(incident_ids: list[int]) -> PageTimers:
 def _page_timers_in_sql(incident_ids: list[int]) -> PageTimers:
     timers_sql, calendars_sql = _page_sql()
     with connection.cursor() as cursor:
-        cursor.execute(timers_sql, [incident_ids])
+        execute_prepared(cursor, "tandem_sla_page_timers", timers_sql, [incident_ids], "bigint[]")
         rows = cursor.fetchall()
         wanted = _counting_calendars(rows)
         if not wanted:
@@ -144,7 +146,7 @@ def _page_sql() -> tuple[str, str]:
     columns = ", ".join(f"t.{quote(name)}" for name in _PAGE_COLUMNS[:-1])
     timers = f"""
         SELECT {columns}, p.calendar_id FROM {timer} t LEFT JOIN {policy} p ON p.id = t.policy_id
-        WHERE t.incident_id = ANY(%s) ORDER BY t.metric
+        WHERE t.incident_id = ANY($1) ORDER BY t.metric
     """  # noqa: S608 - the models' own table and column names; the ids are a parameter
     calendars = f"""
         SELECT id, timezone, always_open, hours::text, holidays::text, country, subdivision

@@ -1,5 +1,8 @@
 """Helpers for the few set-based statements written in SQL."""
 
+import weakref
+from typing import Any
+
 from django.db import connection
 
 
@@ -24,3 +27,24 @@ def insert_select_parts(model, special: dict) -> tuple[list[str], list[str], lis
         if value is not None:
             params.append(value)
     return columns, exprs, params
+
+
+# The statements each PostgreSQL session has prepared, by the driver's connection (a new
+# connection, after CONN_MAX_AGE or a reconnect, starts with none).
+_prepared: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+
+
+def execute_prepared(cursor: Any, name: str, sql: str, params: list[Any], types: str) -> None:
+    """Run a hot read as a PostgreSQL prepared statement: prepared once per database
+    session, then executed with its parameters, so PostgreSQL parses and plans it once
+    rather than on every request (about 1 ms of a list page's statement, issue 19). `sql`
+    writes its parameters as $1, $2 …; `types` are their SQL types ("bigint[]").
+
+    A prepared statement outlives a rolled-back transaction and goes with its session, which
+    is why the names are kept per driver connection."""
+    raw = cursor.cursor.connection if hasattr(cursor, "cursor") else cursor.connection
+    done = _prepared.setdefault(raw, set())
+    if name not in done:
+        cursor.execute(f"PREPARE {name}({types}) AS {sql}")
+        done.add(name)
+    cursor.execute(f"EXECUTE {name}({', '.join(['%s'] * len(params))})", params)
