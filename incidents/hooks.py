@@ -137,7 +137,7 @@ class ClockReads(Protocol):
     clock's badge state, the incident API's `sla` field, and a page's `sla` lists read at once
     as plain values (`page_clocks`, for the lean list: {incident id: [clock dicts]})."""
 
-    def timers_prefetch(self) -> Prefetch[str]: ...
+    def timers_prefetch(self, *, calendars: bool = True) -> Prefetch[str]: ...
 
     def filter_by_clock_state(
         self, qs: QuerySet[Incident], state: str, now: datetime | None = None

@@ -308,7 +308,7 @@ QUEUE_RELATIONS = ("service", "team", "assignee", "customer")
 def incident_queue(*, user: User, tab: str) -> QuerySet[Incident]:
     """The queue tabs: my incidents, my teams' unassigned incidents, all incidents. The
     rows come with what a queue row shows (names by id and the SLA clocks) and no more."""
-    qs = Incident.objects.prefetch_related(*QUEUE_RELATIONS, clock_reads().timers_prefetch())
+    qs = Incident.objects.prefetch_related(*QUEUE_RELATIONS, clock_reads().timers_prefetch(calendars=False))
     if tab == "mine":
         return qs.filter(Q(assignee=user) | Q(participants=user)).distinct()
     if tab == "unassigned":

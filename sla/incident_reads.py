@@ -39,8 +39,12 @@ _PAGE_COLUMNS = (
 )  # fmt: skip
 
 
-def timers_prefetch() -> Prefetch[str]:
-    """`incident.sla_timers` with their policy and calendar, by metric."""
+def timers_prefetch(*, calendars: bool = True) -> Prefetch[str]:
+    """`incident.sla_timers` by metric, with their policy and calendar (what the remaining
+    business time needs) unless `calendars` is False: the queue's badge shows the state and
+    the due instant only, and the two joined models were 200 of a page's 400 instances."""
+    if not calendars:
+        return Prefetch("sla_timers", queryset=SLATimer.objects.order_by("metric"))
     return sla_timer_prefetch()
 
 
