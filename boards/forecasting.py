@@ -416,25 +416,47 @@ def _forecasts(places: list[_Place], *, today: date | None) -> dict[_Place, FixF
     for board_id, (fresh, kept) in runs.items():
         curves[board_id] = kept if fresh else board_forecasts_refresh(board_id, today=today).curves
     result = {}
+    # A board's lane class is read for each of its cards: its curves are built once.
+    built: dict[int, tuple[Mapping[str, Any], fc.Curves]] = {}
+
+    def curves_of(entry: Mapping[str, Any]) -> fc.Curves:
+        kept = built.get(id(entry))
+        if kept is None or kept[0] is not entry:
+            kept = built[id(entry)] = (entry, _curves_of(entry))
+        return kept[1]
+
     for place in places:
         entry = curves[place.board_id].get(place.kind)
         work = float(place.ahead + 1)
         if entry and entry["sufficient"]:
             spent = work + entry["done_today"]
-            if not _curves_of(entry).covers(spent):
+            if not curves_of(entry).covers(spent):
                 curves[place.board_id] = board_forecasts_refresh(
                     place.board_id, today=today, at_least=work
                 ).curves
                 entry = curves[place.board_id][place.kind]
-        result[place] = _forecast_of(place, entry, work=work, today=today)
+        result[place] = _forecast_of(
+            place,
+            entry,
+            work=work,
+            today=today,
+            curves=curves_of(entry) if entry and entry["sufficient"] else None,
+        )
     return result
 
 
-def _forecast_of(place: _Place, entry: Mapping[str, Any] | None, *, work: float, today: date) -> FixForecast:
+def _forecast_of(
+    place: _Place,
+    entry: Mapping[str, Any] | None,
+    *,
+    work: float,
+    today: date,
+    curves: fc.Curves | None = None,
+) -> FixForecast:
     entry = entry or {"sufficient": False, "history_days": 0, "history_done": 0, "done_today": 0}
     status, p50, p85, trials = "insufficient_history", None, None, 0
     if entry["sufficient"]:
-        curves = _curves_of(entry)
+        curves = curves or _curves_of(entry)
         d50, d85 = curves.days(work + entry["done_today"])
         status = "ok" if d85 < curves.horizon else "beyond_horizon"
         p50 = today + timedelta(days=d50) if d50 < curves.horizon else None

@@ -154,6 +154,10 @@ class Incident(models.Model):
             models.Index(fields=["assignee", "status"]),
             models.Index(fields=["service", "status"]),
             models.Index(fields=["sla_due_at", "priority", "created_at", "id"], name="incident_sla_urgency"),
+            # A priority's newest first (the list filtered by priority, alone or with a team):
+            # through incident_created PostgreSQL read 8,000 newer rows of other priorities
+            # for a page of P1s at 1M (10-18 ms); this finds the page at once (0.3 ms).
+            models.Index(fields=["priority", "created_at", "id"], name="incident_priority_created"),
             # Dashboards: incidents created / resolved in a period and the open backlog by age,
             # counted index-only with the filters they take.
             models.Index(
