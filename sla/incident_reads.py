@@ -112,7 +112,9 @@ def _page_timers(incident_ids: list[int]) -> PageTimers:
 
 def _page_timers_by_orm(incident_ids: list[int]) -> PageTimers:
     rows = list(
-        SLATimer.objects.filter(incident_id__in=incident_ids).order_by("metric").values_list(*_PAGE_COLUMNS)
+        SLATimer.objects.filter(incident_id__in=incident_ids)
+        .order_by("metric", "incident_id")
+        .values_list(*_PAGE_COLUMNS)
     )
     wanted = _counting_calendars(rows)
     found = BusinessCalendar.objects.filter(pk__in=wanted) if wanted else []
@@ -150,7 +152,7 @@ def _page_sql() -> tuple[str, str]:
     columns = ", ".join(f"t.{quote(name)}" for name in _PAGE_COLUMNS[:-1])
     timers = f"""
         SELECT {columns}, p.calendar_id FROM {timer} t LEFT JOIN {policy} p ON p.id = t.policy_id
-        WHERE t.incident_id = ANY($1) ORDER BY t.metric
+        WHERE t.incident_id = ANY($1) ORDER BY t.metric, t.incident_id
     """  # noqa: S608 - the models' own table and column names; the ids are a parameter
     calendars = f"""
         SELECT id, timezone, always_open, hours::text, holidays::text, country, subdivision
