@@ -24,7 +24,7 @@ from ..models import (
 )
 
 # Cards and releases are the boards app's (related_objects).
-from ..selectors import LIST_COLUMNS, incident_page_reads, related_objects
+from ..selectors import incident_page_reads, related_objects
 
 UserRefSerializer = inline_serializer(
     "UserRef",
@@ -60,12 +60,10 @@ class IncidentListSerializer(serializers.ListSerializer):
     through the context, never per row. Running DRF's field machinery per row (and even
     building the child's fields, a deep copy per request) cost more than the queries;
     tests/incidents/test_hot_paths.py holds the two outputs equal. The rows are the list's
-    plain rows (incident_rows); model instances are read into the same shape."""
+    plain rows (incident_rows), not model instances."""
 
     def to_representation(self, data):
         rows = list(data.all() if hasattr(data, "all") else data)
-        if rows and not isinstance(rows[0], dict):  # model instances, not the list's rows
-            rows = [{column: getattr(i, column) for column in LIST_COLUMNS} for i in rows]
         reads = incident_page_reads(rows)
         if FIX_FORECASTS_CONTEXT not in self.context:
             # Only an incident with a linked card can have a forecast (None for the others).

@@ -236,3 +236,40 @@ def test_a_priority_filtered_list_walks_the_priority_index(api, org, populated):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "incident_priority_created" in plan, plan
+
+
+def test_each_answer_carries_the_version_the_next_edit_needs(api, org):
+    """The answers of create and the actions (the lean read of a page of one) are what the
+    next visit works from: saving again with the version just answered succeeds, every answer
+    equals the detail read afterwards, and the escalating desk agent, no longer on the
+    incident's team, is refused the next edit while the new team may make it."""
+    api.as_user(org.desk)
+    created = api.post(
+        "/api/v1/incidents/",
+        {"title": "Card declined", "service": org.service.pk, "impact": "high", "urgency": "high"},
+        format="json",
+    ).json()
+    base = f"/api/v1/incidents/{created['id']}/"
+    first = api.patch(
+        base, {"title": "Card declined at checkout", "version": created["version"]}, format="json"
+    )
+    assert first.status_code == 200 and first.json()["version"] == created["version"] + 1
+    again = api.patch(
+        base, {"description": "Every Visa card.", "version": first.json()["version"]}, format="json"
+    )
+    assert again.status_code == 200, again.content
+    assert again.json() == api.get(base).json()
+    assert again.json()["title"] == "Card declined at checkout"
+    escalated = api.post(
+        base + "escalate/", {"team": org.t2.pk, "note": "Gateway logs", "version": again.json()["version"]},
+        format="json",
+    )  # fmt: skip
+    assert escalated.status_code == 200 and escalated.json()["team_name"] == "Application Support"
+    assert escalated.json() == api.get(base).json()
+    refused = api.patch(base, {"title": "Mine again", "version": escalated.json()["version"]}, format="json")
+    assert refused.status_code == 403
+    api.as_user(org.engineer)
+    taken = api.post(base + "take/", format="json")
+    assert taken.status_code == 200 and taken.json()["assignee"] == org.engineer.pk
+    assert api.get(base).json()["title"] == "Card declined at checkout"
+    assert api.get("/api/v1/incidents/999999999/").status_code == 404
