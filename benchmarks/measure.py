@@ -58,13 +58,14 @@ def checked_get(client, url, expect=200):
     return response
 
 
-def time_get(client, url, runs, expect=200, budget_seconds=30.0, min_runs=None, cold=False):
+def time_get(client, url, runs, expect=200, budget_seconds=30.0, min_runs=None, cold=False, before=None):
     """Warm up, count the queries of one request, then time at least `min_runs` requests
     (ms) and up to `runs`, stopping after `min_runs` once `budget_seconds` are spent.
 
     cold: before each timed request Django's cache is cleared and the database connection
     closed, so the request opens a fresh connection and recomputes what it caches;
-    PostgreSQL's shared buffers (and the OS page cache) stay as they are."""
+    PostgreSQL's shared buffers (and the OS page cache) stay as they are.
+    before: called (untimed) before each timed request, e.g. to change what it reads."""
     min_runs = MIN_RUNS if min_runs is None else min_runs
     checked_get(client, url, expect)
     response, statements = count_queries(lambda: checked_get(client, url, expect))
@@ -74,6 +75,8 @@ def time_get(client, url, runs, expect=200, budget_seconds=30.0, min_runs=None, 
         if cold:
             cache.clear()
             connection.close()
+        if before is not None:
+            before()
         started = time.perf_counter()
         checked_get(client, url, expect)
         samples.append((time.perf_counter() - started) * 1000)

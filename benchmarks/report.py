@@ -88,7 +88,7 @@ def rows(results: dict) -> list[tuple[str, str]]:
             )
         )
     for n, b in results.get("boards", {}).items():
-        for label in ("endpoint", "endpoint cold", "page"):
+        for label in ("endpoint", "endpoint changed", "endpoint cold", "page"):
             if label in b:
                 out.append((f"board {label} at {int(n):,} cards p50 / p95 / queries", _timed(b[label])))
     if "sprint_page" in results:

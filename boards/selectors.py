@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -34,6 +38,8 @@ if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
     from org.models import Team
+
+logger = logging.getLogger(__name__)
 
 
 def _counting_resolution_timers() -> QuerySet[SLATimer]:
@@ -178,6 +184,91 @@ def board_detail(board: Board, *, with_cards: bool = True) -> BoardDetail:
 
 
 _CARD_COLUMNS = frozenset(f.attname for f in Card._meta.concrete_fields)
+BOARD_CARDS_CACHE_SECONDS = 600
+
+
+def _row_version(model: type[Any]) -> RawSQL:
+    """A row version's identity as a 64-bit hash: PostgreSQL's xmin (the transaction that
+    wrote this version) and ctid (where the version is stored). Every insert and update
+    writes a new version, and no two live versions share both: a later transaction has
+    another xmin, and a second write in the same transaction lands at another ctid."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    return RawSQL(  # noqa: S611 - a model's own table name
+        f"hashtextextended({table}.xmin::text || {table}.ctid::text, 0)", ()
+    )
+
+
+def _board_card_sets(
+    board: Board, card_columns: Iterable[str], *, versions: bool
+) -> tuple[str, tuple[Any, ...]]:
+    """The CTEs the board's cards are read from: `t` the open cards (`card_columns`, id and
+    rank), `l` their incident links, `u` the counting resolution timers of the linked
+    incidents, one row per link; with `versions`, each row with its `row_version`."""
+    cards = _board_cards_qs(board).order_by()
+    timers = _counting_resolution_timers()
+    card_values, timer_values, link_version = [*sorted({"id", "rank", *card_columns})], ["due_at"], ""
+    if versions:
+        cards = cards.annotate(row_version=_row_version(Card))
+        timers = timers.annotate(row_version=_row_version(SLATimer))
+        card_values.append("row_version")
+        timer_values.append("row_version")
+        link_version = ", hashtextextended(ci.xmin::text || ci.ctid::text, 0) AS row_version"
+    cards_sql, cards_params = cards.values(*card_values).query.sql_with_params()
+    timers_sql, timers_params = timers.values("incident_id", *timer_values).query.sql_with_params()
+    link_table = CardIncident._meta.db_table
+    timer_columns = ", ".join(f"x.{name}" for name in timer_values)
+    # Only code constants and Django-compiled SQL are interpolated; values travel as params.
+    sql = (
+        f"WITH t AS ({cards_sql}), "  # noqa: S608
+        f"l AS (SELECT ci.card_id, ci.incident_id{link_version} "
+        f"FROM {link_table} ci JOIN t ON t.id = ci.card_id), "
+        f"u AS (SELECT l.card_id, {timer_columns} FROM l JOIN ({timers_sql}) x "
+        f"ON x.incident_id = l.incident_id)"
+    )
+    return sql, (*cards_params, *timers_params)
+
+
+# Which versions of which rows the cards were read from: per set, a count and a sum of the
+# rows' version hashes. Any write to a row gives it a new version, and a row entering or
+# leaving a set changes its count and sum, so equal fingerprints mean equal cards (but for
+# a 64-bit hash collision).
+_FINGERPRINT = " || ':' || ".join(
+    f"(SELECT count(*) || '.' || coalesce(sum(row_version), 0) FROM {cte})"  # noqa: S608 - constants
+    for cte in ("t", "l", "u")
+)
+
+
+def board_cards_fingerprint(board: Board) -> str:
+    """The fingerprint of the rows board_cards_json reads for this board (one statement)."""
+    sql, params = _board_card_sets(board, (), versions=True)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} SELECT {_FINGERPRINT}", params)  # noqa: S608 - constants
+        return str(cursor.fetchone()[0])
+
+
+def _board_cards_json_built(board: Board, columns: Mapping[str, str]) -> str:
+    """The cards' JSON, built from the rows."""
+    sql, params = _board_card_sets(board, columns.values(), versions=False)
+    quote = connection.ops.quote_name
+    fields = ", ".join(f"t.{column} AS {quote(name)}" for name, column in columns.items())
+    # Incident ids and the earliest counting due instant (sla_due_subquery's rule) come from
+    # grouped joins over the card set, not a subquery per card (EXPLAIN ANALYZE at 5,000
+    # cards: the 5,000 subplans took a quarter of the statement). Each card is one row turned
+    # into JSON by row_to_json (its columns named in SQL), cheaper than json_build_object's
+    # 38 arguments per card, and compact.
+    wrapped = (
+        f"{sql}, "  # noqa: S608 - code constants, names quoted (checked by the caller)
+        f"ids AS (SELECT card_id, array_agg(incident_id ORDER BY incident_id) AS ids "
+        f"FROM l GROUP BY card_id), "
+        f"s AS (SELECT card_id, min(due_at) AS due FROM u GROUP BY card_id) "
+        f"SELECT coalesce(json_agg(row_to_json(r) ORDER BY t.rank, t.id), '[]')::text "
+        f"FROM t LEFT JOIN ids ON ids.card_id = t.id LEFT JOIN s ON s.card_id = t.id, "
+        f"LATERAL (SELECT {fields}, coalesce(ids.ids, '{{}}'::integer[]) AS incidents, "
+        f"s.due AS sla_due_at) r"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(wrapped, params)
+        return str(cursor.fetchone()[0])
 
 
 def board_cards_json(board: Board, columns: Mapping[str, str]) -> str | None:
@@ -186,43 +277,35 @@ def board_cards_json(board: Board, columns: Mapping[str, str]) -> str | None:
     each card also carries `incidents` (linked ids) and `sla_due_at`, as card_api_list does.
 
     At thousands of cards, turning rows into Python objects and back into JSON is what
-    costs; letting the database build the text keeps the board endpoint fast."""
+    costs, and even PostgreSQL takes 25 ms to write 5,000 cards as JSON. The text is kept in
+    the cache under the fingerprint of the rows it was read from (board_cards_fingerprint,
+    1 ms): a read whose rows are unchanged is served from there, and any change to a card,
+    a link or a linked incident's clock — through a service, the admin, a bulk update or
+    plain SQL — makes a new fingerprint, so a stale text is never served. A text is filed
+    under the fingerprint taken before it was built: it is never older than the rows its
+    fingerprint names (a write committed in between makes it newer, and makes the next
+    fingerprint differ)."""
     if connection.vendor != "postgresql":
         return None
     unknown = set(columns.values()) - _CARD_COLUMNS
     if unknown:
         raise ValueError(f"Not columns of a card: {sorted(unknown)}")
-    selected = sorted({"id", "rank", *columns.values()})
-    inner = _board_cards_qs(board).order_by().values(*selected)
-    sql, params = inner.query.sql_with_params()
-    timers_sql, timers_params = (
-        _counting_resolution_timers().values("incident_id", "due_at").query.sql_with_params()
-    )
-    quote = connection.ops.quote_name
-    fields = ", ".join(f"t.{column} AS {quote(name)}" for name, column in columns.items())
-    link_table = CardIncident._meta.db_table
-    # Incident ids and the earliest counting due instant (sla_due_subquery's rule) come from
-    # grouped joins over the card set, not a subquery per card (EXPLAIN ANALYZE at 5,000
-    # cards: the 5,000 subplans took a quarter of the statement). Each card is one row turned
-    # into JSON by row_to_json (its columns named in SQL), cheaper than json_build_object's
-    # 38 arguments per card, and compact. Only code constants (checked above, names quoted)
-    # and Django-compiled SQL are interpolated; values travel as params.
-    wrapped = (
-        f"WITH t AS ({sql}), "  # noqa: S608
-        f"l AS (SELECT ci.card_id, array_agg(ci.incident_id ORDER BY ci.incident_id) AS ids "
-        f"FROM {link_table} ci JOIN t ON t.id = ci.card_id GROUP BY ci.card_id), "
-        f"s AS (SELECT ci.card_id, min(u.due_at) AS due FROM {link_table} ci JOIN t ON t.id = ci.card_id "
-        f"JOIN ({timers_sql}) u ON u.incident_id = ci.incident_id GROUP BY ci.card_id) "
-        f"SELECT coalesce(json_agg(row_to_json(r) ORDER BY t.rank, t.id), '[]')::text "
-        f"FROM t LEFT JOIN l ON l.card_id = t.id LEFT JOIN s ON s.card_id = t.id, "
-        f"LATERAL (SELECT {fields}, coalesce(l.ids, '{{}}'::integer[]) AS incidents, "
-        f"s.due AS sla_due_at) r"
-    )
-    params = (*params, *timers_params)
-    with connection.cursor() as cursor:
-        cursor.execute(wrapped, params)
-        row = cursor.fetchone()
-    return str(row[0]) if row is not None else "[]"
+    shape = hashlib.blake2b(repr(sorted(columns.items())).encode(), digest_size=6).hexdigest()
+    prefix = f"board-cards:v1:{board.pk}:{shape}"
+    fingerprint = board_cards_fingerprint(board)
+    try:
+        cached = cache.get(f"{prefix}:{fingerprint}")
+    except Exception as exc:  # noqa: BLE001 - any cache backend's connection error
+        logger.warning("board cards cache unavailable, building: %s", exc)
+        cached = None
+    if cached is not None:
+        return str(cached)
+    cards = _board_cards_json_built(board, columns)
+    try:
+        cache.set(f"{prefix}:{fingerprint}", cards, BOARD_CARDS_CACHE_SECONDS)
+    except Exception as exc:  # noqa: BLE001
+        logger.warning("board cards cache unavailable, not keeping: %s", exc)
+    return cards
 
 
 def release_api_list(board_id: int | None = None) -> QuerySet[Release]:
