@@ -309,6 +309,6 @@ def export_queue(request):
     filterset = IncidentFilter(data, queryset=incident_queue(user=request.user, tab=tab), request=request)
     if not filterset.is_valid():
         return JsonResponse(filterset.errors, status=400)
-    qs = incident_sort(filterset.qs.prefetch_related(None), sort)
+    qs = incident_sort(filterset.qs, sort)
     header, rows = exports.incident_rows(qs, extra=(("sla_due_at", "SLA due"),))
     return exports.csv_response(f"tandem-queue-{tab}-{timezone.localdate():%Y%m%d}.csv", header, rows)

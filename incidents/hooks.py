@@ -134,10 +134,11 @@ def fix_forecasts() -> FixForecasts:
 class ClockReads(Protocol):
     """What incident reads need from the SLA app (sla.incident_reads): the clocks to
     prefetch on a list (`incident.sla_timers`), the queue's filter by clock state, a
-    clock's badge state, the incident API's `sla` field, and a page's `sla` lists read at once
-    as plain values (`page_clocks`, for the lean list: {incident id: [clock dicts]})."""
+    clock's badge state, the incident API's `sla` field, a page's `sla` lists read at once
+    as plain values (`page_clocks`, for the lean list: {incident id: [clock dicts]}), and the
+    clock each queue row shows (`queue_clocks`)."""
 
-    def timers_prefetch(self, *, calendars: bool = True) -> Prefetch[str]: ...
+    def timers_prefetch(self) -> Prefetch[str]: ...
 
     def filter_by_clock_state(
         self, qs: QuerySet[Incident], state: str, now: datetime | None = None
@@ -150,6 +151,20 @@ class ClockReads(Protocol):
     def page_clocks(
         self, incident_ids: list[int], *, now: datetime, iso: Callable[[datetime | None], str | None]
     ) -> dict[int, list[dict[str, Any]]]: ...
+
+    def queue_clocks(self, incident_ids: list[int], *, now: datetime) -> dict[int, QueueClock]: ...
+
+
+@dataclass(frozen=True)
+class QueueClock:
+    """The clock a queue row shows (queue_clocks): the earliest-due active one, else the
+    last to stop; `state` is its badge state (at_risk for a running clock past its warning)."""
+
+    metric: str
+    metric_label: str
+    state: str
+    due_at: datetime | None
+    has_policy: bool
 
 
 _clock_reads: ClockReads | None = None

@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import F, Field, Manager, Model, Prefetch, Q, QuerySet
 
 from accounts.models import User
+from org.models import Customer, Service, Team
 from tracker.sql import execute_prepared
 
 from .hooks import clock_reads
@@ -301,14 +302,11 @@ def incident_sort(qs: QuerySet[Incident], sort: str) -> QuerySet[Incident]:
     return qs.order_by(*orderings.get(sort, (due, "priority", "created_at", "id")))
 
 
-# What a queue row shows besides its own columns (templates/incidents/_queue_results.html).
-QUEUE_RELATIONS = ("service", "team", "assignee", "customer")
-
-
 def incident_queue(*, user: User, tab: str) -> QuerySet[Incident]:
     """The queue tabs: my incidents, my teams' unassigned incidents, all incidents. The
-    rows come with what a queue row shows (names by id and the SLA clocks) and no more."""
-    qs = Incident.objects.prefetch_related(*QUEUE_RELATIONS, clock_reads().timers_prefetch(calendars=False))
+    incidents alone: the queue page reads a page of them as values with their names and
+    clocks (QUEUE_COLUMNS, queue_names, ClockReads.queue_clocks)."""
+    qs = Incident.objects.all()
     if tab == "mine":
         return qs.filter(Q(assignee=user) | Q(participants=user)).distinct()
     if tab == "unassigned":
@@ -316,19 +314,62 @@ def incident_queue(*, user: User, tab: str) -> QuerySet[Incident]:
     return qs
 
 
+# The columns of an incident a queue row shows (templates/incidents/_queue_results.html).
+QUEUE_COLUMNS = (
+    "id", "key", "priority", "is_major", "title", "customer_id", "status", "hold_reason", "team_id",
+    "tier", "assignee_id", "service_id", "created_at", "version",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class QueueNames:
+    """What a page of queue rows names besides its own columns: each by its own id."""
+
+    services: dict[int, str]
+    teams: dict[int, str]
+    users: dict[int, str]  # display names
+    customers: dict[int, str]
+
+
+# queue_names' kinds: (row column, model, its name columns).
+_QUEUE_NAME_KINDS = (
+    ("service_id", Service, ("name",)),
+    ("team_id", Team, ("name",)),
+    ("assignee_id", User, ("first_name", "last_name", "username")),
+    ("customer_id", Customer, ("name",)),
+)
+
+
+def queue_names(rows: list[dict[str, Any]]) -> QueueNames:
+    """The names a page of queue rows (QUEUE_COLUMNS values) shows, read from the small
+    tables they name by primary key: one statement (a UNION of the kinds the page has;
+    compiling four ORM queries cost more than running them), none for an empty page."""
+    quote = connection.ops.quote_name
+    parts, params = [], []
+    for kind, (column, model, fields) in enumerate(_QUEUE_NAME_KINDS):
+        ids = sorted({row[column] for row in rows if row[column] is not None})
+        if not ids:
+            continue
+        names = [quote(field) for field in fields] + ["''"] * (3 - len(fields))
+        parts.append(
+            f"SELECT {kind}, {quote(model._meta.pk.column)}, {', '.join(names)} "  # noqa: S608 - names
+            f"FROM {quote(model._meta.db_table)} WHERE {quote(model._meta.pk.column)} IN "
+            f"({', '.join(['%s'] * len(ids))})"
+        )
+        params.extend(ids)
+    found: list[dict[int, str]] = [{}, {}, {}, {}]
+    if parts:
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            for kind, pk, first, second, third in cursor.fetchall():
+                found[kind][pk] = _display_name(first, second, third) if kind == 2 else first
+    return QueueNames(services=found[0], teams=found[1], users=found[2], customers=found[3])
+
+
 # A timer is the SLA app's SLATimer (incidents never import it): typed as Any here.
 def timer_state(timer: Any, now: datetime | None = None) -> str:
     """A timer's display state: running timers past their warning instant are at risk."""
     return clock_reads().clock_display_state(timer, now)
-
-
-def headline_timer(incident: Incident) -> Any:
-    """The timer to show in a queue row: the earliest-due active one, else the last to stop."""
-    timers = list(incident.sla_timers.all())
-    active = [(t.due_at, t) for t in timers if t.is_active and t.due_at is not None]
-    if active:
-        return min(active, key=lambda due_timer: due_timer[0])[1]
-    return timers[-1] if timers else None
 
 
 def incident_get(*, key: str) -> Incident:

@@ -25,16 +25,17 @@ from . import forms as f
 from . import hooks, services
 from . import permissions as perms
 from .filters import IncidentFilter
-from .hooks import collect_queue_extras
-from .models import Incident, IncidentType, Status
+from .hooks import QueueClock, clock_reads, collect_queue_extras
+from .models import HoldReason, Incident, IncidentType, Status
 from .selectors import (
+    QUEUE_COLUMNS,
     QUEUE_SORTS,
     QUEUE_TABS,
-    headline_timer,
     incident_get,
     incident_queue,
     incident_sort,
     incident_timeline,
+    queue_names,
 )
 from .selectors import timer_state as display_state
 
@@ -57,25 +58,11 @@ def queue(request):
     data = request.GET.copy()
     if "status" not in data:
         data["status"] = "open"
-    filterset = IncidentFilter(data, queryset=incident_queue(user=request.user, tab=tab), request=request)
-    qs = filterset.qs if filterset.is_valid() else incident_queue(user=request.user, tab=tab).none()
-    page = capped_page(incident_sort(qs, sort), PAGE_SIZE, request.GET.get("page"))
-    now = timezone.now()
-    instants = PageInstants()
-    # One reverse() for the page: the row links differ only by key.
-    detail_url = reverse("incidents:detail", kwargs={"key": "KEY"}).replace("KEY", "{}")
-    rows = []
-    for incident in page.object_list:
-        timer = headline_timer(incident)
-        state = display_state(timer, now) if timer else ""
-        rows.append(
-            {
-                "incident": incident,
-                "url": detail_url.format(incident.key),
-                "created": instants(incident.created_at),
-                "badge": _queue_badge(timer, state, instants) if timer else None,
-            }
-        )
+    queryset = incident_queue(user=request.user, tab=tab)
+    filterset = IncidentFilter(data, queryset=queryset, request=request)
+    qs = filterset.qs if filterset.is_valid() else queryset.none()
+    page = capped_page(incident_sort(qs, sort).values(*QUEUE_COLUMNS), PAGE_SIZE, request.GET.get("page"))
+    rows = _queue_rows(list(page.object_list))
     params = data.copy()
     params.pop("page", None)
     # Higher apps' parts of the page (hooks.queue_extras): the desk's saved views, bulk bar.
@@ -103,20 +90,55 @@ def queue(request):
     return render(request, template, context)
 
 
-def _queue_badge(timer, state: str, instants: PageInstants) -> dict:
+STATUS_LABELS = dict(Status.choices)
+HOLD_LABELS = dict(HoldReason.choices)
+
+
+def _queue_rows(incidents: list[dict]) -> list[dict]:
+    """The page's rows as the queue template writes them: every cell a plain value (the
+    incidents read as QUEUE_COLUMNS values, their names and clocks read for the page at
+    once; no model instance per row)."""
+    ids = [incident["id"] for incident in incidents]
+    names = queue_names(incidents)
+    clocks = clock_reads().queue_clocks(ids, now=timezone.now())
+    instants = PageInstants()
+    # One reverse() for the page: the row links differ only by key.
+    detail_url = reverse("incidents:detail", kwargs={"key": "KEY"}).replace("KEY", "{}")
+    rows = []
+    for incident in incidents:
+        clock = clocks.get(incident["id"])
+        rows.append(
+            {
+                **incident,
+                "url": detail_url.format(incident["key"]),
+                "customer": names.customers.get(incident["customer_id"], ""),
+                "status_label": STATUS_LABELS.get(incident["status"], incident["status"]),
+                "hold_label": HOLD_LABELS.get(incident["hold_reason"], incident["hold_reason"]),
+                "team": names.teams.get(incident["team_id"], ""),
+                "assignee": names.users.get(incident["assignee_id"], ""),
+                "service": names.services.get(incident["service_id"], ""),
+                "created": instants(incident["created_at"]),
+                "badge": _queue_badge(clock, instants) if clock else None,
+            }
+        )
+    return rows
+
+
+def _queue_badge(clock: QueueClock, instants: PageInstants) -> dict:
     """A queue row's SLA badge, as incidents/_sla_badge.html shows a timer (its text is
     "met", "paused", "void (cancelled)", "no SLA policy", the due instant, or the state)."""
-    due = instants(timer.due_at)
+    state = clock.state
+    due = instants(clock.due_at)
     if state in ("met", "paused"):
         text = state
     elif state == "cancelled":
         text = "void (cancelled)"
-    elif not timer.policy_id and not timer.due_at:
+    elif not clock.has_policy and not clock.due_at:
         text = "no SLA policy"
     else:
         text = "" if due else state
-    title = f"{timer.get_metric_display()} SLA: {state.replace('_', '').capitalize()}"
-    return {"state": state, "metric": timer.get_metric_display(), "title": title, "due": due, "text": text}
+    title = f"{clock.metric_label} SLA: {state.replace('_', '').capitalize()}"
+    return {"state": state, "metric": clock.metric_label, "title": title, "due": due, "text": text}
 
 
 def _create_with_contacts(actor, cleaned: dict, form_data=None) -> Incident:

@@ -211,3 +211,36 @@ def test_the_project_select_template_writes_what_djangos_writes():
             ours = widget.render("team", value, attrs={"id": "id_team"})
             django = widget.render("team", value, attrs={"id": "id_team"}, renderer=DjangoTemplates())
             assert ours == django, (value, ours, django)
+
+
+def test_the_select_options_tag_writes_what_djangos_writes_for_any_option():
+    """tracker.templatetags.form_options: lazy, safe and numeric labels, model choices, and
+    option attributes that are True, False, numbers or need escaping."""
+    from django.forms.renderers import DjangoTemplates
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
+
+    from accounts.models import User
+
+    class Flagged(forms.Select):
+        def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+            option = super().create_option(name, value, label, selected, index, subindex, attrs)
+            option["attrs"].update(
+                {"data-n": index, "data-q": 'a "b" <c>', "hidden": index == 1, "inert": False}
+            )
+            return option
+
+    choices = [
+        (None, gettext_lazy("Anyone")),
+        (7, mark_safe("<b>Bold</b>")),
+        ("x&y", 12),
+        ("G <1>", [(1.5, "half")]),
+    ]
+    for widget in (Flagged(choices=choices), forms.Select(choices=choices)):
+        for value in (None, 7, "x&y", 1.5):
+            ours = widget.render("pick", value)
+            django = widget.render("pick", value, renderer=DjangoTemplates())
+            assert ours == django, (value, ours, django)
+
+    field = forms.ModelChoiceField(queryset=User.objects.none(), empty_label="— nobody —")
+    assert field.widget.render("who", None) == field.widget.render("who", None, renderer=DjangoTemplates())

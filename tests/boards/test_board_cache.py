@@ -77,8 +77,8 @@ CHANGES = {
     "created": lambda board, user: CardFactory(board=board, rank=5),
     "bulk update": lambda board, user: Card.objects.filter(board=board).update(blocked=True),
     "plain SQL": lambda board, user: _sql(
-        f"UPDATE boards_card SET title = 'SQL' WHERE board_id = {board.pk}"
-    ),
+        "UPDATE boards_card SET title = 'SQL' WHERE board_id = %s", board.pk
+    ),  # noqa: E501
     "link added": lambda board, user: CardIncident.objects.create(
         card=_cards(board)[2], incident=Incident.objects.get(key="INC-C1"), created_at=timezone.now()
     ),
@@ -88,9 +88,9 @@ CHANGES = {
 }
 
 
-def _sql(statement):
+def _sql(statement, *params):
     with connection.cursor() as cursor:
-        cursor.execute(statement)
+        cursor.execute(statement, params)
 
 
 @pytest.mark.parametrize("change", list(CHANGES))

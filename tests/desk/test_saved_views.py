@@ -189,7 +189,7 @@ def test_save_the_queue_as_a_view_and_reopen_it(client, org, desk2, contoso, log
     html = client.get(queue).content.decode()
     assert "My teams’:" in html and "Contoso" in html
     opened = client.get(r["Location"])
-    assert [row["incident"].title for row in opened.context["rows"]] == ["Contoso down"]
+    assert [row["title"] for row in opened.context["rows"]] == ["Contoso down"]
     assert "Showing <strong>Contoso</strong>" in opened.content.decode()
     assert f'name="view" value="{view.pk}"' in opened.content.decode()  # the filter form keeps it open
 

@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents.hooks import QueueClock, clock_reads
 from incidents.views import _queue_badge
 from sla.models import SLATimer, TimerState
 from tracker.paging import CappedPaginator
@@ -78,7 +79,14 @@ def test_the_queue_badge_is_the_sla_badge_include(timer, state):
     )
     with timezone.override("Europe/Berlin"):
         expected = render_to_string("incidents/_sla_badge.html", {"timer": timer, "state": state})
-        got = row_badge.render(Context({"badge": _queue_badge(timer, state, PageInstants())}))
+        clock = QueueClock(
+            metric=timer.metric,
+            metric_label=timer.get_metric_display(),
+            state=state,
+            due_at=timer.due_at,
+            has_policy=timer.policy_id is not None,
+        )
+        got = row_badge.render(Context({"badge": _queue_badge(clock, PageInstants())}))
     assert got.strip() == expected.strip()
 
 
@@ -120,3 +128,45 @@ def test_a_capped_count_of_a_list():
     assert (exact.count, exact.shown_count, exact.capped, exact.num_pages) == (10, 10, False, 5)
     nonsense = Small(list(range(10)), 2, wanted_page="x")
     assert nonsense.limit == 2 + 3
+
+
+@pytest.mark.django_db
+def test_each_row_shows_its_earliest_due_active_clock_else_its_last(org, log_incident):
+    """ClockReads.queue_clocks: the clock a queue row's badge shows, read as values."""
+    now = timezone.now()
+    hour = timezone.timedelta(hours=1)
+    run, met = ("running", True), ("met", False)
+    cases = {
+        # {metric: (state, active, due, warn)}, then the expected headline (metric, state)
+        "earliest due active": (
+            {"response": (*run, now + 2 * hour, None), "resolution": (*run, now + hour, None)},
+            ("resolution", "running"),
+        ),
+        "stopped ones skipped": (
+            {"response": (*met, now - hour, None), "resolution": ("paused", True, now + 9 * hour, None)},
+            ("resolution", "paused"),
+        ),
+        "none active: the last": (
+            {"resolution": (*met, now, None), "response": (*met, now, None)},
+            ("response", "met"),
+        ),
+        "past its warning": ({"response": (*run, now + hour, now - hour)}, ("response", "at_risk")),
+    }
+    ids = {}
+    for name, (timers, _) in cases.items():
+        incident = log_incident(title=name)
+        SLATimer.objects.filter(incident=incident).delete()
+        for metric, (state, active, due, warn) in timers.items():
+            SLATimer.objects.create(
+                incident=incident, metric=metric, state=state, is_active=active, due_at=due, warn_at=warn,
+                started_at=now - hour,
+            )  # fmt: skip
+        ids[name] = incident.pk
+    bare = log_incident(title="no clock")
+    SLATimer.objects.filter(incident=bare).delete()
+    clocks = clock_reads().queue_clocks([*ids.values(), bare.pk], now=now)
+    for name, (_, (metric, state)) in cases.items():
+        clock = clocks[ids[name]]
+        assert (clock.metric, clock.state) == (metric, state), name
+        assert clock.metric_label == metric.capitalize()
+    assert bare.pk not in clocks

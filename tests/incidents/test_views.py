@@ -109,7 +109,7 @@ def test_queue_tabs(client, org, log_incident):
 
     def keys(tab):
         return {
-            row["incident"].key
+            row["key"]
             for row in client.get(reverse("incidents:queue") + f"?tab={tab}").context["rows"]
         }
 
