@@ -30,7 +30,9 @@ class CappedPaginator(Paginator):
         """The rows counted, at most `limit` (exact when `capped` is False)."""
         rows: Any = self.object_list
         if hasattr(rows, "query"):
-            return int(rows[: self.limit + 1].count())
+            # How many rows there are does not depend on their order or columns: count the
+            # primary keys, unordered (the database may walk any index to count them).
+            return int(rows.order_by().values("pk")[: self.limit + 1].count())
         return min(len(rows), self.limit + 1)
 
     @property
