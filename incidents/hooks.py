@@ -56,11 +56,19 @@ class CommentAdded(Protocol):
     def __call__(self, *, comment: Comment) -> Any: ...
 
 
+# Before a new incident's row is written (its fields set, no id yet): a higher app may set
+# the fields it derives (the SLA app: sla_due_at), so the insert writes them at once.
+incident_inserting: list[IncidentCreated] = []
 incident_created: list[IncidentCreated] = []
 incident_changed: list[IncidentChanged] = []
 public_reply: list[PublicReply] = []
 # Every comment, once written (the customer channel mails public replies after commit).
 comment_added: list[CommentAdded] = []
+
+
+def fire_incident_inserting(*, incident: Incident, at: datetime) -> None:
+    for hook in incident_inserting:
+        hook(incident=incident, at=at)
 
 
 def fire_incident_created(*, incident: Incident, at: datetime) -> None:

@@ -46,7 +46,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.expressions import Combinable
+from django.db.models.expressions import Combinable, RawSQL
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 
@@ -74,15 +74,28 @@ _EDGE_PUNCTUATION = " \t,;:!?()[]{}<>'\""
 
 TABLE = Incident._meta.db_table
 
+
+def _vector_sql(*, key: str, title: str, description: str, contact: str, comments: str) -> str:
+    """An incident's weighted vector in SQL, from SQL expressions of its texts."""
+    return (
+        f"setweight(to_tsvector('english', replace({key}, '-', ' ') || ' ' || {title}), 'A')"
+        f" || setweight(to_tsvector('english', left({description}, {MAX_TEXT}) || ' ' || {contact}), 'B')"
+        f" || setweight(to_tsvector('english', coalesce(({comments}), '')), 'C')"
+    )
+
+
 # The vector of incident row `{t}`, in SQL (the services' refresh, the migration's
 # backfill and the benchmark seed write the same expression).
-VECTOR_SQL = (
-    "setweight(to_tsvector('english', replace({t}.key, '-', ' ') || ' ' || {t}.title), 'A')"
-    " || setweight(to_tsvector('english', left({t}.description, 100000) || ' ' || {t}.contact), 'B')"
-    " || setweight(to_tsvector('english', coalesce(("
-    "SELECT left(string_agg(c.body, ' ' ORDER BY c.id), 200000)"
-    " FROM incidents_comment c WHERE c.incident_id = {t}.id), '')), 'C')"
+VECTOR_SQL = _vector_sql(
+    key="{t}.key",
+    title="{t}.title",
+    description="{t}.description",
+    contact="{t}.contact",
+    comments="SELECT left(string_agg(c.body, ' ' ORDER BY c.id), 200000)"
+    " FROM incidents_comment c WHERE c.incident_id = {t}.id",
 )
+
+
 # The indexes a search uses, PostgreSQL only (SQLite cannot build them): the migration makes
 # them; a bulk seed may drop them and make them again after its inserts.
 INDEXES = {
@@ -110,6 +123,16 @@ def vector_refresh(incident_ids: Iterable[int]) -> None:
             f"UPDATE {TABLE} i SET search_vector = {VECTOR_SQL.format(t='i')} WHERE i.id = ANY(%s)",  # noqa: S608
             [ids],
         )
+
+
+def new_incident_vector(*, key: str, title: str, description: str, contact: str) -> RawSQL | None:
+    """The vector a new incident (no comments yet) is inserted with: VECTOR_SQL over the
+    values it is created with, so the insert writes it (a later UPDATE would write the new
+    row, and every index of it, a second time). None where there is no vector (SQLite)."""
+    if not is_postgresql():
+        return None
+    sql = _vector_sql(key="%s", title="%s", description="%s", contact="%s", comments="NULL")
+    return RawSQL(sql, (key, title, description, contact))  # noqa: S611 - values are params
 
 
 def vector_add_comment(comment: Comment) -> None:

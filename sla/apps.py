@@ -14,6 +14,7 @@ class SlaConfig(AppConfig):
         from .metrics import sla_gauges
 
         hooks.register_clock_reads(incident_reads)
+        hooks.incident_inserting.append(services.sla_on_incident_inserting)
         hooks.incident_created.append(services.sla_on_incident_created)
         hooks.incident_changed.append(services.sla_on_incident_changed)
         hooks.public_reply.append(services.sla_on_public_reply)

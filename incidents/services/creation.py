@@ -89,8 +89,7 @@ def incident_create(
 
     prefix = KEY_PREFIX[IncidentType(type)]
     team = first_team_for(service=service, actor=actor)
-    incident = Incident.objects.create(
-        key=f"{prefix}-{1000 + next_number(prefix)}",
+    incident = Incident(
         type=type,
         title=title.strip(),
         description=description or "",
@@ -108,9 +107,19 @@ def incident_create(
         tier=team.tier,
         created_at=at,
     )
+    # Higher apps' derived fields (the SLA due instant) go into the insert, not an UPDATE.
+    hooks.fire_incident_inserting(incident=incident, at=at)
+    # The key last: taking its number locks the counter's row until the transaction ends,
+    # and concurrent creators wait for it.
+    incident.key = f"{prefix}-{1000 + next_number(prefix)}"
+    vector = search.new_incident_vector(
+        key=incident.key, title=incident.title, description=incident.description, contact=incident.contact
+    )
+    if vector is not None:
+        incident.search_vector = vector
+    incident.save(force_insert=True)
     if copies:
         incident.cc.set([c for c in copies if c != requester])
-    search.vector_refresh([incident.pk])
     search.forget_loaded_vector(incident)
     record_event(incident, actor=actor, at=at, event="created", new=f"{incident.priority} · {team.name}")
     hooks.fire_incident_created(incident=incident, at=at)

@@ -21,6 +21,7 @@ from .timers import (
     HOLD_REASONS,
     sla_on_incident_changed,
     sla_on_incident_created,
+    sla_on_incident_inserting,
     sla_on_public_reply,
 )
 
@@ -47,6 +48,7 @@ __all__ = [
     "sla_event_handle",
     "sla_on_incident_changed",
     "sla_on_incident_created",
+    "sla_on_incident_inserting",
     "sla_on_public_reply",
     "sla_sweep_tick",
     "sweep_candidates",

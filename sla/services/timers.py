@@ -50,15 +50,16 @@ CANCELLED_CAUSE: str = Status.CANCELLED
 
 
 # ================================================================== lifecycle hooks
-def sla_on_incident_created(*, incident: Incident, at: datetime) -> None:
-    """Start the response and resolution timers of a new incident at its creation."""
+# A new incident's clocks planned before its row is written (sla_on_incident_inserting),
+# kept on the unsaved instance until sla_on_incident_created inserts them.
+_PLANNED = "_sla_planned_timers"
+
+
+def _new_timers(incident: Incident, at: datetime) -> list[SLATimer]:
+    """The response and resolution timers of a new incident, unsaved, from its creation."""
     policy = policy_for_incident(incident)
-    if policy is None:
-        # Every incident has both clocks; without a policy they have no target (no due
-        # instant) until a policy that matches is created or the incident changes.
-        logger.info("no SLA policy matches %s (%s): timers without target", incident.key, incident.priority)
     start = incident.created_at or at
-    timers = [
+    return [
         SLATimer(
             incident=incident,
             metric=metric,
@@ -69,6 +70,32 @@ def sla_on_incident_created(*, incident: Incident, at: datetime) -> None:
         )
         for metric in (TimerMetric.RESPONSE, TimerMetric.RESOLUTION)
     ]
+
+
+def sla_on_incident_inserting(*, incident: Incident, at: datetime) -> None:
+    """Before a new incident's row is written: plan its clocks and set its sla_due_at from
+    them, so the insert writes the due instant (an UPDATE after it wrote the row and each of
+    its two dozen indexes a second time). Only the usual case is planned, an incident
+    counting from now; any other is left to sla_on_incident_created."""
+    timers = _new_timers(incident, at)
+    if _counting_from_start(incident, timers, at):
+        incident.sla_due_at = _earliest_due(timers)
+        setattr(incident, _PLANNED, timers)
+
+
+def sla_on_incident_created(*, incident: Incident, at: datetime) -> None:
+    """Start the response and resolution timers of a new incident at its creation."""
+    planned = incident.__dict__.pop(_PLANNED, None)
+    timers = planned if planned is not None else _new_timers(incident, at)
+    if timers[0].policy_id is None:
+        # Every incident has both clocks; without a policy they have no target (no due
+        # instant) until a policy that matches is created or the incident changes.
+        logger.info("no SLA policy matches %s (%s): timers without target", incident.key, incident.priority)
+    if planned is not None:
+        # Planned before the insert, which wrote their earliest due instant.
+        SLATimer.objects.bulk_create(planned)
+        _store_earliest_due(incident, planned)
+        return
     if _counting_from_start(incident, timers, at):
         # The usual case, a new incident counting from now: both clocks in one insert,
         # their instants computed without reading pauses they cannot have yet.
@@ -304,10 +331,14 @@ def sync_timers(
     emit_events(SLAEventKind.BREACH, breaches, at)
 
 
+def _earliest_due(timers: list[SLATimer]) -> datetime | None:
+    return min((t.due_at for t in timers if t.is_active and t.due_at is not None), default=None)
+
+
 def _store_earliest_due(incident: Incident, timers: list[SLATimer]) -> None:
     """Keep Incident.sla_due_at (the queue's "SLA urgency" sort key, indexed) equal to the
     earliest due instant of its still-counting timers. `timers` are all of the incident's."""
-    due = min((t.due_at for t in timers if t.is_active and t.due_at is not None), default=None)
+    due = _earliest_due(timers)
     if incident.sla_due_at != due:
         Incident.objects.filter(pk=incident.pk).update(sla_due_at=due)
         incident.sla_due_at = due
