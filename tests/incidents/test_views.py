@@ -108,10 +108,7 @@ def test_queue_tabs(client, org, log_incident):
     client.force_login(org.desk)
 
     def keys(tab):
-        return {
-            row["key"]
-            for row in client.get(reverse("incidents:queue") + f"?tab={tab}").context["rows"]
-        }
+        return {row["key"] for row in client.get(reverse("incidents:queue") + f"?tab={tab}").context["rows"]}
 
     assert keys("mine") == {mine.key}
     assert keys("unassigned") == {unassigned.key}
