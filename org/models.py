@@ -5,6 +5,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from tracker.querysets import SmallTableQuerySet
+
 
 class Tier(models.IntegerChoices):
     ONE = 1, "Tier 1"
@@ -58,6 +60,8 @@ class Team(models.Model):
         default=False, help_text="Resolve linked incidents automatically when their card is done."
     )
 
+    objects = SmallTableQuerySet.as_manager()
+
     class Meta:
         ordering = ["tier", "name"]
         constraints = [
@@ -96,6 +100,8 @@ class Service(models.Model):
         max_length=10, choices=ServiceSupportModel.choices, default=ServiceSupportModel.TIERED
     )
 
+    objects = SmallTableQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
 
@@ -111,6 +117,8 @@ class Customer(models.Model):
     # Lower-case domains, e.g. ["contoso.example"]: mail from an unknown sender at one of
     # them belongs to this customer (kept by org.services.customer_set_email_domains).
     email_domains = models.JSONField(default=list, blank=True)
+
+    objects = SmallTableQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from incidents import services as incident_services
@@ -113,7 +113,7 @@ def _next_support_group(incident: Incident) -> Team | None:
     tiers; one the assignee belongs to first (so the case stays with them), then by name."""
     if incident.tier >= 3:
         return None
-    groups = Team.objects.filter(tier=incident.tier + 1, is_development=False)
+    groups: QuerySet[Team] = Team.objects.filter(tier=incident.tier + 1, is_development=False)
     if incident.assignee_id:
         members = Team.members.through.objects.filter(team_id=OuterRef("pk"), user_id=incident.assignee_id)
         groups = groups.annotate(has_assignee=Exists(members)).order_by("-has_assignee", "name")

@@ -170,3 +170,23 @@ def test_each_row_shows_its_earliest_due_active_clock_else_its_last(org, log_inc
         assert (clock.metric, clock.state) == (metric, state), name
         assert clock.metric_label == metric.capitalize()
     assert bare.pk not in clocks
+
+
+@pytest.mark.django_db
+def test_the_queue_opens_no_server_side_cursor_for_its_choices(client, org, log_incident):
+    """The filter bar's and bulk bar's team, service and customer choices come from small
+    tables read in one plain query each (tracker.querysets.SmallTableQuerySet), not through
+    a server-side cursor (DECLARE, FETCH, CLOSE)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from org.models import Customer, Service, Team
+
+    log_incident(title="One row")
+    client.force_login(org.desk)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(reverse("incidents:queue") + "?tab=all").content.decode()
+    assert not [q["sql"] for q in queries.captured_queries if q["sql"].startswith("DECLARE")]
+    assert 'name="team"' in html and 'name="service"' in html and 'name="customer"' in html
+    for model in (Team, Service, Customer):
+        assert list(model.objects.order_by("pk").iterator()) == list(model.objects.order_by("pk"))
