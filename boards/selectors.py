@@ -281,28 +281,30 @@ def board_cards_json(board: Board, columns: Mapping[str, str]) -> str | None:
     the cache under the fingerprint of the rows it was read from (board_cards_fingerprint,
     1 ms): a read whose rows are unchanged is served from there, and any change to a card,
     a link or a linked incident's clock — through a service, the admin, a bulk update or
-    plain SQL — makes a new fingerprint, so a stale text is never served. A text is filed
-    under the fingerprint taken before it was built: it is never older than the rows its
+    plain SQL — makes a new fingerprint, so a stale text is never served. A text is kept
+    with the fingerprint taken before it was built: it is never older than the rows that
     fingerprint names (a write committed in between makes it newer, and makes the next
-    fingerprint differ)."""
+    fingerprint differ). One entry per board and shape, replaced by the next build: a busy
+    board's moves must not fill the cache (Redis, shared with the task broker) with a
+    megabyte per version."""
     if connection.vendor != "postgresql":
         return None
     unknown = set(columns.values()) - _CARD_COLUMNS
     if unknown:
         raise ValueError(f"Not columns of a card: {sorted(unknown)}")
     shape = hashlib.blake2b(repr(sorted(columns.items())).encode(), digest_size=6).hexdigest()
-    prefix = f"board-cards:v1:{board.pk}:{shape}"
+    key = f"board-cards:v2:{board.pk}:{shape}"
     fingerprint = board_cards_fingerprint(board)
     try:
-        cached = cache.get(f"{prefix}:{fingerprint}")
+        cached = cache.get(key)
     except Exception as exc:  # noqa: BLE001 - any cache backend's connection error
         logger.warning("board cards cache unavailable, building: %s", exc)
         cached = None
-    if cached is not None:
-        return str(cached)
+    if isinstance(cached, tuple) and len(cached) == 2 and cached[0] == fingerprint:
+        return str(cached[1])
     cards = _board_cards_json_built(board, columns)
     try:
-        cache.set(f"{prefix}:{fingerprint}", cards, BOARD_CARDS_CACHE_SECONDS)
+        cache.set(key, (fingerprint, cards), BOARD_CARDS_CACHE_SECONDS)
     except Exception as exc:  # noqa: BLE001
         logger.warning("board cards cache unavailable, not keeping: %s", exc)
     return cards

@@ -152,3 +152,16 @@ def test_two_boards_and_two_shapes_never_share_a_text(board):
     slim = selectors.board_cards_json(board, {"id": "id"})
     assert set(json.loads(slim)[0]) == {"id", "incidents", "sla_due_at"}
     assert selectors.board_cards_json(board, COLUMNS) == ours
+
+
+def test_a_busy_board_keeps_one_entry_in_the_cache(api, developer_user, board):
+    """Each change replaces the board's entry: the cache (Redis, shared with the broker in
+    production) holds one text per board and shape, not one per version."""
+    client = api.as_user(developer_user)
+    for n in range(5):
+        Card.objects.filter(board=board).update(title=f"Version {n}")
+        cards, built = _read(client, board)
+        assert built == 1 and {c["title"] for c in cards} == {f"Version {n}"}
+    kept = [key for key in cache._cache if "board-cards" in key]  # the local-memory cache's keys
+    assert len(kept) == 1, kept
+    assert _read(client, board) == (cards, 0)
