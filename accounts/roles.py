@@ -3,10 +3,7 @@
 Permission predicates in every app ask `has_role`; superusers hold every role.
 """
 
-from typing import Any
-
-from django.db import connection, models
-from django.db.models import OuterRef
+from django.db import models
 
 
 class Role(models.TextChoices):
@@ -29,27 +26,6 @@ def role_names(user) -> set[str]:
         cached = set(user.groups.filter(name__in=STAFF_ROLES).values_list("name", flat=True))
         user._tandem_roles = cached
     return cached
-
-
-def with_role_names(qs: Any, user_path: str = "pk") -> Any:
-    """`qs` (of users, or of rows with a user at `user_path`) annotated with the user's role
-    names as `tandem_role_names` on PostgreSQL: the request's user and its roles in one
-    query instead of two (remember_role_names puts them where role_names looks). Other
-    databases: `qs` unchanged, the roles read on first use."""
-    if connection.vendor != "postgresql":
-        return qs
-    from django.contrib.auth.models import Group
-    from django.contrib.postgres.expressions import ArraySubquery
-
-    names = Group.objects.filter(user=OuterRef(user_path), name__in=STAFF_ROLES).values("name")
-    return qs.annotate(tandem_role_names=ArraySubquery(names))
-
-
-def remember_role_names(user, row) -> None:
-    """Cache on `user` the role names `row` was annotated with by with_role_names."""
-    names = getattr(row, "tandem_role_names", None)
-    if names is not None and user is not None:
-        user._tandem_roles = set(names)
 
 
 def has_role(user, *roles: str) -> bool:

@@ -7,7 +7,6 @@ any other endpoint itself — a 403, whatever permission classes the view declar
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 
-from accounts.roles import remember_role_names, with_role_names
 from org.permissions import portal_contact_of
 
 from .middleware import PORTAL_API_PREFIXES
@@ -16,11 +15,9 @@ from .middleware import PORTAL_API_PREFIXES
 class FencedTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key):
         model = self.get_model()
-        tokens = model.objects.select_related("user", "user__portal_contact").filter(key=key)
-        token = with_role_names(tokens, "user_id").first()
+        token = model.objects.select_related("user", "user__portal_contact").filter(key=key).first()
         if token is None:
             raise AuthenticationFailed("Invalid token.")
-        remember_role_names(token.user, token)
         if not token.user.is_active:
             raise AuthenticationFailed("User inactive or deleted.")
         return (token.user, token)

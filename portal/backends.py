@@ -3,7 +3,6 @@
 - The user is loaded with their contact (`portal_contact`, a reverse one-to-one join), so
   the portal fence (portal.middleware) knows a customer's account from a staff one without
   a query of its own on every request.
-- Its role names come in the same query (accounts.roles.with_role_names, PostgreSQL).
 - A contact signs in with their e-mail address, stored lower-case as the username; typing
   it with capitals still works.
 """
@@ -11,15 +10,11 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
-from accounts.roles import remember_role_names, with_role_names
-
 
 class TandemBackend(ModelBackend):
     def get_user(self, user_id):
         user_model = get_user_model()
-        users = user_model._default_manager.select_related("portal_contact").filter(pk=user_id)
-        user = with_role_names(users).first()
-        remember_role_names(user, user)
+        user = user_model._default_manager.select_related("portal_contact").filter(pk=user_id).first()
         return user if user is not None and self.user_can_authenticate(user) else None
 
     def authenticate(self, request, username=None, password=None, **kwargs):

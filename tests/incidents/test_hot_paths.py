@@ -209,8 +209,8 @@ def test_the_one_statement_reads_equal_the_orm_reads(api, org, populated, frozen
     assert _page_timers_in_sql(ids) == (timers, calendars)
 
 
-def test_the_list_reads_a_page_in_seven_statements(api, org, populated):
-    """The token with its user and the user's roles, the page, its names and links in one
+def test_the_list_reads_a_page_in_eight_statements(api, org, populated):
+    """The token with its user, the user's roles, the page, its names and links in one
     statement, the fix forecasts of its cards (two), its clocks and their calendars: the
     ORM's compiling of one small query per relation cost more than running them (issue 19)."""
     api.as_user(org.desk)
@@ -218,7 +218,7 @@ def test_the_list_reads_a_page_in_seven_statements(api, org, populated):
     api.get(url)
     with CaptureQueriesContext(connection) as queries:
         assert api.get(url).status_code == 200
-    assert len(queries.captured_queries) == 7, "\n".join(q["sql"][:100] for q in queries.captured_queries)
+    assert len(queries.captured_queries) == 8, "\n".join(q["sql"][:100] for q in queries.captured_queries)
 
 
 def test_a_priority_filtered_list_walks_the_priority_index(api, org, populated):
