@@ -187,15 +187,19 @@ _CARD_COLUMNS = frozenset(f.attname for f in Card._meta.concrete_fields)
 BOARD_CARDS_CACHE_SECONDS = 600
 
 
+def _row_version_sql(relation: str) -> str:
+    """A row version's identity as a 64-bit hash, for rows of `relation` (a table or an
+    alias): PostgreSQL's xmin (the transaction that wrote this version) and ctid (where the
+    version is stored). Every insert and update writes a new version, and no two live
+    versions share both: a later transaction has another xmin, and a second write in the
+    same transaction lands at another ctid."""
+    return f"hashtextextended({relation}.xmin::text || {relation}.ctid::text, 0)"
+
+
 def _row_version(model: type[Any]) -> RawSQL:
-    """A row version's identity as a 64-bit hash: PostgreSQL's xmin (the transaction that
-    wrote this version) and ctid (where the version is stored). Every insert and update
-    writes a new version, and no two live versions share both: a later transaction has
-    another xmin, and a second write in the same transaction lands at another ctid."""
+    """_row_version_sql of a model's rows, as an annotation."""
     table = connection.ops.quote_name(model._meta.db_table)
-    return RawSQL(  # noqa: S611 - a model's own table name
-        f"hashtextextended({table}.xmin::text || {table}.ctid::text, 0)", ()
-    )
+    return RawSQL(_row_version_sql(table), ())  # noqa: S611 - a model's own table name
 
 
 def _board_card_sets(
@@ -212,7 +216,7 @@ def _board_card_sets(
         timers = timers.annotate(row_version=_row_version(SLATimer))
         card_values.append("row_version")
         timer_values.append("row_version")
-        link_version = ", hashtextextended(ci.xmin::text || ci.ctid::text, 0) AS row_version"
+        link_version = f", {_row_version_sql('ci')} AS row_version"
     cards_sql, cards_params = cards.values(*card_values).query.sql_with_params()
     timers_sql, timers_params = timers.values("incident_id", *timer_values).query.sql_with_params()
     link_table = CardIncident._meta.db_table

@@ -362,7 +362,8 @@ def queue_names(rows: list[dict[str, Any]]) -> QueueNames:
         with connection.cursor() as cursor:
             cursor.execute(" UNION ALL ".join(parts), params)
             for kind, pk, first, second, third in cursor.fetchall():
-                found[kind][pk] = _display_name(first, second, third) if kind == 2 else first
+                is_user = _QUEUE_NAME_KINDS[kind][1] is User
+                found[kind][pk] = _display_name(first, second, third) if is_user else first
     return QueueNames(services=found[0], teams=found[1], users=found[2], customers=found[3])
 
 
